@@ -1,0 +1,34 @@
+// Reading FITS files from disk, `.fits.bz2` included (decompressed in memory, never to a temp file).
+import { readFile } from 'node:fs/promises';
+import { bunzip2, bunzip2File } from './bz2.js';
+import { fitsError, type FitsError } from './fits-error.js';
+import { parseFits, type FitsFile } from './fits-structure.js';
+import { err, type Result } from './result.js';
+
+export function isBz2Path(path: string): boolean {
+  return path.endsWith('.bz2');
+}
+
+/** Reads and structurally checks a FITS file. Offsets in errors are into the decompressed stream. */
+export async function readFitsFile(path: string): Promise<Result<FitsFile, FitsError>> {
+  let bytes: Uint8Array;
+  if (isBz2Path(path)) {
+    const r = await bunzip2File(path);
+    if (!r.ok) return r;
+    bytes = r.value;
+  } else {
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      return err(fitsError('io', path, null, null, (e as Error).message));
+    }
+  }
+  return parseFits(bytes, path);
+}
+
+/** Parses FITS bytes already in memory (decompressing first when `bz2`). */
+export async function parseFitsBytes(bytes: Uint8Array, label: string, bz2: boolean): Promise<Result<FitsFile, FitsError>> {
+  if (!bz2) return parseFits(bytes, label);
+  const r = await bunzip2(bytes, label);
+  return r.ok ? parseFits(r.value, label) : r;
+}
