@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// The massflow command. The compiled sources live in dist/ (built by `npm ci` through `prepare`).
+import { main } from '../dist/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => {
+    // Only a bug in massflow gets here; user mistakes end in main() with a message.
+    console.error('massflow: internal error:', err);
+    process.exitCode = 70;
+  },
+);

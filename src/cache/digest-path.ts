@@ -1,0 +1,137 @@
+// Content digests of files and directory trees, backed by a stat cache: a file whose (size, mtime,
+// inode) are unchanged is not read again, and a tree whose whole stat signature is unchanged is not
+// even looked at file by file. Files modified within a second of being hashed are "racy" (an edit in
+// the same mtime tick would go unnoticed) and are re-hashed on the next look.
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest } from '../core/brand.js';
+import { writeJsonAtomic } from './atomic.js';
+import { sha256 } from './canonical.js';
+import { hashFile } from './hash-file.js';
+
+export interface FileEntry { rel: string; digest: Digest; size: number; exec: boolean }
+
+export type PathDigest =
+  | { kind: 'missing' }
+  | { kind: 'file'; digest: Digest; size: number; exec: boolean }
+  | { kind: 'dir'; digest: Digest; files: FileEntry[] };
+
+/** The directory manifest whose SHA-256 is the directory's digest (also stored as an object). */
+export function manifestText(files: readonly FileEntry[]): string {
+  return JSON.stringify({ format: 1, files: files.map((f) => [f.rel, f.digest, f.size, f.exec ? 1 : 0]) });
+}
+
+export function parseManifest(text: string): FileEntry[] {
+  const m = JSON.parse(text) as { format: number; files: [string, Digest, number, number][] };
+  return m.files.map(([rel, digest, size, exec]) => ({ rel, digest, size, exec: exec === 1 }));
+}
+
+type CachedEntry = [size: number, mtimeMs: number, ino: number, digest: Digest, exec: 0 | 1];
+interface StatCacheFile { v: 1; path: string; sig: string; digest: Digest | null; racy: boolean; hashedAt: number; entries: Record<string, CachedEntry> }
+
+const RACY_MS = 1500;
+const HASH_CONCURRENCY = 8;
+
+interface Listed { rel: string; st: Stats }
+
+function listTree(root: string): Listed[] {
+  const out: Listed[] = [];
+  const walk = (dir: string, prefix: string) => {
+    const ents = readdirSync(dir, { withFileTypes: true });
+    for (const e of ents) {
+      const rel = prefix ? `${prefix}/${e.name}` : e.name;
+      const abs = join(dir, e.name);
+      if (e.isDirectory()) walk(abs, rel);
+      else {
+        // Follow symlinks: a dep that links elsewhere is its target's content.
+        const st = e.isSymbolicLink() ? safeStat(abs) : statSync(abs);
+        if (!st) continue;
+        if (st.isDirectory()) walk(abs, rel);
+        else if (st.isFile()) out.push({ rel, st });
+      }
+    }
+  };
+  walk(root, '');
+  out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return out;
+}
+
+function safeStat(p: string): Stats | undefined {
+  try { return statSync(p); } catch { return undefined; }
+}
+
+const isExec = (st: Stats) => (st.mode & 0o111) !== 0;
+
+export class StatCache {
+  constructor(private readonly stateDir: string) {}
+
+  private fileFor(absPath: string): string {
+    return join(this.stateDir, `${sha256(absPath).slice(0, 32)}.json`);
+  }
+
+  private async load(absPath: string): Promise<StatCacheFile | undefined> {
+    try {
+      const f = JSON.parse(await readFile(this.fileFor(absPath), 'utf8')) as StatCacheFile;
+      return f.v === 1 && f.path === absPath ? f : undefined;
+    } catch { return undefined; }
+  }
+
+  /** The content digest of a file or tree, hashing only what changed since the last look. */
+  async digest(absPath: string): Promise<PathDigest> {
+    const top = safeStat(absPath);
+    if (!top) return { kind: 'missing' };
+    const now = Date.now();
+    const listed: Listed[] = top.isDirectory() ? listTree(absPath) : [{ rel: '', st: top }];
+    const sigHash = createHash('sha1');
+    let racy = false;
+    for (const { rel, st } of listed) {
+      sigHash.update(`${rel}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${st.mode}\n`);
+      if (st.mtimeMs > now - RACY_MS) racy = true;
+    }
+    const sig = `${top.isDirectory() ? 'd' : 'f'}:${sigHash.digest('hex')}`;
+    const cached = await this.load(absPath);
+    if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached, listed);
+
+    const entries: Record<string, CachedEntry> = {};
+    const files: FileEntry[] = new Array(listed.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < listed.length; i = next++) {
+        const { rel, st } = listed[i]!;
+        const old = cached?.entries[rel];
+        let digest: Digest;
+        if (old && cached && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[1] < cached.hashedAt - RACY_MS) {
+          digest = old[3];
+        } else {
+          digest = (await hashFile(rel ? join(absPath, rel) : absPath)).digest;
+        }
+        entries[rel] = [st.size, st.mtimeMs, st.ino, digest, isExec(st) ? 1 : 0];
+        files[i] = { rel, digest, size: st.size, exec: isExec(st) };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, listed.length) }, worker));
+    const result = this.result(top, files);
+    await writeJsonAtomic(this.fileFor(absPath), {
+      v: 1, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, entries,
+    } satisfies StatCacheFile).catch(() => undefined); // a read-only project still works, just slower
+    return result;
+  }
+
+  private fromCache(top: Stats, cached: StatCacheFile, listed: Listed[]): PathDigest {
+    const files = listed.map(({ rel }) => {
+      const e = cached.entries[rel]!;
+      return { rel, digest: e[3], size: e[0], exec: e[4] === 1 };
+    });
+    return this.result(top, files);
+  }
+
+  private result(top: Stats, files: FileEntry[]): PathDigest {
+    if (!top.isDirectory()) {
+      const f = files[0]!;
+      return { kind: 'file', digest: f.digest, size: f.size, exec: f.exec };
+    }
+    return { kind: 'dir', digest: sha256(manifestText(files)), files };
+  }
+}

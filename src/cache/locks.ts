@@ -1,0 +1,93 @@
+// Per-output locks between concurrent massflow processes. A lock file names its owner (pid, host,
+// process start time, run, stage); a waiter polls, says whom it waits for, and takes over a lock
+// whose owner is dead (same host and the pid is gone or belongs to a newer process).
+import { hostname } from 'node:os';
+import { mkdir, open, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256 } from './canonical.js';
+
+export interface LockOwner { pid: number; host: string; procStart: string; runId: string; stage: string; since: string }
+
+export interface Lock { path: string; release(): Promise<void> }
+
+const POLL_MS = 150;
+
+/** Identifies a process incarnation so a recycled pid is not mistaken for the owner. */
+export function processStart(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime) follows the parenthesised comm, which may contain spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch { return ''; }
+}
+
+export function ownerAlive(o: LockOwner): boolean {
+  if (o.host !== hostname()) return true; // cannot check another host; its owner must release
+  try { process.kill(o.pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false; }
+  const start = processStart(o.pid);
+  return start === '' || o.procStart === '' || start === o.procStart;
+}
+
+export class LockManager {
+  private readonly me: Omit<LockOwner, 'runId' | 'stage' | 'since'>;
+  constructor(private readonly dir: string) {
+    this.me = { pid: process.pid, host: hostname(), procStart: processStart(process.pid) };
+  }
+
+  lockPath(resource: string) { return join(this.dir, `${sha256(resource).slice(0, 24)}.lock`); }
+
+  /** Takes the lock, waiting (and calling onWait once per new owner) while a live owner holds it. */
+  async acquire(resource: string, who: { runId: string; stage: string }, onWait: (owner: LockOwner) => void, signal?: AbortSignal): Promise<Lock> {
+    await mkdir(this.dir, { recursive: true });
+    const path = this.lockPath(resource);
+    const owner: LockOwner = { ...this.me, ...who, since: new Date().toISOString() };
+    let lastReported = '';
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const fh = await open(path, 'wx');
+        await fh.writeFile(JSON.stringify({ ...owner, resource }));
+        await fh.close();
+        return { path, release: () => rm(path, { force: true }) };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const held = await readOwner(path);
+      if (held && !ownerAlive(held)) { await this.takeOver(path, held); continue; }
+      if (!held && (await staleEmpty(path))) { await rm(path, { force: true }); continue; }
+      if (held) {
+        const key = `${held.pid}@${held.host}/${held.runId}`;
+        if (key !== lastReported) { lastReported = key; onWait(held); }
+      }
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
+  }
+
+  /** Removes a dead owner's lock under a guard so two takers cannot remove each other's fresh lock. */
+  private async takeOver(path: string, dead: LockOwner): Promise<void> {
+    const guard = `${path}.takeover`;
+    try { await mkdir(guard); } catch {
+      // Another taker is at it; a guard left by a taker that died is old and can go.
+      const st = await stat(guard).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(guard).catch(() => undefined);
+      return;
+    }
+    try {
+      const now = await readOwner(path);
+      if (now && now.pid === dead.pid && now.procStart === dead.procStart && now.since === dead.since) await rm(path, { force: true });
+    } finally {
+      await rmdir(guard).catch(() => undefined);
+    }
+  }
+}
+
+/** A lock file left empty by an owner killed between creating and writing it. */
+async function staleEmpty(path: string): Promise<boolean> {
+  const st = await stat(path).catch(() => undefined);
+  return st !== undefined && st.size === 0 && Date.now() - st.mtimeMs > 5_000;
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
+  try { return JSON.parse(await readFile(path, 'utf8')) as LockOwner; } catch { return undefined; }
+}

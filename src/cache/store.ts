@@ -1,0 +1,150 @@
+// The content-addressed object store: `objects/ab/cdef...` named by the SHA-256 of their bytes.
+// An object is written to a temp file while it is hashed, fsynced, then renamed to its name, so a
+// killed writer can leave temp files (collected by gc) but never a wrong or partial object.
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { asDigest, type Digest } from '../core/brand.js';
+import { tempName, writeFileAtomic } from './atomic.js';
+import { manifestText, parseManifest, type FileEntry, type PathDigest } from './digest-path.js';
+import { sha256 } from './canonical.js';
+
+export type StoredOutput =
+  | { kind: 'file'; digest: Digest; size: number; exec: boolean }
+  | { kind: 'dir'; digest: Digest; fileCount: number; size: number };
+
+export class ObjectStore {
+  readonly objectsDir: string;
+  readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.objectsDir = join(root, 'objects');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  objectPath(d: Digest): string {
+    return join(this.objectsDir, d.slice(0, 2), d.slice(2));
+  }
+
+  async has(d: Digest): Promise<boolean> {
+    try { await stat(this.objectPath(d)); return true; } catch { return false; }
+  }
+
+  /** Copies a file into the store, hashing the exact bytes stored. */
+  async putFile(absPath: string): Promise<{ digest: Digest; size: number }> {
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = tempName(this.tmpDir, 'obj');
+    const out = await open(tmp, 'w');
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      for await (const chunk of createReadStream(absPath, { highWaterMark: 1 << 20 })) {
+        const b = chunk as Buffer;
+        h.update(b);
+        size += b.length;
+        await out.write(b);
+      }
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+    const digest = asDigest(h.digest('hex'));
+    await this.adopt(tmp, digest);
+    return { digest, size };
+  }
+
+  async putBytes(data: string | Uint8Array): Promise<Digest> {
+    const digest = sha256(data);
+    if (await this.has(digest)) return digest;
+    await mkdir(this.tmpDir, { recursive: true });
+    const tmp = tempName(this.tmpDir, 'obj');
+    await writeFileAtomic(tmp, data);
+    await this.adopt(tmp, digest);
+    return digest;
+  }
+
+  private async adopt(tmp: string, digest: Digest): Promise<void> {
+    const dest = this.objectPath(digest);
+    if (await this.has(digest)) { await rm(tmp, { force: true }); return; }
+    await mkdir(dirname(dest), { recursive: true });
+    // Objects are immutable; read-only guards against an edit through a hardlinked copy.
+    await chmod(tmp, 0o444);
+    await rename(tmp, dest);
+  }
+
+  /** Commits a workspace output (file or directory tree); returns what the cache entry records. */
+  async putOutput(absPath: string, known: PathDigest): Promise<StoredOutput | undefined> {
+    if (known.kind === 'missing') return undefined;
+    if (known.kind === 'file') {
+      const { digest, size } = await this.putFile(absPath);
+      return { kind: 'file', digest, size, exec: known.exec };
+    }
+    const files: FileEntry[] = [];
+    let size = 0;
+    for (const f of known.files) {
+      const put = await this.putFile(join(absPath, f.rel));
+      files.push({ rel: f.rel, digest: put.digest, size: put.size, exec: f.exec });
+      size += put.size;
+    }
+    const digest = await this.putBytes(manifestText(files));
+    return { kind: 'dir', digest, fileCount: files.length, size };
+  }
+
+  async readManifest(d: Digest): Promise<FileEntry[]> {
+    return parseManifest(await readFile(this.objectPath(d), 'utf8'));
+  }
+
+  /** True when every object an output needs is present. */
+  async hasOutput(o: StoredOutput): Promise<boolean> {
+    if (!(await this.has(o.digest))) return false;
+    if (o.kind === 'file') return true;
+    try {
+      for (const f of await this.readManifest(o.digest)) if (!(await this.has(f.digest))) return false;
+      return true;
+    } catch { return false; }
+  }
+
+  /**
+   * Writes an output into the workspace from the store: built beside the destination, then renamed
+   * over it, so the workspace never shows a half-restored output.
+   */
+  async materialize(o: StoredOutput, dest: string): Promise<void> {
+    await mkdir(dirname(dest), { recursive: true });
+    const staging = tempName(dirname(dest), 'restore');
+    try {
+      if (o.kind === 'file') await this.copyOut(o.digest, staging, o.exec);
+      else {
+        await mkdir(staging);
+        for (const f of await this.readManifest(o.digest)) {
+          const target = join(staging, f.rel);
+          await mkdir(dirname(target), { recursive: true });
+          await this.copyOut(f.digest, target, f.exec);
+        }
+      }
+      await rm(dest, { recursive: true, force: true });
+      await rename(staging, dest);
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  private async copyOut(d: Digest, target: string, exec: boolean): Promise<void> {
+    // Reflink where the filesystem can (instant, no shared mutation), else a plain copy.
+    await copyFile(this.objectPath(d), target, constants.COPYFILE_FICLONE);
+    await chmod(target, exec ? 0o755 : 0o644);
+  }
+
+  /** Every object name in the store (for gc and verification). */
+  async *listObjects(): AsyncGenerator<Digest> {
+    let shards: string[];
+    try { shards = await readdir(this.objectsDir); } catch { return; }
+    for (const shard of shards.sort()) {
+      for (const rest of (await readdir(join(this.objectsDir, shard))).sort()) {
+        const name = shard + rest;
+        if (/^[0-9a-f]{64}$/.test(name)) yield asDigest(name);
+      }
+    }
+  }
+}

@@ -1,0 +1,75 @@
+// What most commands share: finding the project and pipeline, parsing overrides, rendering
+// diagnostics, selecting stages.
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../spec/diagnostics.js';
+import { parseOverride, type Override } from '../spec/params.js';
+import type { SourceFile } from '../spec/source.js';
+import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
+import { projectLayout, type ProjectLayout } from '../project/layout.js';
+import { openProject, type Project } from '../project/analyze.js';
+import { selectStages } from '../plan/decide.js';
+import type { Pipeline } from '../spec/model.js';
+import { renderDiagnostics } from '../report/diagnostics.js';
+import type { Terminal } from './terminal.js';
+import { UsageError } from './exit-codes.js';
+import type { StageId } from '../core/brand.js';
+
+export interface CommonOptions { project?: string; param?: string[] }
+
+export function layoutFrom(opts: CommonOptions): ProjectLayout {
+  return projectLayout(resolve(opts.project ?? process.cwd()));
+}
+
+export function parseOverrides(raw: readonly string[] = []): Override[] {
+  const out: Override[] = [];
+  const errors: string[] = [];
+  for (const r of raw) {
+    const p = parseOverride(r);
+    if (p.ok) out.push(p.override); else errors.push(p.message);
+  }
+  if (errors.length) throw new UsageError(errors.join('\n'));
+  return out;
+}
+
+/** Splits `[PIPELINE] [STAGE...]`: the first argument is the pipeline when it is a YAML path. */
+export function splitArgs(args: readonly string[]): { spec: string | undefined; stages: string[] } {
+  if (args.length && isSpecPath(args[0]!)) return { spec: args[0], stages: args.slice(1) };
+  return { spec: undefined, stages: [...args] };
+}
+
+export class DiagnosticsError extends Error {
+  constructor(readonly diagnostics: Diagnostic[], readonly sources: Map<string, SourceFile>) { super('invalid spec'); }
+}
+
+export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
+  term.err.write(renderDiagnostics(e.diagnostics, e.sources, term.style).join('\n') + '\n');
+}
+
+export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[] }
+
+export function loadForCommand(opts: CommonOptions, spec: string | undefined): Loaded {
+  const layout = layoutFrom(opts);
+  const overrides = parseOverrides(opts.param);
+  let specPath = spec;
+  if (!specPath) {
+    const d = defaultPipeline(layout.root);
+    if (typeof d !== 'string') throw new DiagnosticsError([d], new Map());
+    specPath = d;
+  }
+  const loaded = loadPipeline(layout.root, specPath, overrides);
+  if (!loaded.ok) {
+    const sources = new Map<string, SourceFile>();
+    if (loaded.result) sources.set(loaded.result.source.file.path, loaded.result.source.file);
+    throw new DiagnosticsError(loaded.diagnostics, sources);
+  }
+  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [] };
+}
+
+export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {
+  const r = selectStages(pipeline, stages);
+  if (!r.ok) {
+    const names = [...new Set(pipeline.stages.map((s) => s.name))].join(', ');
+    throw new UsageError(`unknown stage${r.unknown.length > 1 ? 's' : ''} ${r.unknown.map((u) => `'${u}'`).join(', ')} (stages: ${names})`);
+  }
+  return r.selected;
+}

@@ -1,0 +1,82 @@
+// The `massflow` command line. Commands parse their arguments here and delegate; every user
+// mistake ends as a message and exit code 2, never a stack trace.
+import { Command, CommanderError, Option } from 'commander';
+import { pipelineJsonSchema } from '../spec/schema.js';
+import { DiagnosticsError, printDiagnostics } from './common.js';
+import { EXIT, UsageError } from './exit-codes.js';
+import { processTerminal, type Terminal } from './terminal.js';
+import { runCommand } from './commands/run.js';
+import { statusCommand, whyCommand } from './commands/status.js';
+import { gcCommand } from './commands/gc.js';
+import { extraCommands } from './registry.js';
+
+const EXIT_HELP = `
+Exit codes:
+  0    success
+  1    a stage failed
+  2    bad spec or usage
+  130  cancelled (Ctrl-C)`;
+
+export function buildProgram(term: Terminal, argv: string[], setCode: (c: number) => void): Command {
+  const program = new Command('massflow')
+    .description('Run YAML pipelines of ML stages as a cached, parallel DAG, tracked in MLflow.')
+    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .addHelpText('after', EXIT_HELP)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => term.out.write(s), writeErr: (s) => term.err.write(s) })
+    .showHelpAfterError('(add --help for usage)');
+
+  const common = (c: Command) => c
+    .option('-C, --project <dir>', 'project directory (default: the current directory)')
+    .option('-p, --param <key=value>', 'override a param (repeatable; +key=value adds a new one)', (v: string, acc: string[] = []) => [...acc, v]);
+
+  common(program.command('run')
+    .description('Run the pipeline (or the named stages and what they need); cached stages are skipped or restored.')
+    .argument('[pipeline-and-stages...]', 'a pipeline file (default: massflow.yaml or the only file in pipelines/), then stage names')
+    .option('-j, --jobs <n>', 'stages run at once at most (default: the number of cores)')
+    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)')
+    .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it')
+    .option('-f, --force', 'run the selected stages even when cached')
+    .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
+    .addHelpText('after', EXIT_HELP)
+    .action(async (args: string[], opts) => setCode(await runCommand(args, opts, term, argv)));
+
+  common(program.command('status')
+    .description('List each stage as fresh, cached (restorable) or stale, with the reason.')
+    .argument('[pipeline-and-stages...]'))
+    .action(async (args: string[], opts) => setCode(await statusCommand(args, opts, term)));
+
+  common(program.command('why')
+    .description("Show, field by field, how a stage's fingerprint differs from its last run.")
+    .argument('<pipeline-and-stages...>', '[PIPELINE] STAGE...'))
+    .action(async (args: string[], opts) => setCode(await whyCommand(args, opts, term)));
+
+  common(program.command('gc')
+    .description('Remove cached outputs that neither the current state nor recent runs reference.')
+    .option('--keep-runs <n>', 'keep what the last N runs reference', '10')
+    .option('-n, --dry-run', 'only say what would be removed'))
+    .action(async (opts) => setCode(await gcCommand(opts, term)));
+
+  program.command('schema')
+    .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
+    .action(() => { term.out.write(pipelineJsonSchema()); setCode(EXIT.ok); });
+
+  for (const add of extraCommands) add(program, term, setCode, common);
+  return program;
+}
+
+export async function main(argv: string[], term: Terminal = processTerminal()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(term, argv, (c) => { code = c; });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof DiagnosticsError) { printDiagnostics(term, e); return EXIT.usage; }
+    if (e instanceof UsageError) { term.err.write(`${term.style.red('error')}: ${e.message}\n`); return EXIT.usage; }
+    throw e;
+  }
+}

@@ -1,0 +1,136 @@
+// One stage, start to end: take the locks on its outputs, look in the cache again (another run may
+// have produced it meanwhile), then restore or run it and commit its outputs. Outputs enter the
+// store and the cache entry is written only after the stage succeeded and every object is in place.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StageId } from '../core/brand.js';
+import type { LockManager, Lock } from '../cache/locks.js';
+import type { StoredOutput } from '../cache/store.js';
+import type { PlannedStage } from '../plan/decide.js';
+import type { Project } from '../project/analyze.js';
+import type { EventSink } from '../report/events.js';
+import type { StageInstance } from '../spec/model.js';
+import type { Executor, StageJob } from './executor.js';
+import { readMetricsFile } from './metrics-file.js';
+import type { StageOutcome } from './outcome.js';
+import type { ResourcePool } from './resources.js';
+import { describeReason } from './reasons.js';
+
+export interface StageRunContext {
+  project: Project;
+  locks: LockManager;
+  executor: Executor;
+  pool: ResourcePool;
+  runId: string;
+  logsDir: string;
+  backend: string;
+  emit: EventSink;
+  signal: AbortSignal;
+  force: boolean;
+}
+
+export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
+
+const LOG_TAIL = 20;
+
+export async function runStage(rc: StageRunContext, stage: StageInstance, planned: PlannedStage): Promise<StageOutcome> {
+  const { project, emit } = rc;
+  const root = project.layout.root;
+  const fp = planned.fingerprint;
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+
+  const held: Lock[] = [];
+  const started = Date.now();
+  try {
+    for (const out of [...stage.outs, ...stage.metrics].sort()) {
+      held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
+    }
+    // The lock may have been held by a run producing exactly this: use its result.
+    const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    if (entry) {
+      const stale: string[] = [];
+      for (const [path, stored] of Object.entries(entry.outs)) {
+        const w = await project.stat.digest(join(root, path));
+        if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
+      }
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
+      for (const path of stale) {
+        await project.objects.materialize(entry.outs[path]!, join(root, path));
+        await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
+      }
+      await project.fingerprints.put(stage.id, fp.object);
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+    }
+    return await execute(rc, stage, planned, started);
+  } catch (e) {
+    if (rc.signal.aborted) return { kind: 'cancelled' };
+    return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
+  } finally {
+    for (const l of held) await l.release();
+  }
+}
+
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number): Promise<StageOutcome> {
+  const { project, emit } = rc;
+  const root = project.layout.root;
+  const fit = rc.pool.fit(stage.resources);
+  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', message: fit.message }, logTail: [] };
+  const release = await rc.pool.acquire(fit.grant, rc.signal);
+  const tail: string[] = [];
+  try {
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
+    // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
+    for (const out of [...stage.outs, ...stage.metrics]) await rm(join(root, out), { recursive: true, force: true });
+    const job: StageJob = {
+      id: stage.id,
+      runId: rc.runId,
+      projectDir: root,
+      impl: stage.impl,
+      params: stage.params,
+      vars: stage.vars,
+      deps: stage.deps.map((p) => join(root, p)),
+      outs: stage.outs.map((p) => join(root, p)),
+      metrics: stage.metrics.map((p) => join(root, p)),
+      env: stage.env,
+      resources: stage.resources,
+      slurm: stage.slurm,
+      backend: rc.backend,
+      logFile: join(rc.logsDir, logFileName(stage.id)),
+    };
+    const result = await rc.executor.run(job, {
+      log: (line) => {
+        tail.push(line);
+        if (tail.length > LOG_TAIL) tail.shift();
+        emit({ type: 'stage-log', id: stage.id, line, at: Date.now() });
+      },
+      metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
+      artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
+      progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+    }, rc.signal);
+    if (rc.signal.aborted) return { kind: 'cancelled' };
+    if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
+
+    const outputs: Record<string, StoredOutput> = {};
+    const missing: string[] = [];
+    for (const out of [...stage.outs, ...stage.metrics]) {
+      const d = await project.stat.digest(join(root, out));
+      const stored = await project.objects.putOutput(join(root, out), d);
+      if (stored) outputs[out] = stored; else missing.push(out);
+    }
+    if (missing.length) return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'missing-output', paths: missing }, logTail: [...tail] };
+    for (const m of stage.metrics) {
+      const r = await readMetricsFile(join(root, m));
+      if (!r.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'stage-error', message: r.message }, logTail: [...tail] };
+      for (const p of r.points) emit({ type: 'stage-metric', id: stage.id, key: p.key, value: p.value, step: p.step, timestamp: Date.now() });
+    }
+    const durationMs = Date.now() - started;
+    if (stage.cache) {
+      await project.entries.put({ format: 1, fingerprint: planned.fingerprint.digest, stage: stage.id, outs: outputs, runId: rc.runId as never, createdAt: new Date().toISOString(), durationMs });
+    }
+    await project.fingerprints.put(stage.id, planned.fingerprint.object);
+    return { kind: 'ran', durationMs, outputs };
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,86 @@
+// The plan proper: for each selected stage, fresh / restore / run and why. Pure: every fact it
+// needs (cache entries, workspace digests, previous fingerprints) is gathered beforehand.
+import type { Digest, StageId } from '../core/brand.js';
+import type { CacheEntry } from '../cache/entries.js';
+import type { PathDigest } from '../cache/digest-path.js';
+import type { Pipeline } from '../spec/model.js';
+import type { Fingerprint, FingerprintObject } from './fingerprint.js';
+import { diffFingerprints, type Change } from './why.js';
+
+export type RunReason =
+  | { kind: 'forced' }
+  | { kind: 'never-run' }
+  | { kind: 'changed'; changes: Change[] }
+  | { kind: 'cache-disabled' }
+  | { kind: 'not-cached' };
+
+export type Decision =
+  | { kind: 'fresh'; entry: CacheEntry }
+  | { kind: 'restore'; entry: CacheEntry; outs: string[] }
+  | { kind: 'run'; reason: RunReason };
+
+export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
+
+export interface PlanFacts {
+  entries: ReadonlyMap<Digest, CacheEntry | undefined>;
+  workspace: ReadonlyMap<string, PathDigest>;
+  previous: ReadonlyMap<StageId, FingerprintObject>;
+}
+
+export function decide(
+  pipeline: Pipeline,
+  selected: ReadonlySet<StageId>,
+  fps: ReadonlyMap<StageId, Fingerprint>,
+  facts: PlanFacts,
+  force: boolean,
+): PlannedStage[] {
+  const out: PlannedStage[] = [];
+  for (const s of pipeline.stages) {
+    if (!selected.has(s.id)) continue;
+    const fingerprint = fps.get(s.id)!;
+    out.push({ id: s.id, fingerprint, decision: decideOne(s.cache, fingerprint, facts, force, s.id) });
+  }
+  return out;
+}
+
+function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force: boolean, id: StageId): Decision {
+  if (force) return { kind: 'run', reason: { kind: 'forced' } };
+  if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
+  const entry = facts.entries.get(fp.digest);
+  if (entry) {
+    const stale = Object.entries(entry.outs)
+      .filter(([path, stored]) => {
+        const w = facts.workspace.get(path);
+        return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
+      })
+      .map(([path]) => path);
+    return stale.length ? { kind: 'restore', entry, outs: stale } : { kind: 'fresh', entry };
+  }
+  const prev = facts.previous.get(id);
+  if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
+  const changes = diffFingerprints(prev, fp.object);
+  return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
+}
+
+export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; unknown: string[] };
+
+/** The named stages (by name or instance id) and everything they need; all stages when none named. */
+export function selectStages(pipeline: Pipeline, targets: readonly string[]): SelectResult {
+  if (targets.length === 0) return { ok: true, selected: new Set(pipeline.stages.map((s) => s.id)) };
+  const unknown: string[] = [];
+  const selected = new Set<StageId>();
+  const stack: StageId[] = [];
+  for (const t of targets) {
+    const hits = pipeline.stages.filter((s) => s.id === t || s.name === t).map((s) => s.id);
+    if (!hits.length) unknown.push(t);
+    stack.push(...hits);
+  }
+  if (unknown.length) return { ok: false, unknown };
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (selected.has(id)) continue;
+    selected.add(id);
+    stack.push(...(pipeline.upstream.get(id) ?? []));
+  }
+  return { ok: true, selected };
+}

@@ -1,0 +1,85 @@
+// Gathers the facts the pure planner needs (code and dep digests, cache entries, workspace state,
+// previous fingerprints), then plans.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest, StageId } from '../core/brand.js';
+import { sha256 } from '../cache/canonical.js';
+import { StatCache, type PathDigest } from '../cache/digest-path.js';
+import { EntryStore, type CacheEntry } from '../cache/entries.js';
+import { FingerprintState } from '../cache/fingerprint-state.js';
+import { ObjectStore } from '../cache/store.js';
+import { decide, type PlannedStage } from '../plan/decide.js';
+import { classifyDeps, computeFingerprints, type CodeInfo, type Fingerprint, type FingerprintObject } from '../plan/fingerprint.js';
+import type { Pipeline } from '../spec/model.js';
+import { backendLabel, detectBackend, type BackendId } from './backend-id.js';
+import { CodeDigester } from './code.js';
+import type { ProjectLayout } from './layout.js';
+
+export interface Project {
+  layout: ProjectLayout;
+  stat: StatCache;
+  objects: ObjectStore;
+  entries: EntryStore;
+  fingerprints: FingerprintState;
+}
+
+export function openProject(layout: ProjectLayout): Project {
+  const objects = new ObjectStore(layout.cacheDir);
+  return {
+    layout,
+    stat: new StatCache(layout.statDir),
+    objects,
+    entries: new EntryStore(layout.cacheDir, objects),
+    fingerprints: new FingerprintState(layout.fingerprintsDir),
+  };
+}
+
+export interface Analysis {
+  fingerprints: Map<StageId, Fingerprint>;
+  plan: PlannedStage[];
+  backend: BackendId;
+  lockfile: Digest | null;
+  previous: Map<StageId, FingerprintObject>;
+}
+
+export async function lockfileDigest(root: string): Promise<Digest | null> {
+  for (const name of ['package-lock.json', 'npm-shrinkwrap.json']) {
+    try { return sha256(await readFile(join(root, name))); } catch { /* try the next */ }
+  }
+  return null;
+}
+
+export async function fingerprintAll(project: Project, pipeline: Pipeline, backend = detectBackend()) {
+  const root = project.layout.root;
+  const digester = new CodeDigester(root);
+  const code = new Map<StageId, CodeInfo>();
+  for (const s of pipeline.stages) code.set(s.id, digester.codeInfo(s));
+  const { sources } = classifyDeps(pipeline);
+  const sourceDeps = new Map<string, Digest | 'missing'>();
+  await Promise.all([...sources].map(async (p) => {
+    const d = await project.stat.digest(join(root, p));
+    sourceDeps.set(p, d.kind === 'missing' ? 'missing' : d.digest);
+  }));
+  const lockfile = await lockfileDigest(root);
+  const fingerprints = computeFingerprints(pipeline, { code, sourceDeps, lockfile, backend: backendLabel(backend) });
+  return { fingerprints, lockfile };
+}
+
+export async function analyze(project: Project, pipeline: Pipeline, selected: ReadonlySet<StageId>, force: boolean): Promise<Analysis> {
+  const backend = detectBackend();
+  const { fingerprints, lockfile } = await fingerprintAll(project, pipeline, backend);
+  const entries = new Map<Digest, CacheEntry | undefined>();
+  const workspace = new Map<string, PathDigest>();
+  const previous = new Map<StageId, FingerprintObject>();
+  await Promise.all([...selected].map(async (id) => {
+    const fp = fingerprints.get(id)!;
+    const [entry, prev] = await Promise.all([project.entries.getComplete(fp.digest), project.fingerprints.get(id)]);
+    entries.set(fp.digest, entry);
+    if (prev) previous.set(id, prev);
+    if (entry) {
+      for (const out of Object.keys(entry.outs)) workspace.set(out, await project.stat.digest(join(project.layout.root, out)));
+    }
+  }));
+  const plan = decide(pipeline, selected, fingerprints, { entries, workspace, previous }, force);
+  return { fingerprints, plan, backend, lockfile, previous };
+}

@@ -1,0 +1,42 @@
+// Reads a pipeline file from disk and compiles it; picks the default pipeline when none is named.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { compilePipeline, type CompileResult } from '../spec/compile.js';
+import { diag, type Diagnostic } from '../spec/diagnostics.js';
+import type { Override } from '../spec/params.js';
+
+export type LoadResult =
+  | { ok: true; result: CompileResult }
+  | { ok: false; diagnostics: Diagnostic[]; result?: CompileResult };
+
+export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
+
+/** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/. */
+export function defaultPipeline(root: string): string | Diagnostic {
+  if (existsSync(join(root, 'massflow.yaml'))) return 'massflow.yaml';
+  const dir = join(root, 'pipelines');
+  const files = existsSync(dir) ? readdirSync(dir).filter(isSpecPath).sort() : [];
+  if (files.length === 1) return `pipelines/${files[0]}`;
+  return diag('file', files.length
+    ? `name a pipeline: ${files.map((f) => `pipelines/${f}`).join(', ')}`
+    : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
+}
+
+export function loadPipeline(root: string, specPath: string, overrides: readonly Override[]): LoadResult {
+  const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
+  const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
+  let text: string;
+  try {
+    if (!statSync(abs).isFile()) throw new Error('not a file');
+    text = readFileSync(abs, 'utf8');
+  } catch {
+    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
+  }
+  const result = compilePipeline({
+    file: shown,
+    text,
+    overrides,
+    fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
+  });
+  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };
+}

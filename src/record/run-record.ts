@@ -1,0 +1,129 @@
+// runs/<id>/run.json: everything needed to trace and replay a run. It is rewritten atomically as
+// stages end, and only ever names outputs that are already committed to the store.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest, RunId, StageId } from '../core/brand.js';
+import { writeJsonAtomic } from '../cache/atomic.js';
+import type { StoredOutput } from '../cache/store.js';
+import type { Failure, OutcomeKind, SkipCause } from '../exec/outcome.js';
+import type { RunEvent, RunStatus } from '../report/events.js';
+import type { GitInfo } from './git-info.js';
+
+export const RUN_RECORD_FORMAT = 1;
+
+export interface StageRecord {
+  fingerprint: Digest;
+  outcome: OutcomeKind | 'pending' | 'running';
+  reason: string;
+  startedAt: string | null;
+  durationMs: number | null;
+  outputs: Record<string, StoredOutput>;
+  metrics: Record<string, number>;
+  artifacts: { path: string; name: string | null }[];
+  failure: Failure | null;
+  skipped: SkipCause | null;
+  log: string;
+}
+
+export interface RunRecord {
+  format: typeof RUN_RECORD_FORMAT;
+  runId: RunId;
+  kind: 'pipeline';
+  status: RunStatus | 'running';
+  pipeline: { name: string; file: string; specDigest: Digest };
+  spec: string;
+  argv: string[];
+  targets: string[];
+  overrides: string[];
+  params: Record<string, unknown>;
+  git: GitInfo;
+  lockfileDigest: Digest | null;
+  node: string;
+  backend: { name: string; version: string };
+  executor: string;
+  host: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  stages: Record<string, StageRecord>;
+  /** Parent sweep, when this run is one trial of an experiment. */
+  sweep?: { id: string; trial: string } | undefined;
+}
+
+export const runDir = (runsDir: string, id: string) => join(runsDir, id);
+
+export async function readRunRecord(runsDir: string, id: string): Promise<RunRecord | undefined> {
+  try { return JSON.parse(await readFile(join(runDir(runsDir, id), 'run.json'), 'utf8')) as RunRecord; } catch { return undefined; }
+}
+
+/** Keeps the record current from run events; writes are serialised and coalesced. */
+export class RunRecorder {
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private readonly metricsFile: string;
+
+  constructor(readonly dir: string, readonly record: RunRecord) {
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    this.metricsFile = join(dir, 'metrics.jsonl');
+  }
+
+  readonly sink = (e: RunEvent): void => {
+    const st = (id: StageId) => this.record.stages[id];
+    switch (e.type) {
+      case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
+      case 'stage-start': {
+        const s = st(e.id);
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; }
+        break;
+      }
+      case 'stage-metric': {
+        const s = st(e.id);
+        if (s) s.metrics[e.key] = e.value;
+        // Every point, for local comparison and replay; the tracker has its own durable outbox.
+        appendFileSync(this.metricsFile, JSON.stringify({ stage: e.id, key: e.key, value: e.value, step: e.step ?? null, timestamp: e.timestamp }) + '\n');
+        return;
+      }
+      case 'stage-artifact': {
+        st(e.id)?.artifacts.push({ path: e.path, name: e.name ?? null });
+        return;
+      }
+      case 'stage-end': {
+        const s = st(e.id);
+        if (!s) break;
+        const o = e.outcome;
+        s.outcome = o.kind;
+        switch (o.kind) {
+          case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
+          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
+          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; break;
+          case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
+          case 'skipped': s.skipped = o.cause; break;
+          case 'cancelled': break;
+        }
+        break;
+      }
+      case 'run-interrupt': this.record.status = 'cancelled'; break;
+      case 'run-end':
+        this.record.status = e.status;
+        this.record.endedAt = new Date(e.at).toISOString();
+        this.record.durationMs = e.durationMs;
+        break;
+    }
+    this.schedule();
+  };
+
+  private schedule() {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.writing = this.writing.then(async () => {
+      this.dirty = false;
+      await writeJsonAtomic(join(this.dir, 'run.json'), this.record);
+    });
+  }
+
+  async flush(): Promise<void> {
+    this.schedule();
+    await this.writing;
+  }
+}

@@ -1,0 +1,124 @@
+// One `massflow run`: plan, record, schedule, and close the record. Rendering and tracking are
+// event sinks handed in by the caller; this module prints nothing.
+import { availableParallelism, hostname, totalmem } from 'node:os';
+import { relative } from 'node:path';
+import type { StageId } from '../core/brand.js';
+import { LockManager } from '../cache/locks.js';
+import type { Executor } from '../exec/executor.js';
+import { succeeded, type StageOutcome } from '../exec/outcome.js';
+import { describeReason } from '../exec/reasons.js';
+import { ResourcePool } from '../exec/resources.js';
+import { schedule } from '../exec/scheduler.js';
+import type { Analysis, Project } from '../project/analyze.js';
+import { emptyCounts, type EventSink, type PlannedLine, type RunStatus } from '../report/events.js';
+import { gitInfo } from '../record/git-info.js';
+import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
+import type { RunId } from '../core/brand.js';
+import type { Pipeline } from '../spec/model.js';
+import { backendLabel } from '../project/backend-id.js';
+import { logFileName } from '../exec/stage-runner.js';
+
+export interface RunOptions {
+  runId: RunId;
+  jobs?: number | undefined;
+  gpus?: number | undefined;
+  keepGoing: boolean;
+  force: boolean;
+  argv: string[];
+  targets: string[];
+  overrides: string[];
+  sweep?: { id: string; trial: string } | undefined;
+}
+
+export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
+
+export function plannedLines(analysis: Analysis): PlannedLine[] {
+  return analysis.plan.map((p) => ({
+    id: p.id,
+    action: p.decision.kind,
+    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace` : 'up to date',
+  }));
+}
+
+export function defaultGpus(): number {
+  const v = Number(process.env['MASSFLOW_GPUS']);
+  return Number.isInteger(v) && v >= 0 ? v : 0;
+}
+
+export async function runPipeline(
+  project: Project,
+  pipeline: Pipeline,
+  analysis: Analysis,
+  executor: Executor,
+  opts: RunOptions,
+  sinks: EventSink[],
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const started = Date.now();
+  const dir = runDir(project.layout.runsDir, opts.runId);
+  const record: RunRecord = {
+    format: RUN_RECORD_FORMAT,
+    runId: opts.runId,
+    kind: 'pipeline',
+    status: 'running',
+    pipeline: { name: pipeline.name, file: pipeline.file, specDigest: pipeline.specDigest },
+    spec: pipeline.specText,
+    argv: opts.argv,
+    targets: opts.targets,
+    overrides: opts.overrides,
+    params: pipeline.params,
+    git: gitInfo(project.layout.root),
+    lockfileDigest: analysis.lockfile,
+    node: process.version,
+    backend: analysis.backend,
+    executor: executor.name,
+    host: hostname(),
+    startedAt: new Date(started).toISOString(),
+    endedAt: null,
+    durationMs: null,
+    stages: Object.fromEntries(analysis.plan.map((p) => [p.id, {
+      fingerprint: p.fingerprint.digest,
+      outcome: 'pending',
+      reason: '',
+      startedAt: null,
+      durationMs: null,
+      outputs: {},
+      metrics: {},
+      artifacts: [],
+      failure: null,
+      skipped: null,
+      log: `logs/${logFileName(p.id)}`,
+    }])),
+    sweep: opts.sweep,
+  };
+  const recorder = new RunRecorder(dir, record);
+  const emit: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
+  const jobs = opts.jobs ?? availableParallelism();
+  emit({ type: 'run-start', runId: opts.runId, pipeline: pipeline.name, file: pipeline.file, plan: plannedLines(analysis), jobs, executor: executor.name, at: started });
+
+  const abort = new AbortController();
+  const onAbort = () => { emit({ type: 'run-interrupt', at: Date.now() }); abort.abort(); };
+  if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+
+  const outcomes = await schedule({
+    project,
+    locks: new LockManager(project.layout.locksDir),
+    executor,
+    pool: new ResourcePool({ cpu: jobs, memoryBytes: totalmem(), gpu: opts.gpus ?? defaultGpus() }),
+    runId: opts.runId,
+    logsDir: `${dir}/logs`,
+    backend: backendLabel(analysis.backend),
+    emit,
+    signal: abort.signal,
+    force: opts.force,
+  }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing });
+  signal.removeEventListener('abort', onAbort);
+  await executor.close?.();
+
+  const counts = emptyCounts();
+  for (const o of outcomes.values()) counts[o.kind]++;
+  const status: RunStatus = abort.signal.aborted ? 'cancelled' : [...outcomes.values()].every(succeeded) ? 'succeeded' : 'failed';
+  emit({ type: 'run-end', status, durationMs: Date.now() - started, counts, at: Date.now() });
+  await recorder.flush();
+  return { runId: opts.runId, status, outcomes, record, dir: relative(project.layout.root, dir) };
+}

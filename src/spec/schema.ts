@@ -1,0 +1,92 @@
+// The one schema of a pipeline file: TS types are derived from it (Static), validation runs on it,
+// and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
+import { Type, type Static } from '@sinclair/typebox';
+
+const PathList = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
+
+export const ResourcesSchema = Type.Object(
+  {
+    cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'CPU slots the stage occupies (default 1).' })),
+    memory: Type.Optional(
+      Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B?|B)?$' })], {
+        description: 'Memory the stage needs: bytes, or a size such as 2GiB or 512MB.',
+      }),
+    ),
+    gpu: Type.Optional(Type.Integer({ minimum: 0, description: 'GPU slots the stage occupies.' })),
+    time: Type.Optional(Type.String({ description: 'Wall-time limit, Slurm format (e.g. 1:30:00).' })),
+  },
+  { additionalProperties: false, description: 'What the stage needs while it runs; the scheduler never oversubscribes.' },
+);
+
+export const SlurmOptionsSchema = Type.Object(
+  {
+    partition: Type.Optional(Type.String()),
+    account: Type.Optional(Type.String()),
+    qos: Type.Optional(Type.String()),
+    extraArgs: Type.Optional(Type.Array(Type.String(), { description: 'Extra sbatch arguments, passed as given.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const StageSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    run: Type.Optional(Type.String({ minLength: 1, description: 'A TS stage module (default-exports defineStage(...)).' })),
+    cmd: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'A program and its arguments, run without a shell.' })),
+    shell: Type.Optional(Type.Boolean({ description: 'Run `cmd` as one string through /bin/sh (off by default).' })),
+    deps: Type.Optional(PathList('Files or directories whose content enters the fingerprint.')),
+    outs: Type.Optional(PathList('Files or directories the stage writes; cached by content.')),
+    metrics: Type.Optional(PathList('JSON files of metrics the stage writes (numbers, nested objects, arrays as steps).')),
+    params: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Param keys (dotted) the stage reads; only these enter its fingerprint.' })),
+    needs: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'Stages that must finish first, besides those implied by deps.' })),
+    foreach: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Union([Type.Array(Type.Any()), Type.String()]), {
+        description: 'Fan-out: one instance per value (or per combination of several keys), e.g. { fold: "${range(cv.folds)}" }.',
+      }),
+    ),
+    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra environment variables.' })),
+    resources: Type.Optional(ResourcesSchema),
+    cache: Type.Optional(Type.Boolean({ description: 'false: always run, never restore (default true).' })),
+    slurm: Type.Optional(SlurmOptionsSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const TrackingSchema = Type.Object(
+  {
+    uri: Type.Optional(Type.String({ description: 'MLflow tracking URI; MLFLOW_TRACKING_URI and --tracking-uri take precedence.' })),
+    experiment: Type.Optional(Type.String({ description: 'MLflow experiment name (default: the pipeline name).' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ExecutorSchema = Type.Union([
+  Type.Literal('local'),
+  Type.Literal('slurm'),
+]);
+
+export const PipelineSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'Pipeline name; the MLflow experiment by default.' }),
+    description: Type.Optional(Type.String()),
+    params: Type.Optional(Type.Record(Type.String(), Type.Any(), { description: 'Parameter tree; stages declare which keys they read.' })),
+    stages: Type.Record(Type.String(), StageSchema, { description: 'Stages by name.' }),
+    tracking: Type.Optional(TrackingSchema),
+    executor: Type.Optional(ExecutorSchema),
+    slurm: Type.Optional(SlurmOptionsSchema),
+  },
+  { additionalProperties: false, $id: 'https://massflow.dev/schema/pipeline.schema.json', title: 'massflow pipeline' },
+);
+
+export type PipelineSpec = Static<typeof PipelineSchema>;
+export type StageSpec = Static<typeof StageSchema>;
+export type ResourcesSpec = Static<typeof ResourcesSchema>;
+export type SlurmOptions = Static<typeof SlurmOptionsSchema>;
+
+export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+/** The published JSON Schema text, byte for byte what `schema/pipeline.schema.json` holds. */
+export function pipelineJsonSchema(): string {
+  return JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...PipelineSchema }, null, 2) + '\n';
+}
