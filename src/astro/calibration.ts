@@ -1,0 +1,108 @@
+// Measurements of a real frame that the simulated sky is calibrated on: sky level, pixel noise,
+// PSF width, zero point and point-source depth. Each is a plain function of an SdssFrame so the
+// figures in docs/astro.md can be regenerated (bench/astro/calibrate.ts) and tested.
+import { skyCounts, type SdssFrame } from './sdss-frame.js';
+import { pixelScaleArcsec } from './wcs.js';
+
+function quantile(sorted: ArrayLike<number>, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * sorted.length)))]!;
+}
+
+/** Mean sky under the frame: counts per pixel, nanomaggies per pixel, mag per arcsec^2. */
+export function skyLevel(f: SdssFrame): { counts: number; nmgyPerPixel: number; magPerArcsec2: number } {
+  let s = 0;
+  let n = 0;
+  for (let y = 0; y < f.height; y += 16) for (let x = 0; x < f.width; x += 16) {
+    s += skyCounts(f, x, y);
+    n++;
+  }
+  const counts = s / n;
+  const nmgyPerPixel = counts * f.nmgy;
+  const scale = pixelScaleArcsec(f.wcs);
+  return { counts, nmgyPerPixel, magPerArcsec2: 22.5 - 2.5 * Math.log10(nmgyPerPixel / (scale * scale)) };
+}
+
+/**
+ * White pixel noise (nanomaggies): the robust spread of differences between horizontally adjacent
+ * pixels, divided by sqrt(2). Differences cancel sources and sky structure wider than a pixel, so
+ * this measures the per-pixel noise even on a field full of objects.
+ */
+export function pixelNoise(f: SdssFrame): number {
+  const d: number[] = [];
+  for (let y = 8; y < f.height - 8; y += 2) for (let x = 8; x < f.width - 9; x += 2) {
+    const i = y * f.width + x;
+    d.push(f.image[i]! - f.image[i + 1]!);
+  }
+  const abs = Float64Array.from(d, Math.abs).sort();
+  return (quantile(abs, 0.5) * 1.4826) / Math.SQRT2;
+}
+
+export interface PsfMeasurement {
+  /** FWHM in arcsec of a circular Gaussian matched to the stars' adaptive second moments. */
+  readonly fwhmArcsec: number;
+  readonly stars: number;
+}
+
+/**
+ * PSF width from the compact, bright, isolated sources: adaptive (Gaussian-weighted) second moments
+ * per source, then the median of the narrowest half, which is the stellar locus (galaxies are wider).
+ */
+export function psfWidth(f: SdssFrame, noise = pixelNoise(f)): PsfMeasurement {
+  const { width: W, height: H, image } = f;
+  const R = 12;
+  const sigmas: number[] = [];
+  for (let y = R; y < H - R; y++) for (let x = R; x < W - R; x++) {
+    const v = image[y * W + x]!;
+    // Bright enough for a clean moment, faint enough to be well below saturation (~20k counts peak).
+    if (v < 80 * noise || v / f.nmgy > 12000) continue;
+    let isMax = true;
+    for (let dy = -R; dy <= R && isMax; dy++) for (let dx = -R; dx <= R; dx++) {
+      if ((dx || dy) && image[(y + dy) * W + x + dx]! > v) { isMax = false; break; }
+    }
+    if (!isMax) continue;
+    // Adaptive moments: iterate a Gaussian weight matched to the source.
+    let s2 = 2.0;
+    let cx = x;
+    let cy = y;
+    let good = true;
+    for (let it = 0; it < 30; it++) {
+      let sw = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+      for (let dy = -R; dy <= R; dy++) for (let dx = -R; dx <= R; dx++) {
+        const px = x + dx;
+        const py = y + dy;
+        const ex = px - cx;
+        const ey = py - cy;
+        const w = Math.exp(-(ex * ex + ey * ey) / (2 * s2));
+        const val = image[py * W + px]! * w;
+        sw += val; sx += val * ex; sy += val * ey; sxx += val * ex * ex; syy += val * ey * ey;
+      }
+      if (sw <= 0) { good = false; break; }
+      cx += sx / sw;
+      cy += sy / sw;
+      // For a Gaussian source of variance S and weight variance s2, the weighted variance is
+      // S*s2/(S+s2); adaptive moments converge to s2 = S when the weight is updated to 2x it.
+      const m = (sxx + syy) / (2 * sw);
+      const next = 2 * m;
+      if (!(next > 0.1 && next < 50)) { good = false; break; }
+      if (Math.abs(next - s2) < 1e-4) { s2 = next; break; }
+      s2 = next;
+    }
+    if (good) sigmas.push(Math.sqrt(s2));
+  }
+  sigmas.sort((a, b) => a - b);
+  const narrow = sigmas.slice(0, Math.max(1, Math.ceil(sigmas.length / 2)));
+  const sigma = quantile(narrow, 0.5);
+  return { fwhmArcsec: 2 * Math.sqrt(2 * Math.LN2) * sigma * pixelScaleArcsec(f.wcs), stars: narrow.length };
+}
+
+/** Magnitude of a source giving one count (DN) in this frame: 22.5 - 2.5 log10(NMGY). */
+export function zeroPoint(f: SdssFrame): number {
+  return 22.5 - 2.5 * Math.log10(f.nmgy);
+}
+
+/** 5-sigma point-source depth for a Gaussian PSF: noise over an effective area of 4 pi sigma^2. */
+export function pointSourceDepth(noiseNmgy: number, fwhmArcsec: number, scaleArcsec: number): number {
+  const sigmaPx = fwhmArcsec / scaleArcsec / (2 * Math.sqrt(2 * Math.LN2));
+  const flux5 = 5 * noiseNmgy * Math.sqrt(4 * Math.PI * sigmaPx * sigmaPx);
+  return 22.5 - 2.5 * Math.log10(flux5);
+}
