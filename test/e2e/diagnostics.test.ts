@@ -1,0 +1,133 @@
+// Every spec error at once, each located with the source line underlined; exit 2, no stack trace.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Rig } from './rig.js';
+
+let rig: Rig;
+afterEach(() => rig?.cleanup());
+
+describe('spec diagnostics', () => {
+  it('reports schema, reference, path, duplicate-out and interpolation errors together', async () => {
+    rig = Rig.create({
+      'stages/s.ts': 'export default 1;\n',
+      'pipelines/bad.yaml': [
+        'name: bad',
+        'params:',
+        '  fit: { lr: 0.1 }',
+        'stages:',
+        '  a:',
+        '    run: stages/s.ts',
+        '    outs: [out/x]',
+        '    depz: [y]',
+        '  b:',
+        '    run: stages/s.ts',
+        '    needs: [trian]',
+        '    params: [fit.lrr]',
+        '    outs: [out/x]',
+        '  c:',
+        '    cmd: [echo, "${fit.nope}"]',
+        '    outs: [../escape]',
+        '  d:',
+        '    outs: [d.txt]',
+        '',
+      ].join('\n'),
+    });
+    const r = await rig.run(['run', 'pipelines/bad.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe([
+      "pipelines/bad.yaml:8:5 error: unknown key 'depz' in 'stages.a'",
+      '  8 |     depz: [y]',
+      '    |     ~~~~',
+      '1 error',
+      '',
+    ].join('\n'));
+    // Fix the schema error: the semantic errors all come out at once.
+    rig.write('pipelines/bad.yaml', rig.read('pipelines/bad.yaml').replace('    depz: [y]\n', ''));
+    const r2 = await rig.run(['run', 'pipelines/bad.yaml']);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toBe([
+      "pipelines/bad.yaml:11:14 error: unknown param 'fit.lrr' in stage 'b' (did you mean 'fit.lr'?)",
+      '  11 |     params: [fit.lrr]',
+      '     |              ~~~~~~~',
+      "pipelines/bad.yaml:14:20 error: unknown param 'fit.nope'",
+      '  14 |     cmd: [echo, "${fit.nope}"]',
+      '     |                    ~~~~~~~~',
+      "pipelines/bad.yaml:15:12 error: outs path '../escape' must be relative and stay inside the project",
+      '  15 |     outs: [../escape]',
+      '     |            ~~~~~~~~~',
+      "pipelines/bad.yaml:16:3 error: stage 'd' needs exactly one of 'run' (a TS module) or 'cmd' (a program and its arguments)",
+      '  16 |   d:',
+      '     |   ~',
+      '4 errors',
+      '',
+    ].join('\n'));
+    // With those fixed, needs and duplicate outs are checked.
+    rig.write('pipelines/bad.yaml', rig.read('pipelines/bad.yaml')
+      .replace('    params: [fit.lrr]\n', '').replace('"${fit.nope}"', '"${fit.lr}"').replace('../escape', 'esc').replace('  d:\n    outs: [d.txt]\n', ''));
+    const r3 = await rig.run(['status', 'pipelines/bad.yaml']);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toBe([
+      "pipelines/bad.yaml:10:13 error: unknown stage 'trian' in needs of 'b'",
+      '  10 |     needs: [trian]',
+      '     |             ~~~~~',
+      '1 error',
+      '',
+    ].join('\n'));
+    rig.write('pipelines/bad.yaml', rig.read('pipelines/bad.yaml').replace('[trian]', '[a]'));
+    const r4 = await rig.run(['status', 'pipelines/bad.yaml']);
+    expect(r4.stderr).toBe([
+      "pipelines/bad.yaml:11:12 error: 'out/x' is written by both 'a' and 'b'",
+      '  11 |     outs: [out/x]',
+      '     |            ~~~~~',
+      "  pipelines/bad.yaml:7:12 note: 'a' writes 'out/x' here",
+      '    7 |     outs: [out/x]',
+      '      |            ~~~~~',
+      '1 error',
+      '',
+    ].join('\n'));
+  });
+
+  it('names every stage on a cycle', async () => {
+    rig = Rig.create({
+      'stages/s.ts': 'export default 1;\n',
+      'pipelines/cyc.yaml': [
+        'name: cyc',
+        'stages:',
+        '  a: { run: stages/s.ts, deps: [c.txt], outs: [a.txt] }',
+        '  b: { run: stages/s.ts, deps: [a.txt], outs: [b.txt] }',
+        '  c: { run: stages/s.ts, needs: [b], outs: [c.txt] }',
+        '',
+      ].join('\n'),
+    });
+    const r = await rig.run(['run', 'pipelines/cyc.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe([
+      'pipelines/cyc.yaml:3:3 error: cycle: a -> b -> c -> a',
+      '  3 |   a: { run: stages/s.ts, deps: [c.txt], outs: [a.txt] }',
+      '    |   ~',
+      "  pipelines/cyc.yaml:4:3 note: 'b' is on the cycle",
+      '    4 |   b: { run: stages/s.ts, deps: [a.txt], outs: [b.txt] }',
+      '      |   ~',
+      "  pipelines/cyc.yaml:5:3 note: 'c' is on the cycle",
+      '    5 |   c: { run: stages/s.ts, needs: [b], outs: [c.txt] }',
+      '      |   ~',
+      '1 error',
+      '',
+    ].join('\n'));
+  });
+
+  it('locates YAML syntax errors and bad interpolations', async () => {
+    rig = Rig.create({ 'pipelines/syn.yaml': 'name: syn\nstages:\n  a: { cmd: [echo, x\n' });
+    const r = await rig.run(['run', 'pipelines/syn.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^pipelines\/syn\.yaml:\d+:\d+ error: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    rig.write('pipelines/i.yaml', 'name: i\nparams: { n: 2 }\nstages:\n  a:\n    foreach: { k: "${range(n}" }\n    cmd: [echo]\n');
+    const i = await rig.run(['run', 'pipelines/i.yaml']);
+    expect(i.code).toBe(2);
+    expect(i.stderr).toContain('pipelines/i.yaml:5:');
+    expect(i.stderr).toContain("error: expected ',' or ')'");
+    const missing = await rig.run(['run', 'pipelines/none.yaml']);
+    expect(missing.stderr).toBe("error: cannot read pipeline file 'pipelines/none.yaml'\n1 error\n");
+  });
+});
