@@ -111,7 +111,8 @@ function probe(name: BackendName): BackendResult<BackendInfo> {
 
 /** The backend explicitly requested through the environment, if any. */
 export function requestedBackend(env: NodeJS.ProcessEnv = process.env): BackendResult<BackendName | undefined> {
-  const raw = env[BACKEND_ENV]?.trim();
+  // The runner may pass a `name@version` label (as recorded); the name is what selects.
+  const raw = env[BACKEND_ENV]?.trim().split('@')[0];
   if (!raw || raw === 'auto') return { ok: true, value: undefined };
   if ((BACKEND_NAMES as readonly string[]).includes(raw)) return { ok: true, value: raw as BackendName };
   return { ok: false, error: `${BACKEND_ENV}=${raw} is not a backend; use one of ${BACKEND_NAMES.join(', ')} (or auto)` };
@@ -141,7 +142,8 @@ let active: LoadedBackend | undefined;
 
 async function activate(info: BackendInfo): Promise<LoadedBackend> {
   if (info.name === 'native' || info.name === 'native-gpu') {
-    // TensorFlow's C++ start-up chatter (oneDNN, CPU features) is noise in stage logs.
+    // TensorFlow's C++ info logs are noise in stage logs (the two lines absl prints before its
+    // logging is initialised still appear on stderr; no environment variable silences them).
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     // Importing the package registers the 'tensorflow' backend on the shared tfjs engine.
     await import(NATIVE_PACKAGE[info.name]);

@@ -12,6 +12,10 @@ describe('backend selection', () => {
     expect(d.ok).toBe(false);
   });
 
+  it('accepts the name@version label the runner records', () => {
+    expect(requestedBackend({ [BACKEND_ENV]: 'wasm@4.22.0' })).toEqual({ ok: true, value: 'wasm' });
+  });
+
   it('describes an explicit backend without loading it', () => {
     const d = describeBackend({ [BACKEND_ENV]: 'wasm' });
     expect(d).toEqual({ ok: true, value: { name: 'wasm', version: expect.stringMatching(/^tfjs-backend-wasm 4\.\d+\.\d+ simd, training kernels v\d+$/) } });
