@@ -86,6 +86,9 @@ process.on('message', (m: ToChild) => {
   else if (m.type === 'abort') abort.abort(new Error('cancelled'));
 });
 
+// A runner that died (even by SIGKILL) closes the channel: its stages must not outlive it.
+process.on('disconnect', () => process.exit(1));
+
 const jobIdx = process.argv.indexOf('--job');
 if (jobIdx > 0) {
   const job = JSON.parse(readFileSync(process.argv[jobIdx + 1]!, 'utf8')) as StageJob;
