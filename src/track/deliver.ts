@@ -1,0 +1,412 @@
+// Delivers a window of outbox ops to an MLflow server exactly once.
+//
+// Params, tags, run updates and artifact PUTs are idempotent: sending them twice is harmless.
+// Two writes are not: creating a run, and logging metric points (MLflow appends every point).
+// Before a window is sent, the run keys it creates and the metric names it logs are written to
+// the sync state as "uncertain" (a write-ahead mark). If the window then fails, times out, or the
+// process dies, the next attempt sees the mark and first reads the server: it looks runs up by
+// their `massflow.key` tag instead of creating them again, and it reads each uncertain metric's
+// history to drop the points that already landed. See docs/tracking.md.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import PQueue from 'p-queue';
+import { MlflowError } from './mlflow/errors.js';
+import { chunkBatch } from './mlflow/limits.js';
+import type { MlflowClient } from './mlflow/client.js';
+import type { KeyValue, WireMetric } from './mlflow/types.js';
+import type { OutboxEntry } from './outbox.js';
+import type { RunKey, TrackingOp } from './ops.js';
+import { saveState, type Rejection, type SyncState, type Uncertain } from './state.js';
+
+export interface DeliveryContext {
+  readonly client: MlflowClient;
+  readonly trackingDir: string;
+  readonly state: SyncState;
+  /** The massflow run id, tagged on every MLflow run so an uncertain create can be found again. */
+  readonly massflowRunId: string;
+  /** Ops already acknowledged (seq <= state.acked), read only when a metric needs reconciling. */
+  readonly readAcked: () => readonly OutboxEntry[];
+  /** Parallel requests within a window. */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface WindowStats {
+  readonly ops: number;
+  readonly points: number;
+  readonly requests: number;
+  /** Points not sent because reconciliation found them already on the server. */
+  readonly skippedPoints: number;
+  readonly rejected: readonly Rejection[];
+}
+
+export type WindowOutcome =
+  | { readonly ok: true; readonly stats: WindowStats }
+  | { readonly ok: false; readonly error: MlflowError; readonly stats: WindowStats };
+
+type MetricOp = Extract<TrackingOp, { op: 'metric' }>;
+type StartOp = Extract<TrackingOp, { op: 'start' }>;
+
+interface RunWork {
+  params: Map<string, { value: string; seq: number }>;
+  tags: Map<string, { value: string; seq: number }>;
+  metrics: MetricOp[];
+  artifacts: Extract<TrackingOp, { op: 'artifact' }>[];
+  end?: Extract<TrackingOp, { op: 'end' }>;
+}
+
+/** Identity of a point on the server. The sqlite store clamps +-Infinity to +-Number.MAX_VALUE. */
+export function pointIdentity(step: number, timestamp: number, value: number | string): string {
+  let v: string;
+  if (value === 'NaN' || (typeof value === 'number' && Number.isNaN(value))) v = 'NaN';
+  else if (value === 'Infinity' || (typeof value === 'number' && value >= Number.MAX_VALUE)) v = 'MAX';
+  else if (value === '-Infinity' || (typeof value === 'number' && value <= -Number.MAX_VALUE)) v = '-MAX';
+  else v = String(value);
+  return `${step}|${timestamp}|${v}`;
+}
+
+export class Deliverer {
+  readonly #ctx: DeliveryContext;
+
+  constructor(ctx: DeliveryContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Sends `entries` (the ops right after state.acked, in order). On success the state is advanced
+   * past them; on failure nothing is acknowledged and the uncertainty marks stay for the next try.
+   */
+  async deliverWindow(entries: readonly OutboxEntry[]): Promise<WindowOutcome> {
+    const { state } = this.#ctx;
+    const stats = { ops: 0, points: 0, requests: 0, skippedPoints: 0, rejected: [] as Rejection[] };
+    if (entries.length === 0) return { ok: true, stats };
+    const last = entries[entries.length - 1]!;
+    const prior = state.uncertain;
+
+    // Group the window by run key.
+    const starts: StartOp[] = [];
+    const work = new Map<RunKey, RunWork>();
+    const runWork = (key: RunKey): RunWork => {
+      let w = work.get(key);
+      if (!w) work.set(key, (w = { params: new Map(), tags: new Map(), metrics: [], artifacts: [] }));
+      return w;
+    };
+    for (const { op } of entries) {
+      switch (op.op) {
+        case 'start': starts.push(op); break;
+        case 'params': for (const [k, v] of Object.entries(op.params)) runWork(op.key).params.set(k, { value: v, seq: op.seq }); break;
+        case 'tags': for (const [k, v] of Object.entries(op.tags)) runWork(op.key).tags.set(k, { value: v, seq: op.seq }); break;
+        case 'metric': runWork(op.key).metrics.push(op); break;
+        case 'artifact': runWork(op.key).artifacts.push(op); break;
+        case 'end': runWork(op.key).end = op; break;
+        default: assertNever(op);
+      }
+    }
+
+    // Write-ahead: mark what this window may create or append before sending any of it.
+    state.uncertain = mergeUncertain(prior, {
+      upTo: last.op.seq,
+      runs: starts.filter((s) => state.runs[s.key] === undefined).map((s) => s.key),
+      metrics: Object.fromEntries([...work].filter(([, w]) => w.metrics.length > 0).map(([k, w]) => [k, [...new Set(w.metrics.map((m) => m.name))]])),
+    });
+    saveState(this.#ctx.trackingDir, state);
+
+    try {
+      for (const start of starts) await this.#ensureRun(start, prior, stats);
+      await this.#sendRunData(work, prior, stats);
+      for (const [key, w] of work) {
+        if (!w.end) continue;
+        const mapping = state.runs[key];
+        if (!mapping) continue; // Rejected with its run.
+        await this.#call(stats, async () => {
+          await this.#ctx.client.updateRun(mapping.runId, { status: w.end!.status, endTime: w.end!.t }, this.#opts());
+        }, () => this.#reject(stats, w.end!.seq, `end of ${key}`));
+      }
+    } catch (e) {
+      if (e instanceof MlflowError) return { ok: false, error: e, stats };
+      throw e;
+    }
+
+    state.acked = last.op.seq;
+    state.offset = last.end;
+    state.sent.ops += entries.length;
+    state.sent.points += stats.points;
+    state.sent.requests += stats.requests;
+    if (state.uncertain && state.acked >= state.uncertain.upTo) delete state.uncertain;
+    saveState(this.#ctx.trackingDir, state);
+    stats.ops = entries.length;
+    return { ok: true, stats };
+  }
+
+  #opts(): { signal?: AbortSignal } {
+    return this.#ctx.signal ? { signal: this.#ctx.signal } : {};
+  }
+
+  /** Creates the MLflow run for a start op, or finds the one an earlier, unanswered attempt made. */
+  async #ensureRun(op: StartOp, prior: Uncertain | undefined, stats: { requests: number; rejected: Rejection[] }): Promise<void> {
+    const { state, client } = this.#ctx;
+    if (state.runs[op.key] !== undefined || state.failedRuns[op.key] !== undefined) return;
+    const fail = (reason: string): void => {
+      state.failedRuns[op.key] = reason;
+      this.#reject(stats, op.seq, `run ${op.key}`, reason);
+      saveState(this.#ctx.trackingDir, state);
+    };
+
+    let experimentId: string;
+    let parentRunId: string | undefined;
+    if (op.parent !== undefined) {
+      const parent = state.runs[op.parent];
+      if (!parent) return fail(state.failedRuns[op.parent] !== undefined
+        ? `its parent run ${op.parent} could not be created` : `its parent run ${op.parent} was never started`);
+      experimentId = parent.experimentId;
+      parentRunId = parent.runId;
+    } else {
+      const name = op.experiment ?? 'Default';
+      let id = state.experiments[name];
+      if (id === undefined) {
+        const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts()));
+        if (exp.lifecycle_stage === 'deleted') {
+          throw new MlflowError(
+            { kind: 'http', code: 'INVALID_STATE', status: 400, endpoint: 'GET /api/2.0/mlflow/experiments/get-by-name', applied: 'no', attempts: 1 },
+            `experiment ${JSON.stringify(name)} is deleted on the server: restore it in the MLflow UI or choose another experiment name`,
+          );
+        }
+        id = exp.experiment_id;
+        state.experiments[name] = id;
+      }
+      experimentId = id;
+    }
+
+    const massflowRunId = op.tags['massflow.run_id'] ?? this.#ctx.massflowRunId;
+    if (prior?.runs.includes(op.key)) {
+      // An earlier create may have succeeded without us hearing back: look before creating again.
+      const found = await this.#counted(stats, () => client.searchAllRuns({
+        experimentIds: [experimentId],
+        filter: `tags.\`massflow.run_id\` = '${massflowRunId.replace(/'/g, '')}'`,
+        viewType: 'ALL',
+      }, this.#opts()));
+      const run = found.find((r) => r.data.tags.some((t) => t.key === 'massflow.key' && t.value === op.key));
+      if (run) {
+        state.runs[op.key] = { runId: run.info.run_id, experimentId, artifactUri: run.info.artifact_uri ?? '' };
+        saveState(this.#ctx.trackingDir, state);
+        return;
+      }
+    }
+
+    const tags: KeyValue[] = Object.entries({
+      ...op.tags,
+      'mlflow.runName': op.name,
+      'massflow.key': op.key,
+      'massflow.run_id': massflowRunId,
+      ...(parentRunId !== undefined && { 'mlflow.parentRunId': parentRunId }),
+    }).map(([key, value]) => ({ key, value }));
+    try {
+      const run = await this.#counted(stats, () => client.createRun({ experimentId, runName: op.name, startTime: op.t, tags }, this.#opts()));
+      state.runs[op.key] = { runId: run.info.run_id, experimentId, artifactUri: run.info.artifact_uri ?? '' };
+      saveState(this.#ctx.trackingDir, state);
+    } catch (e) {
+      if (isPermanent(e)) return fail((e as MlflowError).message);
+      throw e;
+    }
+  }
+
+  /** Params, tags, metric points and artifacts of every run in the window, in parallel. */
+  async #sendRunData(work: Map<RunKey, RunWork>, prior: Uncertain | undefined, stats: { points: number; requests: number; skippedPoints: number; rejected: Rejection[] }): Promise<void> {
+    const { state, client } = this.#ctx;
+    const queue = new PQueue({ concurrency: this.#ctx.concurrency ?? 4 });
+    let failure: unknown;
+    const add = (task: () => Promise<void>): void => {
+      void queue.add(async () => {
+        if (failure !== undefined) return;
+        try {
+          await task();
+        } catch (e) {
+          failure ??= e;
+        }
+      });
+    };
+
+    for (const [key, w] of work) {
+      const mapping = state.runs[key];
+      if (!mapping) {
+        // The run could not be created: everything logged to it is rejected with it.
+        const reason = state.failedRuns[key] ?? `run ${key} was never started`;
+        const seqs = [...[...w.params.values()].map((p) => p.seq), ...[...w.tags.values()].map((t) => t.seq), ...w.metrics.map((m) => m.seq), ...w.artifacts.map((a) => a.seq), ...(w.end ? [w.end.seq] : [])];
+        if (seqs.length > 0) this.#reject(stats, Math.min(...seqs), `${seqs.length} ops of ${key}`, reason);
+        state.rejectedPoints.push(...w.metrics.map((m) => m.seq));
+        continue;
+      }
+      const runId = mapping.runId;
+
+      // Params and tags: idempotent, so any failure can simply be retried.
+      const params = [...w.params].map(([k, v]) => ({ key: k, value: v.value }));
+      const tags = [...w.tags].map(([k, v]) => ({ key: k, value: v.value }));
+      for (const batch of chunkBatch({ params, tags, metrics: [] })) {
+        add(() => this.#call(stats, () => client.logBatch(runId, batch, { ...this.#opts(), retry: 'all' }), async () => {
+          // A 400 rejects the whole batch: send the entries one by one to keep the good ones.
+          for (const p of batch.params) {
+            await this.#call(stats, () => client.logBatch(runId, { params: [p] }, { ...this.#opts(), retry: 'all' }),
+              (e) => this.#reject(stats, w.params.get(p.key)!.seq, `param ${p.key} of ${key}`, e.message));
+          }
+          for (const t of batch.tags) {
+            await this.#call(stats, () => client.logBatch(runId, { tags: [t] }, { ...this.#opts(), retry: 'all' }),
+              (e) => this.#reject(stats, w.tags.get(t.key)!.seq, `tag ${t.key} of ${key}`, e.message));
+          }
+        }));
+      }
+
+      // Metric points: reconcile what an earlier attempt may have left on the server, then send the rest.
+      if (w.metrics.length > 0) {
+        add(async () => {
+          const uncertainNames = new Set(prior?.metrics[key] ?? []);
+          const toSend = uncertainNames.size > 0 ? await this.#reconcile(key, runId, w.metrics, uncertainNames, stats) : w.metrics;
+          const wire: (WireMetric & { seq: number })[] = toSend.map((m) => ({ key: m.name, value: m.value, timestamp: m.t, step: m.step, seq: m.seq }));
+          for (const batch of chunkBatch({ metrics: wire, params: [], tags: [] })) {
+            const metrics = (batch.metrics as (WireMetric & { seq: number })[]).map(({ key: k, value, timestamp, step }) => ({ key: k, value, timestamp, step }));
+            const seqs = (batch.metrics as (WireMetric & { seq: number })[]).map((m) => m.seq);
+            add(() => this.#call(stats, async () => {
+              await client.logBatch(runId, { metrics }, this.#opts());
+              stats.points += metrics.length;
+            }, async () => {
+              // Rejected (400, nothing written): retry per metric name so one bad key does not take the others down.
+              const byName = new Map<string, { m: WireMetric[]; s: number[] }>();
+              metrics.forEach((m, i) => {
+                const g = byName.get(m.key) ?? { m: [], s: [] };
+                g.m.push(m);
+                g.s.push(seqs[i]!);
+                byName.set(m.key, g);
+              });
+              for (const [name, g] of byName) {
+                await this.#call(stats, async () => {
+                  await client.logBatch(runId, { metrics: g.m }, this.#opts());
+                  stats.points += g.m.length;
+                }, (e) => {
+                  this.#reject(stats, g.s[0]!, `${g.m.length} points of metric ${name} of ${key}`, e.message);
+                  state.rejectedPoints.push(...g.s);
+                });
+              }
+            }));
+          }
+        });
+      }
+
+      for (const a of w.artifacts) {
+        add(() => this.#uploadArtifact(key, mapping.artifactUri, a, stats));
+      }
+    }
+    await queue.onIdle();
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Returns the points of `metrics` that are not yet on the server. For each point identity
+   * (step, timestamp, value), the server holds `S` copies and the acknowledged ops account for `A`;
+   * the `S - A` extra copies were left by an unanswered attempt and stand for that many of this
+   * window's points, which are therefore not sent again.
+   */
+  async #reconcile(key: RunKey, runId: string, metrics: readonly MetricOp[], names: ReadonlySet<string>, stats: { requests: number; skippedPoints: number }): Promise<MetricOp[]> {
+    const relevant = metrics.filter((m) => names.has(m.name));
+    if (relevant.length === 0) return [...metrics];
+    const wanted = new Set(relevant.map((m) => `${m.name}|${pointIdentity(m.step, m.t, m.value)}`));
+    const rejected = new Set(this.#ctx.state.rejectedPoints);
+    const surplus = new Map<string, number>();
+    for (const name of new Set(relevant.map((m) => m.name))) {
+      const history = await this.#counted(stats, () => this.#ctx.client.getMetricHistory(runId, name, this.#opts()));
+      for (const p of history) {
+        const id = `${name}|${pointIdentity(p.step, p.timestamp, p.value)}`;
+        if (wanted.has(id)) surplus.set(id, (surplus.get(id) ?? 0) + 1);
+      }
+    }
+    if (surplus.size === 0) return [...metrics];
+    for (const { op } of this.#ctx.readAcked()) {
+      if (op.op !== 'metric' || op.key !== key || !names.has(op.name) || rejected.has(op.seq)) continue;
+      const id = `${op.name}|${pointIdentity(op.step, op.t, op.value)}`;
+      const n = surplus.get(id);
+      if (n !== undefined) surplus.set(id, n - 1);
+    }
+    const out: MetricOp[] = [];
+    for (const m of metrics) {
+      const id = `${m.name}|${pointIdentity(m.step, m.t, m.value)}`;
+      const n = names.has(m.name) ? surplus.get(id) ?? 0 : 0;
+      if (n > 0) {
+        surplus.set(id, n - 1);
+        stats.skippedPoints += 1;
+      } else {
+        out.push(m);
+      }
+    }
+    return out;
+  }
+
+  async #uploadArtifact(key: RunKey, artifactUri: string, op: Extract<TrackingOp, { op: 'artifact' }>, stats: { requests: number; rejected: Rejection[] }): Promise<void> {
+    let files: { local: string; path: string }[];
+    try {
+      files = await listFiles(op.local, op.path);
+    } catch (e) {
+      this.#reject(stats, op.seq, `artifact ${op.path} of ${key}`, `local file ${op.local} is unreadable: ${(e as Error).message}`);
+      return;
+    }
+    for (const f of files) {
+      await this.#call(stats, () => this.#ctx.client.uploadArtifact(artifactUri, f.path, f.local, this.#opts()),
+        (e) => this.#reject(stats, op.seq, `artifact ${f.path} of ${key}`, e.message));
+    }
+  }
+
+  /** Runs one request: counts it, hands a permanent rejection to `onRejected`, rethrows the rest. */
+  async #call(stats: { requests: number }, fn: () => Promise<void>, onRejected: (e: MlflowError) => void | Promise<void>): Promise<void> {
+    try {
+      await this.#counted(stats, fn);
+    } catch (e) {
+      if (isPermanent(e)) await onRejected(e as MlflowError);
+      else throw e;
+    }
+  }
+
+  async #counted<T>(stats: { requests: number }, fn: () => Promise<T>): Promise<T> {
+    stats.requests += 1;
+    return fn();
+  }
+
+  #reject(stats: { rejected: Rejection[] }, seq: number, what: string, reason = 'rejected'): void {
+    const r: Rejection = { seq, what, reason };
+    stats.rejected.push(r);
+    this.#ctx.state.rejected.push(r);
+  }
+}
+
+/** A failure that retrying cannot fix and that concerns this op only (not the server or the config). */
+function isPermanent(e: unknown): boolean {
+  return e instanceof MlflowError && !e.transient && !e.configuration && e.kind !== 'aborted';
+}
+
+function mergeUncertain(a: Uncertain | undefined, b: Uncertain): Uncertain {
+  if (!a) return b;
+  const metrics: Record<RunKey, string[]> = {};
+  for (const src of [a.metrics, b.metrics]) {
+    for (const [k, names] of Object.entries(src)) metrics[k] = [...new Set([...(metrics[k] ?? []), ...names])];
+  }
+  return { upTo: Math.max(a.upTo, b.upTo), runs: [...new Set([...a.runs, ...b.runs])], metrics };
+}
+
+/** The files to upload for an artifact op: the file itself, or every file below a directory. */
+async function listFiles(local: string, path: string): Promise<{ local: string; path: string }[]> {
+  const st = await stat(local);
+  if (!st.isDirectory()) return [{ local, path }];
+  const out: { local: string; path: string }[] = [];
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((x, y) => (x.name < y.name ? -1 : 1));
+    for (const e of entries) {
+      const l = join(dir, e.name);
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(l, r);
+      else if (e.isFile()) out.push({ local: l, path: r });
+    }
+  };
+  await walk(local, path);
+  return out;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled tracking op ${JSON.stringify(x)}`);
+}

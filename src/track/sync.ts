@@ -1,0 +1,159 @@
+// `massflow sync`: pushes what runs recorded while no server was reachable. Reads each run's outbox
+// from where its sync state left off and delivers the rest; running it again sends nothing.
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { TrackingConfig } from './config.js';
+import { createClient, redactorFor } from './client-factory.js';
+import { Deliverer } from './deliver.js';
+import { backoffMs, sleep } from './mlflow/retry.js';
+import { OPS_FILE, readOutbox, type OutboxEntry } from './outbox.js';
+import { acquireLock, loadState, type Rejection } from './state.js';
+import { TRACKING_DIR } from './tracker.js';
+
+export interface SyncOptions {
+  /** Ops per delivery window (default 10 000). */
+  readonly windowOps?: number;
+  /** Parallel requests per window (default 4). */
+  readonly concurrency?: number;
+  readonly signal?: AbortSignal;
+  /** Called after each delivered window. */
+  readonly onProgress?: (p: { runDir: string; acked: number; total: number }) => void;
+}
+
+export type SyncStatus =
+  /** Everything pending was delivered. */
+  | 'synced'
+  /** Nothing was pending; no request was made. */
+  | 'up-to-date'
+  /** Some ops were delivered, some are still pending (server trouble): run sync again later. */
+  | 'partial'
+  /** Another process is delivering this run right now. */
+  | 'busy'
+  /** Nothing could be delivered; see `message`. */
+  | 'failed'
+  /** The run recorded no tracking outbox. */
+  | 'no-outbox';
+
+export interface SyncRunResult {
+  readonly runDir: string;
+  readonly runId: string;
+  readonly status: SyncStatus;
+  /** Ops acknowledged by this sync. */
+  readonly sentOps: number;
+  /** Metric points written by this sync. */
+  readonly sentPoints: number;
+  /** Metric points found already on the server and therefore not sent again. */
+  readonly skippedPoints: number;
+  /** HTTP requests made, retries included. */
+  readonly requests: number;
+  readonly pending: number;
+  readonly rejected: readonly Rejection[];
+  readonly message?: string;
+}
+
+export async function syncRun(runDir: string, config: TrackingConfig, opts: SyncOptions = {}): Promise<SyncRunResult> {
+  const runId = basename(runDir);
+  const trackingDir = join(runDir, TRACKING_DIR);
+  const base = { runDir, runId, sentOps: 0, sentPoints: 0, skippedPoints: 0, requests: 0, pending: 0, rejected: [] as Rejection[] };
+  if (!existsSync(join(trackingDir, OPS_FILE))) return { ...base, status: 'no-outbox' };
+  if (config.mode !== 'server') {
+    return { ...base, status: 'failed', message: 'no tracking server configured: set MLFLOW_TRACKING_URI, `tracking.uri` in the spec, or pass --tracking-uri (`massflow mlflow up` starts a local one)' };
+  }
+  const server = config.server;
+  const lock = acquireLock(trackingDir, server.uri);
+  if (!lock.ok) return { ...base, status: 'busy', message: `run ${runId} is being delivered by pid ${lock.error.pid} on ${lock.error.host}` };
+  try {
+    const loaded = loadState(trackingDir, server.uri);
+    if (!loaded.ok) return { ...base, status: 'failed', message: loaded.error };
+    const state = loaded.value;
+    const pending = pendingOps(trackingDir, state.acked, state.offset);
+    if (pending.entries.length === 0) return { ...base, status: 'up-to-date' };
+
+    let requests = 0;
+    const redactor = redactorFor(server);
+    const client = createClient(server, { redactor, onAttempt: () => (requests += 1), ...(opts.concurrency !== undefined && { connections: opts.concurrency * 2 }) });
+    const deliverer = new Deliverer({
+      client,
+      trackingDir,
+      state,
+      massflowRunId: runId,
+      readAcked: () => readOutbox(trackingDir).entries.filter((e) => e.op.seq <= state.acked),
+      concurrency: opts.concurrency ?? 4,
+      ...(opts.signal && { signal: opts.signal }),
+    });
+    const total = pending.entries.length;
+    const windowOps = opts.windowOps ?? 10_000;
+    let queue = pending.entries;
+    let sentOps = 0;
+    let sentPoints = 0;
+    let skippedPoints = 0;
+    const rejected: Rejection[] = [];
+    let failures = 0;
+    let message: string | undefined;
+    try {
+      while (queue.length > 0) {
+        const window = queue.slice(0, windowOps);
+        const out = await deliverer.deliverWindow(window);
+        rejected.push(...out.stats.rejected);
+        skippedPoints += out.stats.skippedPoints;
+        if (out.ok) {
+          queue = queue.slice(window.length);
+          sentOps += window.length;
+          sentPoints += out.stats.points;
+          failures = 0;
+          opts.onProgress?.({ runDir, acked: sentOps, total });
+          continue;
+        }
+        // A window failure after the transport's own retries: try the window again on the
+        // official backoff curve, then give up and leave the rest for the next sync.
+        failures += 1;
+        message = out.error.message;
+        if (out.error.configuration || opts.signal?.aborted || failures > server.retry.maxRetries) break;
+        await sleep(Math.max(backoffMs(server.retry, failures + 1), out.error.retryAfterMs ?? 0), opts.signal).catch(() => undefined);
+      }
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+    const left = queue.length;
+    const status: SyncStatus = left === 0 ? 'synced' : sentOps > 0 ? 'partial' : 'failed';
+    return {
+      runDir, runId, status, sentOps, sentPoints, skippedPoints, requests, pending: left, rejected,
+      ...(left > 0 && message !== undefined && { message: redactor.redact(message) }),
+    };
+  } finally {
+    lock.value();
+  }
+}
+
+export interface SyncAllResult {
+  readonly runs: readonly SyncRunResult[];
+  readonly pending: number;
+}
+
+/** Syncs every run under <projectDir>/runs that has a tracking outbox, oldest first. */
+export async function syncAll(projectDir: string, config: TrackingConfig, opts: SyncOptions = {}): Promise<SyncAllResult> {
+  const runsDir = join(projectDir, 'runs');
+  let names: string[];
+  try {
+    names = readdirSync(runsDir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  } catch {
+    names = [];
+  }
+  const runs: SyncRunResult[] = [];
+  for (const name of names) {
+    const runDir = join(runsDir, name);
+    if (!existsSync(join(runDir, TRACKING_DIR, OPS_FILE))) continue;
+    if (opts.signal?.aborted) break;
+    runs.push(await syncRun(runDir, config, opts));
+  }
+  return { runs, pending: runs.reduce((n, r) => n + r.pending, 0) };
+}
+
+/** Ops after `acked`, read from the recorded offset when it still lines up, else from the start. */
+function pendingOps(trackingDir: string, acked: number, offset: number): { entries: OutboxEntry[] } {
+  if (offset > 0) {
+    const fromOffset = readOutbox(trackingDir, offset).entries;
+    if (fromOffset.length === 0 || fromOffset[0]!.op.seq === acked + 1) return { entries: fromOffset.filter((e) => e.op.seq > acked) };
+  }
+  return { entries: readOutbox(trackingDir).entries.filter((e) => e.op.seq > acked) };
+}

@@ -1,0 +1,87 @@
+// Starts a real MLflow server for one test file: a temp project, a free port, sqlite and artifacts
+// under the temp dir, through the same mlflowUp the CLI uses. Fails loudly when the venv is missing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mlflowDown, mlflowServerRecord, mlflowUp } from '../../../src/track/index.js';
+import { VENV_DIR } from '../../../src/track/server/venv.js';
+import { resolveTrackingConfig, type TrackingConfig } from '../../../src/track/config.js';
+import { createClient } from '../../../src/track/client-factory.js';
+import type { MlflowClient } from '../../../src/track/mlflow/client.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const TEST_VENV = process.env.MASSFLOW_MLFLOW_VENV ?? join(REPO, VENV_DIR);
+
+/** Fast retries for tests: the official schedule would wait minutes on a dead server. */
+export const FAST_RETRY_ENV = {
+  MLFLOW_HTTP_REQUEST_MAX_RETRIES: '7',
+  MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.02',
+  MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0',
+  MLFLOW_HTTP_REQUEST_TIMEOUT: '10',
+};
+
+export interface TestServer {
+  readonly url: string;
+  readonly port: number;
+  readonly projectDir: string;
+  /** A client straight to the server, for assertions. */
+  readonly client: MlflowClient;
+  config(uri?: string, env?: Record<string, string>): TrackingConfig;
+  /** SIGKILL the whole server process group, as a crash would. */
+  kill(): void;
+  /** Start it again on the same port and store. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const projectDir = mkdtempSync(join(tmpdir(), 'massflow-mlflow-'));
+  const port = await freePort();
+  const up = async (): Promise<string> => {
+    const r = await mlflowUp(projectDir, { port, venvDir: TEST_VENV, createVenv: false, readyTimeoutMs: 90_000 });
+    if (!r.ok) {
+      throw new Error(`cannot start the MLflow test server: ${r.error.message}\n` +
+        `The tracking tests need the pinned mlflow in ${TEST_VENV}: run \`scripts/mlflow-venv.sh\` ` +
+        `(or set MASSFLOW_MLFLOW_VENV to an existing venv).${r.error.logTail ? `\n${r.error.logTail}` : ''}`);
+    }
+    return r.value.url;
+  };
+  const url = await up();
+  const config = (uri = url, env: Record<string, string> = {}): TrackingConfig => {
+    const r = resolveTrackingConfig({ env: { ...FAST_RETRY_ENV, ...env }, flags: { uri } });
+    if (!r.ok) throw new Error(JSON.stringify(r.error));
+    return r.value;
+  };
+  const direct = config();
+  if (direct.mode !== 'server') throw new Error('unreachable');
+  const client = createClient(direct.server);
+  return {
+    url, port, projectDir, client, config,
+    kill(): void {
+      const rec = mlflowServerRecord(projectDir);
+      if (rec) process.kill(-rec.pid, 'SIGKILL');
+    },
+    async restart(): Promise<void> {
+      await up();
+    },
+    async stop(): Promise<void> {
+      await client.close();
+      await mlflowDown(projectDir);
+      rmSync(projectDir, { recursive: true, force: true });
+    },
+  };
+}
