@@ -203,6 +203,22 @@ export async function loadBackend(env: NodeJS.ProcessEnv = process.env): Promise
   throw new Error(`no tensor backend could be loaded (${failures.join('; ')})`);
 }
 
+/**
+ * For a stage: the backend the runner selected (`ctx.backend`, a name or `name@version` label)
+ * wins over the environment; anything else (empty, 'auto') leaves the environment as it is.
+ */
+function stageEnv(ctxBackend: string | undefined): NodeJS.ProcessEnv {
+  const name = ctxBackend?.split('@')[0];
+  const env = { ...process.env };
+  if (name && (BACKEND_NAMES as readonly string[]).includes(name)) env[BACKEND_ENV] = name;
+  return env;
+}
+
+export const loadBackendForStage = (ctxBackend: string | undefined): Promise<LoadedBackend> => loadBackend(stageEnv(ctxBackend));
+
+export const describeBackendForStage = (ctxBackend: string | undefined): BackendResult<BackendInfo> =>
+  describeBackend(stageEnv(ctxBackend));
+
 /** The backend loaded in this process, if any. */
 export function activeBackend(): LoadedBackend | undefined {
   return active;

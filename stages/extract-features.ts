@@ -1,0 +1,59 @@
+// Stage extract-features: network 1 frozen, run on each band of every labelled cluster; the
+// per-band feature maps are stored concatenated (band-major channels) for network 2.
+import { Type } from '@sinclair/typebox';
+import { defineStage } from '../src/stage/define.js';
+import { loadBackendForStage } from '../src/ml/backend.js';
+import { BAND_NET_KIND, featureSide, type BandNetConfig } from '../src/ml/band-net.js';
+import { CutoutDataset } from '../src/ml/cutouts.js';
+import { extractFeatureMaps } from '../src/ml/extract.js';
+import { FEATURES_FORMAT, writeFeatures } from '../src/ml/features.js';
+import { locateInputs, required } from '../src/ml/inputs.js';
+import { ParamStore } from '../src/ml/params.js';
+import { unwrap } from '../src/ml/result.js';
+
+export default defineStage({
+  description: 'Network 1 frozen: per-band feature maps of every labelled cluster, for network 2.',
+  params: Type.Object({}),
+  async run(ctx) {
+    const backend = await loadBackendForStage(ctx.backend);
+    ctx.log(`backend ${backend.name} (${backend.version})`);
+    const inputs = locateInputs(ctx.deps);
+    const cutoutsDir = unwrap(required(inputs, 'cutouts', ctx.deps), 'extract-features');
+    const modelDir = unwrap(required(inputs, 'bandNet', ctx.deps), 'extract-features');
+    const ds = unwrap(CutoutDataset.open(cutoutsDir), 'extract-features');
+    const { store, config } = unwrap(await ParamStore.load<BandNetConfig>(modelDir, BAND_NET_KIND), 'extract-features');
+    try {
+      if (config.size !== ds.size || config.bands.join() !== ds.bands.join()) {
+        throw new Error(`extract-features: network 1 was trained on ${config.size} px ${config.bands.join('')}, ` +
+          `the cutouts are ${ds.size} px ${ds.bands.join('')}`);
+      }
+      const labelled = ds.index.clusters.flatMap((c, i) => (c.logM500 === null ? [] : [i]));
+      if (labelled.length === 0) throw new Error(`extract-features: no cluster in ${cutoutsDir} has a logM500`);
+      ctx.log(`${labelled.length} of ${ds.count} clusters are labelled`);
+      const t0 = performance.now();
+      const data = await extractFeatureMaps(ds, store, config, labelled, 32, {
+        signal: ctx.signal, onProgress: (d, t) => ctx.progress(d, t),
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      ctx.metric('images_per_s', (labelled.length * ds.bands.length) / seconds);
+      const side = featureSide(ds.size);
+      await writeFeatures(ctx.outDir, {
+        index: {
+          format: FEATURES_FORMAT, count: labelled.length, side, bands: [...ds.bands],
+          channelsPerBand: config.featureChannels, channels: config.featureChannels * ds.bands.length,
+          size: ds.size, normalisation: config.normalisation, backend: `${backend.name} (${backend.version})`,
+          file: 'features.f32',
+          clusters: labelled.map((i) => {
+            const c = ds.index.clusters[i]!;
+            return { id: c.id, cutoutIndex: i, logM500: c.logM500!, richness: c.richness, z: c.z };
+          }),
+        },
+        data,
+      });
+      ctx.log(`wrote ${labelled.length} x ${side}x${side}x${config.featureChannels * ds.bands.length} feature maps in ${seconds.toFixed(1)} s`);
+    } finally {
+      store.dispose();
+      ds.close();
+    }
+  },
+});

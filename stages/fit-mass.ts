@@ -1,0 +1,67 @@
+// Stage fit-mass (one process per fold): network 2 on the frozen features of the training folds,
+// L1 loss on log10 M500, early stopping on a split of the training folds; predicts the test fold.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { defineStage } from '../src/stage/define.js';
+import { loadBackendForStage } from '../src/ml/backend.js';
+import { FOLD_PREDICTIONS_FORMAT, type FoldPredictions } from '../src/ml/cv-summary.js';
+import { readFeatures } from '../src/ml/features.js';
+import { assignFolds, foldSplit } from '../src/ml/folds.js';
+import { locateInputs, required } from '../src/ml/inputs.js';
+import { MASS_NET_KIND } from '../src/ml/mass-net.js';
+import { unwrap } from '../src/ml/result.js';
+import { deriveSeed } from '../src/ml/rng.js';
+import { CvParams, FIT_DEFAULTS, FitParams } from '../src/ml/schemas.js';
+import { mae } from '../src/ml/stats.js';
+import { predictMass, trainMassNet } from '../src/ml/train-mass.js';
+
+export default defineStage({
+  description: 'Network 2 for one cross-validation fold: regress log10 M500 from frozen band features.',
+  params: Type.Object({ fit: FitParams, cv: CvParams }),
+  async run(ctx) {
+    const p = { ...FIT_DEFAULTS, ...ctx.params.fit };
+    const { folds, seed: cvSeed } = ctx.params.cv;
+    const fold = Number(ctx.vars['fold']);
+    if (!Number.isInteger(fold) || fold < 0 || fold >= folds) {
+      throw new Error(`fit-mass: foreach variable fold must be an integer in 0..${folds - 1}, got ${String(ctx.vars['fold'])}`);
+    }
+    const backend = await loadBackendForStage(ctx.backend);
+    ctx.log(`fold ${fold}/${folds}, backend ${backend.name} (${backend.version})`);
+    const dir = unwrap(required(locateInputs(ctx.deps), 'features', ctx.deps), 'fit-mass');
+    const set = unwrap(await readFeatures(dir), 'fit-mass');
+    const logM = set.index.clusters.map((c) => c.logM500);
+    const assignment = unwrap(assignFolds(logM, folds, cvSeed), 'fit-mass');
+    const { train, test } = foldSplit(assignment, fold);
+    const result = await trainMassNet(set, train, {
+      epochs: p.epochs, batch: p.batch, lr: p.lr, patience: p.patience,
+      // Each fold its own stream, all fixed by the seed.
+      seed: deriveSeed(p.seed, 'fold', fold), hidden: p.hidden, augment: p.augment, valFraction: p.valFraction,
+    }, {
+      signal: ctx.signal,
+      onProgress: (d, t) => ctx.progress(d, t),
+      onEpoch: (e) => {
+        ctx.metric('train_mae', e.trainMae, e.epoch);
+        if (!Number.isNaN(e.valMae)) ctx.metric('val_mae', e.valMae, e.epoch);
+      },
+    });
+    const pred = await predictMass(result.net, set, test);
+    const truth = test.map((i) => logM[i]!);
+    const testMae = mae(pred, truth);
+    ctx.metric('test_mae', testMae);
+    ctx.metric('best_epoch', result.bestEpoch);
+    ctx.log(`fold ${fold}: ${result.train.length} train / ${result.val.length} early-stopping / ${test.length} test clusters; ` +
+      `best epoch ${result.bestEpoch}${result.stoppedEarly ? ' (stopped early)' : ''}; test MAE ${testMae.toFixed(4)} dex`);
+    await mkdir(ctx.outDir, { recursive: true });
+    for (const f of await result.net.save(ctx.outDir, MASS_NET_KIND, { ...result.config, fold, folds, cvSeed })) ctx.artifact(f);
+    const out: FoldPredictions = {
+      format: FOLD_PREDICTIONS_FORMAT, fold, folds,
+      ids: test.map((i) => set.index.clusters[i]!.id), truth, pred: Array.from(pred),
+      bestEpoch: result.bestEpoch, stoppedEarly: result.stoppedEarly, epochs: result.history.length,
+      imagesPerSecond: result.imagesPerSecond,
+    };
+    await writeFile(join(ctx.outDir, 'predictions.json'), JSON.stringify(out) + '\n');
+    await writeFile(join(ctx.outDir, 'history.json'), JSON.stringify(result.history, null, 1) + '\n');
+    result.net.dispose();
+  },
+});
