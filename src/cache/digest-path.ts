@@ -18,6 +18,9 @@ export type PathDigest =
   | { kind: 'file'; digest: Digest; size: number; exec: boolean }
   | { kind: 'dir'; digest: Digest; files: FileEntry[] };
 
+/** Just the content digest of a path. */
+export type ContentDigest = { kind: 'missing' } | { kind: 'file' | 'dir'; digest: Digest };
+
 /** The directory manifest whose SHA-256 is the directory's digest (also stored as an object). */
 export function manifestText(files: readonly FileEntry[]): string {
   return JSON.stringify({ format: 1, files: files.map((f) => [f.rel, f.digest, f.size, f.exec ? 1 : 0]) });
@@ -71,6 +74,15 @@ export class StatCache {
     return join(this.stateDir, `${sha256(absPath).slice(0, 32)}.json`);
   }
 
+  private sigFileFor(absPath: string): string {
+    return join(this.stateDir, `${sha256(absPath).slice(0, 32)}.sig`);
+  }
+
+  /** The small companion file: when the tree's signature matches, the big entries file is never read. */
+  private async loadSig(absPath: string): Promise<{ sig: string; digest: Digest; kind: 'file' | 'dir'; size: number; exec: boolean } | undefined> {
+    try { return JSON.parse(await readFile(this.sigFileFor(absPath), 'utf8')); } catch { return undefined; }
+  }
+
   private async load(absPath: string): Promise<StatCacheFile | undefined> {
     try {
       const f = JSON.parse(await readFile(this.fileFor(absPath), 'utf8')) as StatCacheFile;
@@ -79,9 +91,18 @@ export class StatCache {
   }
 
   /** The content digest of a file or tree, hashing only what changed since the last look. */
-  async digest(absPath: string): Promise<PathDigest> {
+  /** The digest alone; cheaper than `digest` when nothing changed (the per-file list is not loaded). */
+  async digestOnly(absPath: string): Promise<ContentDigest> {
     const top = safeStat(absPath);
     if (!top) return { kind: 'missing' };
+    const { sig, racy } = this.signature(absPath, top);
+    const fast = racy ? undefined : await this.loadSig(absPath);
+    if (fast && fast.sig === sig) return { kind: fast.kind, digest: fast.digest };
+    const full = await this.digest(absPath);
+    return full.kind === 'missing' ? full : { kind: full.kind, digest: full.digest };
+  }
+
+  private signature(absPath: string, top: Stats): { sig: string; racy: boolean; listed: Listed[] } {
     const now = Date.now();
     const listed: Listed[] = top.isDirectory() ? listTree(absPath) : [{ rel: '', st: top }];
     const sigHash = createHash('sha1');
@@ -90,7 +111,14 @@ export class StatCache {
       sigHash.update(`${rel}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${st.mode}\n`);
       if (st.mtimeMs > now - RACY_MS) racy = true;
     }
-    const sig = `${top.isDirectory() ? 'd' : 'f'}:${sigHash.digest('hex')}`;
+    return { sig: `${top.isDirectory() ? 'd' : 'f'}:${sigHash.digest('hex')}`, racy, listed };
+  }
+
+  async digest(absPath: string): Promise<PathDigest> {
+    const top = safeStat(absPath);
+    if (!top) return { kind: 'missing' };
+    const now = Date.now();
+    const { sig, racy, listed } = this.signature(absPath, top);
     const cached = await this.load(absPath);
     if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached, listed);
 
@@ -116,6 +144,10 @@ export class StatCache {
     await writeJsonAtomic(this.fileFor(absPath), {
       v: 1, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, entries,
     } satisfies StatCacheFile).catch(() => undefined); // a read-only project still works, just slower
+    if (result.kind !== 'missing') {
+      const small = { sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
+      await writeJsonAtomic(this.sigFileFor(absPath), small).catch(() => undefined);
+    }
     return result;
   }
 

@@ -5,7 +5,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import type { Executor, ExecResult, StageJob, StageReporter } from './executor.js';
 import { stageEnv } from './executor.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
@@ -93,6 +92,8 @@ export class LocalExecutor implements Executor {
   private async runCmd(job: StageJob, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
     if (job.impl.kind !== 'cmd') throw new Error('unreachable');
     const [file, ...args] = job.impl.argv;
+    // Loaded on first use: execa's module graph is a noticeable part of a no-op run's startup.
+    const { execa } = await import('execa');
     const sub = job.impl.shell
       ? execa(job.impl.argv.join(' '), { shell: true, cwd: job.projectDir, env: stageEnv(job), reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false })
       : execa(file!, args, { cwd: job.projectDir, env: stageEnv(job), reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false });

@@ -1,8 +1,8 @@
 // One stage, start to end: take the locks on its outputs, look in the cache again (another run may
 // have produced it meanwhile), then restore or run it and commit its outputs. Outputs enter the
 // store and the cache entry is written only after the stage succeeded and every object is in place.
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import type { LockManager, Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
@@ -50,7 +50,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     if (entry) {
       const stale: string[] = [];
       for (const [path, stored] of Object.entries(entry.outs)) {
-        const w = await project.stat.digest(join(root, path));
+        const w = await project.stat.digestOnly(join(root, path));
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
@@ -81,7 +81,11 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   try {
     emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
-    for (const out of [...stage.outs, ...stage.metrics]) await rm(join(root, out), { recursive: true, force: true });
+    // Parent directories are created, like Snakemake does, so a command can write its out directly.
+    for (const out of [...stage.outs, ...stage.metrics]) {
+      await rm(join(root, out), { recursive: true, force: true });
+      await mkdir(dirname(join(root, out)), { recursive: true });
+    }
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,

@@ -2,7 +2,7 @@
 // needs (cache entries, workspace digests, previous fingerprints) is gathered beforehand.
 import type { Digest, StageId } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
-import type { PathDigest } from '../cache/digest-path.js';
+import type { ContentDigest } from '../cache/digest-path.js';
 import type { Pipeline } from '../spec/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
 import { diffFingerprints, type Change } from './why.js';
@@ -23,7 +23,7 @@ export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision:
 
 export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
-  workspace: ReadonlyMap<string, PathDigest>;
+  workspace: ReadonlyMap<string, ContentDigest>;
   previous: ReadonlyMap<StageId, FingerprintObject>;
 }
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, StageId } from '../core/brand.js';
 import { sha256 } from '../cache/canonical.js';
-import { StatCache, type PathDigest } from '../cache/digest-path.js';
+import { StatCache, type ContentDigest } from '../cache/digest-path.js';
 import { EntryStore, type CacheEntry } from '../cache/entries.js';
 import { FingerprintState } from '../cache/fingerprint-state.js';
 import { ObjectStore } from '../cache/store.js';
@@ -57,7 +57,7 @@ export async function fingerprintAll(project: Project, pipeline: Pipeline, backe
   const { sources } = classifyDeps(pipeline);
   const sourceDeps = new Map<string, Digest | 'missing'>();
   await Promise.all([...sources].map(async (p) => {
-    const d = await project.stat.digest(join(root, p));
+    const d = await project.stat.digestOnly(join(root, p));
     sourceDeps.set(p, d.kind === 'missing' ? 'missing' : d.digest);
   }));
   const lockfile = await lockfileDigest(root);
@@ -69,7 +69,7 @@ export async function analyze(project: Project, pipeline: Pipeline, selected: Re
   const backend = detectBackend();
   const { fingerprints, lockfile } = await fingerprintAll(project, pipeline, backend);
   const entries = new Map<Digest, CacheEntry | undefined>();
-  const workspace = new Map<string, PathDigest>();
+  const workspace = new Map<string, ContentDigest>();
   const previous = new Map<StageId, FingerprintObject>();
   await Promise.all([...selected].map(async (id) => {
     const fp = fingerprints.get(id)!;
@@ -77,7 +77,7 @@ export async function analyze(project: Project, pipeline: Pipeline, selected: Re
     entries.set(fp.digest, entry);
     if (prev) previous.set(id, prev);
     if (entry) {
-      for (const out of Object.keys(entry.outs)) workspace.set(out, await project.stat.digest(join(project.layout.root, out)));
+      for (const out of Object.keys(entry.outs)) workspace.set(out, await project.stat.digestOnly(join(project.layout.root, out)));
     }
   }));
   const plan = decide(pipeline, selected, fingerprints, { entries, workspace, previous }, force);

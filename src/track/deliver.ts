@@ -37,6 +37,12 @@ export interface WindowStats {
   readonly requests: number;
   /** Points not sent because reconciliation found them already on the server. */
   readonly skippedPoints: number;
+  /**
+   * Whether new data landed (metric points written, runs created). A failed window that made
+   * progress is worth retrying at once; idempotent re-sends (params, tags) do not count, so a
+   * window that keeps failing cannot look busy forever.
+   */
+  readonly progress: boolean;
   readonly rejected: readonly Rejection[];
 }
 
@@ -78,7 +84,7 @@ export class Deliverer {
    */
   async deliverWindow(entries: readonly OutboxEntry[]): Promise<WindowOutcome> {
     const { state } = this.#ctx;
-    const stats = { ops: 0, points: 0, requests: 0, skippedPoints: 0, rejected: [] as Rejection[] };
+    const stats = { ops: 0, points: 0, requests: 0, skippedPoints: 0, progress: false, rejected: [] as Rejection[] };
     if (entries.length === 0) return { ok: true, stats };
     const last = entries[entries.length - 1]!;
     const prior = state.uncertain;
@@ -143,7 +149,7 @@ export class Deliverer {
   }
 
   /** Creates the MLflow run for a start op, or finds the one an earlier, unanswered attempt made. */
-  async #ensureRun(op: StartOp, prior: Uncertain | undefined, stats: { requests: number; rejected: Rejection[] }): Promise<void> {
+  async #ensureRun(op: StartOp, prior: Uncertain | undefined, stats: { requests: number; progress: boolean; rejected: Rejection[] }): Promise<void> {
     const { state, client } = this.#ctx;
     if (state.runs[op.key] !== undefined || state.failedRuns[op.key] !== undefined) return;
     const fail = (reason: string): void => {
@@ -202,6 +208,7 @@ export class Deliverer {
     }).map(([key, value]) => ({ key, value }));
     try {
       const run = await this.#counted(stats, () => client.createRun({ experimentId, runName: op.name, startTime: op.t, tags }, this.#opts()));
+      stats.progress = true;
       state.runs[op.key] = { runId: run.info.run_id, experimentId, artifactUri: run.info.artifact_uri ?? '' };
       saveState(this.#ctx.trackingDir, state);
     } catch (e) {
@@ -211,17 +218,23 @@ export class Deliverer {
   }
 
   /** Params, tags, metric points and artifacts of every run in the window, in parallel. */
-  async #sendRunData(work: Map<RunKey, RunWork>, prior: Uncertain | undefined, stats: { points: number; requests: number; skippedPoints: number; rejected: Rejection[] }): Promise<void> {
+  async #sendRunData(work: Map<RunKey, RunWork>, prior: Uncertain | undefined, stats: { points: number; requests: number; skippedPoints: number; progress: boolean; rejected: Rejection[] }): Promise<void> {
     const { state, client } = this.#ctx;
     const queue = new PQueue({ concurrency: this.#ctx.concurrency ?? 4 });
     let failure: unknown;
+    // After an ambiguous failure (reset, 5xx, timeout) the other requests of the window still go:
+    // on a flaky path each attempt then makes progress, and the next attempt reconciles. When the
+    // server is plainly unreachable, the configuration is wrong, or the caller aborts, the rest of
+    // the window is skipped instead of waiting through every request's retries.
+    let stop = false;
     const add = (task: () => Promise<void>): void => {
       void queue.add(async () => {
-        if (failure !== undefined) return;
+        if (stop) return;
         try {
           await task();
         } catch (e) {
           failure ??= e;
+          if (!(e instanceof MlflowError) || e.applied === 'no' || e.configuration || e.kind === 'aborted') stop = true;
         }
       });
     };
@@ -267,6 +280,7 @@ export class Deliverer {
             add(() => this.#call(stats, async () => {
               await client.logBatch(runId, { metrics }, this.#opts());
               stats.points += metrics.length;
+              stats.progress = true;
             }, async () => {
               // Rejected (400, nothing written): retry per metric name so one bad key does not take the others down.
               const byName = new Map<string, { m: WireMetric[]; s: number[] }>();
@@ -338,7 +352,7 @@ export class Deliverer {
     return out;
   }
 
-  async #uploadArtifact(key: RunKey, artifactUri: string, op: Extract<TrackingOp, { op: 'artifact' }>, stats: { requests: number; rejected: Rejection[] }): Promise<void> {
+  async #uploadArtifact(key: RunKey, artifactUri: string, op: Extract<TrackingOp, { op: 'artifact' }>, stats: { requests: number; progress: boolean; rejected: Rejection[] }): Promise<void> {
     let files: { local: string; path: string }[];
     try {
       files = await listFiles(op.local, op.path);

@@ -106,7 +106,7 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
         }
         // A window failure after the transport's own retries: try the window again on the
         // official backoff curve, then give up and leave the rest for the next sync.
-        failures += 1;
+        failures = out.stats.progress ? 0 : failures + 1;
         message = out.error.message;
         if (out.error.configuration || opts.signal?.aborted || failures > server.retry.maxRetries) break;
         await sleep(Math.max(backoffMs(server.retry, failures + 1), out.error.retryAfterMs ?? 0), opts.signal).catch(() => undefined);

@@ -358,7 +358,9 @@ class TrackerImpl implements Tracker {
         continue;
       }
       if (this.#abort.signal.aborted) return;
-      failures += 1;
+      // A window that got some writes through is retried at once (it reconciles first); one that
+      // got nothing through backs off on the official curve.
+      failures = outcome.stats.progress ? 0 : failures + 1;
       this.#lastError = outcome.error.message;
       if (!reported) {
         // Once per outage, not once per retry.
