@@ -1,0 +1,63 @@
+// A loopback HTTP proxy that loses requests on purpose: some are dropped before they reach the
+// server, some after the server has answered (the client never hears that its write landed).
+import { createServer, request, type Server } from 'node:http';
+
+export interface FlakyProxy {
+  readonly url: string;
+  readonly stats: { forwarded: number; droppedBefore: number; droppedAfter: number; droppedAfterWrites: number };
+  close(): Promise<void>;
+}
+
+/** A small seeded PRNG, so a failing run can be replayed with the same seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: number; dropAfter: number; seed?: number }): Promise<FlakyProxy> {
+  const random = mulberry32(opts.seed ?? 42);
+  const stats = { forwarded: 0, droppedBefore: 0, droppedAfter: 0, droppedAfterWrites: 0 };
+  const server: Server = createServer((req, res) => {
+    const r = random();
+    if (r < opts.dropBefore) {
+      stats.droppedBefore += 1;
+      req.socket.destroy();
+      return;
+    }
+    const upstream = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+      const chunks: Buffer[] = [];
+      upRes.on('data', (c: Buffer) => chunks.push(c));
+      upRes.on('end', () => {
+        // The server has fully answered (and applied the request) by now.
+        if (r < opts.dropBefore + opts.dropAfter) {
+          stats.droppedAfter += 1;
+          if (req.method === 'POST' && req.url?.includes('log-batch')) stats.droppedAfterWrites += 1;
+          req.socket.destroy();
+          return;
+        }
+        stats.forwarded += 1;
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        res.end(Buffer.concat(chunks));
+      });
+    });
+    upstream.on('error', () => req.socket.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stats,
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}

@@ -1,0 +1,161 @@
+// The Tracker and sync against a real MLflow server: what the runner logs is exactly what the
+// server holds (params, points per metric and their steps, nesting, tags, artifact bytes), live or
+// pushed later by sync, and a second sync sends nothing.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTracker, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { range, runsOf, stepsOf } from './helpers/inspect.js';
+
+let srv: TestServer;
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+afterAll(async () => {
+  await srv?.stop();
+});
+
+const EPOCHS = 25;
+const FOLDS = 3;
+
+/** A run shaped like the paper pipeline: root, one training stage, folds under it. */
+async function logPipelineRun(projectDir: string, runId: string, config: TrackingConfig, experimentName: string): Promise<{ tracker: Tracker; files: Record<string, Buffer> }> {
+  const runDir = join(projectDir, 'runs', runId);
+  mkdirSync(runDir, { recursive: true });
+  const opened = await openTracker({
+    projectDir, runId, runDir, config, experimentName, gitCommit: 'a'.repeat(40), sourceName: 'pipelines/paper.yaml', user: 'tester',
+    tuning: { flushIntervalMs: 20 },
+  });
+  if (!opened.ok) throw new Error(opened.error.message);
+  const t = opened.value;
+  const files: Record<string, Buffer> = {
+    'run.json': Buffer.from(JSON.stringify({ runId, outcome: 'ran' })),
+    'plots/loss.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3, 4, 255]),
+    'logs/fit-mass.log': Buffer.from('epoch 0\nepoch 1\n'),
+    'logs/sub/more.log': Buffer.from('nested\n'),
+  };
+  for (const [rel, bytes] of Object.entries(files)) {
+    mkdirSync(join(runDir, 'out', rel, '..'), { recursive: true });
+    writeFileSync(join(runDir, 'out', rel), bytes);
+  }
+  const must = (r: { ok: boolean; error?: { message: string } }): void => {
+    if (!r.ok) throw new Error(r.error?.message);
+  };
+  must(t.startRun('root', { name: `paper ${runId}` }));
+  must(t.logParams('root', { data: { source: 'sim', clusters: 600 }, fit: { lr: 3e-4, epochs: EPOCHS }, cutout: { bands: ['u', 'g', 'r'] } }));
+  must(t.startRun('stage:fit-mass', { parentKey: 'root', name: 'fit-mass', tags: { 'massflow.fingerprint': 'f'.repeat(64), 'massflow.cache': 'ran' } }));
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const key = `stage:fit-mass/fold:${fold}`;
+    must(t.startRun(key, { parentKey: 'stage:fit-mass', name: `fit-mass fold ${fold}` }));
+    must(t.logParams(key, { fold }));
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      must(t.logMetric(key, 'train_loss', 1 / (epoch + 1), epoch));
+      must(t.logMetric(key, 'val_mae', 0.5 - epoch * 0.01 + fold * 0.001, epoch));
+    }
+    must(t.logMetric(key, 'test_mae', 0.23 + fold / 100));
+    must(t.endRun(key, fold === 2 ? 'FAILED' : 'FINISHED'));
+  }
+  must(t.logArtifact('stage:fit-mass', join(runDir, 'out', 'logs'), 'logs'));
+  must(t.endRun('stage:fit-mass', 'FINISHED'));
+  must(t.logMetric('root', 'cv_mae', 0.232));
+  must(t.logArtifact('root', join(runDir, 'out', 'run.json')));
+  must(t.logArtifact('root', join(runDir, 'out', 'plots', 'loss.png'), 'plots/loss.png'));
+  must(t.setTags('root', { 'massflow.cache': 'ran=4 restored=1' }));
+  must(t.endRun('root', 'FINISHED'));
+  return { tracker: t, files };
+}
+
+async function expectExactlyLogged(experimentName: string, runId: string, files: Record<string, Buffer>): Promise<void> {
+  const runs = await runsOf(srv.client, experimentName, runId);
+  expect([...runs.keys()].sort()).toEqual(['root', 'stage:fit-mass', 'stage:fit-mass/fold:0', 'stage:fit-mass/fold:1', 'stage:fit-mass/fold:2']);
+  const root = runs.get('root')!;
+  const stage = runs.get('stage:fit-mass')!;
+
+  // Params, flattened; nothing else.
+  expect(root.params).toEqual({ 'data.source': 'sim', 'data.clusters': '600', 'fit.lr': '0.0003', 'fit.epochs': String(EPOCHS), 'cutout.bands': '["u","g","r"]' });
+  // System and massflow tags.
+  expect(root.tags).toMatchObject({
+    'mlflow.runName': `paper ${runId}`, 'mlflow.user': 'tester', 'mlflow.source.name': 'pipelines/paper.yaml', 'mlflow.source.type': 'LOCAL',
+    'mlflow.source.git.commit': 'a'.repeat(40), 'massflow.run_id': runId, 'massflow.cache': 'ran=4 restored=1',
+  });
+  expect(root.tags['mlflow.parentRunId']).toBeUndefined();
+  expect(root.run.info.status).toBe('FINISHED');
+  // Nesting.
+  expect(stage.tags['mlflow.parentRunId']).toBe(root.run.info.run_id);
+  expect(stage.tags).toMatchObject({ 'massflow.fingerprint': 'f'.repeat(64), 'massflow.cache': 'ran' });
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const f = runs.get(`stage:fit-mass/fold:${fold}`)!;
+    expect(f.tags['mlflow.parentRunId']).toBe(stage.run.info.run_id);
+    expect(f.params).toEqual({ fold: String(fold) });
+    expect(f.run.info.status).toBe(fold === 2 ? 'FAILED' : 'FINISHED');
+    // Exactly one point per epoch per metric, with its step.
+    expect(await stepsOf(srv.client, f.run.info.run_id, 'train_loss')).toEqual(range(EPOCHS));
+    expect(await stepsOf(srv.client, f.run.info.run_id, 'val_mae')).toEqual(range(EPOCHS));
+    expect(await stepsOf(srv.client, f.run.info.run_id, 'test_mae')).toEqual([0]);
+    const hist = await srv.client.getMetricHistory(f.run.info.run_id, 'train_loss');
+    expect(hist.map((m) => m.value)).toEqual(range(EPOCHS).map((e) => 1 / (e + 1)));
+  }
+  expect(await stepsOf(srv.client, root.run.info.run_id, 'cv_mae')).toEqual([0]);
+  // Artifacts, byte for byte, directories included.
+  const uri = (k: string): string => runs.get(k)!.run.info.artifact_uri!;
+  expect(await srv.client.downloadArtifact(uri('root'), 'run.json')).toEqual(files['run.json']);
+  expect(await srv.client.downloadArtifact(uri('root'), 'plots/loss.png')).toEqual(files['plots/loss.png']);
+  expect(await srv.client.downloadArtifact(uri('stage:fit-mass'), 'logs/fit-mass.log')).toEqual(files['logs/fit-mass.log']);
+  expect(await srv.client.downloadArtifact(uri('stage:fit-mass'), 'logs/sub/more.log')).toEqual(files['logs/sub/more.log']);
+  expect((await srv.client.listArtifacts(root.run.info.run_id)).map((f) => f.path).sort()).toEqual(['plots', 'run.json']);
+}
+
+describe('Tracker with a live server', () => {
+  it('delivers a pipeline-shaped run while it runs: params, nested runs, per-epoch metrics, tags, artifacts', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const { tracker, files } = await logPipelineRun(projectDir, 'run-live-1', srv.config(), 'paper-live');
+    const summary = await tracker.close({ flushTimeoutMs: 30_000 });
+    expect(summary.mode).toBe('server');
+    expect(summary.pending).toBe(0);
+    expect(summary.rejected).toEqual([]);
+    expect(summary.delivered).toBe(summary.recorded);
+    await expectExactlyLogged('paper-live', 'run-live-1', files);
+
+    // The outbox is JSON lines with consecutive sequence numbers.
+    const lines = readFileSync(join(summary.outboxDir, 'ops.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; op: string });
+    expect(lines.map((l) => l.seq)).toEqual(range(summary.recorded, 1));
+    expect(lines.filter((l) => l.op === 'metric').length).toBe(FOLDS * (2 * EPOCHS + 1) + 1);
+
+    // Nothing was left pending, so a sync makes no request at all.
+    const again = await syncRun(join(projectDir, 'runs', 'run-live-1'), srv.config());
+    expect(again.status).toBe('up-to-date');
+    expect(again.requests).toBe(0);
+  });
+
+  it('records offline, then sync pushes everything exactly once; a second sync sends nothing', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const offline: TrackingConfig = { mode: 'offline' };
+    const { tracker, files } = await logPipelineRun(projectDir, 'run-offline-1', offline, 'paper-offline');
+    const summary = await tracker.close();
+    expect(summary.mode).toBe('offline');
+    expect(summary.delivered).toBe(0);
+    expect(summary.pending).toBe(summary.recorded);
+    expect(await srv.client.getExperimentByName('paper-offline')).toBeUndefined();
+
+    const first = await syncAll(projectDir, srv.config());
+    expect(first.runs.map((r) => [r.runId, r.status, r.pending])).toEqual([['run-offline-1', 'synced', 0]]);
+    expect(first.runs[0]!.sentOps).toBe(summary.recorded);
+    expect(first.runs[0]!.sentPoints).toBe(FOLDS * (2 * EPOCHS + 1) + 1);
+    await expectExactlyLogged('paper-offline', 'run-offline-1', files);
+
+    const second = await syncAll(projectDir, srv.config());
+    expect(second.runs.map((r) => [r.status, r.sentOps, r.requests])).toEqual([['up-to-date', 0, 0]]);
+    await expectExactlyLogged('paper-offline', 'run-offline-1', files);
+  });
+
+  it('sync without a server configured says how to configure one', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const { tracker } = await logPipelineRun(projectDir, 'run-x', { mode: 'offline' }, 'paper-x');
+    await tracker.close();
+    const r = await syncRun(join(projectDir, 'runs', 'run-x'), { mode: 'offline' });
+    expect(r.status).toBe('failed');
+    expect(r.message).toMatch(/MLFLOW_TRACKING_URI/);
+  });
+});
