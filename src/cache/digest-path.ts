@@ -3,7 +3,7 @@
 // even looked at file by file. Files modified within a second of being hashed are "racy" (an edit in
 // the same mtime tick would go unnoticed) and are re-hashed on the next look.
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../core/brand.js';
@@ -35,6 +35,7 @@ type CachedEntry = [size: number, mtimeMs: number, ino: number, digest: Digest, 
 interface StatCacheFile { v: 1; path: string; sig: string; digest: Digest | null; racy: boolean; hashedAt: number; entries: Record<string, CachedEntry> }
 
 const RACY_MS = 1500;
+const SMALL_FILE = 256 * 1024;
 const HASH_CONCURRENCY = 8;
 
 interface Listed { rel: string; st: Stats }
@@ -133,7 +134,9 @@ export class StatCache {
         if (old && cached && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[1] < cached.hashedAt - RACY_MS) {
           digest = old[3];
         } else {
-          digest = (await hashFile(rel ? join(absPath, rel) : absPath)).digest;
+          const path = rel ? join(absPath, rel) : absPath;
+          // Small files: one synchronous read beats the async open/read/close round trips.
+          digest = st.size < SMALL_FILE ? sha256(readFileSync(path)) : (await hashFile(path)).digest;
         }
         entries[rel] = [st.size, st.mtimeMs, st.ino, digest, isExec(st) ? 1 : 0];
         files[i] = { rel, digest, size: st.size, exec: isExec(st) };
