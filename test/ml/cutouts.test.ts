@@ -73,7 +73,7 @@ describe('image preprocessing', () => {
     const all = new Set([0, 1, 2, 3, 4, 5, 6, 7].map((k) => dihedral(img, s, 2, k).join()));
     expect(all.size).toBe(8);
     // Four quarter turns are the identity; so is a flip applied twice.
-    let r = img;
+    let r: Float32Array = img;
     for (let i = 0; i < 4; i++) r = dihedral(r, s, 2, 1);
     expect(Array.from(r)).toEqual(Array.from(img));
     expect(Array.from(dihedral(dihedral(img, s, 2, 4), s, 2, 4))).toEqual(Array.from(img));
