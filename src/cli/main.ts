@@ -1,13 +1,11 @@
 // The `massflow` command line. Commands parse their arguments here and delegate; every user
-// mistake ends as a message and exit code 2, never a stack trace.
+// mistake ends as a message and exit code 2, never a stack trace. Command modules load on use,
+// so `status` does not pay for the executor's imports.
 import { Command, CommanderError, Option } from 'commander';
 import { pipelineJsonSchema } from '../spec/schema.js';
 import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
-import { runCommand } from './commands/run.js';
-import { statusCommand, whyCommand } from './commands/status.js';
-import { gcCommand } from './commands/gc.js';
 import { extraCommands } from './registry.js';
 
 const EXIT_HELP = `
@@ -39,23 +37,23 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('-f, --force', 'run the selected stages even when cached')
     .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
     .addHelpText('after', EXIT_HELP)
-    .action(async (args: string[], opts) => setCode(await runCommand(args, opts, term, argv)));
+    .action(async (args: string[], opts) => setCode(await (await import('./commands/run.js')).runCommand(args, opts, term, argv)));
 
   common(program.command('status')
     .description('List each stage as fresh, cached (restorable) or stale, with the reason.')
     .argument('[pipeline-and-stages...]'))
-    .action(async (args: string[], opts) => setCode(await statusCommand(args, opts, term)));
+    .action(async (args: string[], opts) => setCode(await (await import('./commands/status.js')).statusCommand(args, opts, term)));
 
   common(program.command('why')
     .description("Show, field by field, how a stage's fingerprint differs from its last run.")
     .argument('<pipeline-and-stages...>', '[PIPELINE] STAGE...'))
-    .action(async (args: string[], opts) => setCode(await whyCommand(args, opts, term)));
+    .action(async (args: string[], opts) => setCode(await (await import('./commands/status.js')).whyCommand(args, opts, term)));
 
   common(program.command('gc')
     .description('Remove cached outputs that neither the current state nor recent runs reference.')
     .option('--keep-runs <n>', 'keep what the last N runs reference', '10')
     .option('-n, --dry-run', 'only say what would be removed'))
-    .action(async (opts) => setCode(await gcCommand(opts, term)));
+    .action(async (opts) => setCode(await (await import('./commands/gc.js')).gcCommand(opts, term)));
 
   program.command('schema')
     .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
