@@ -7,6 +7,7 @@ export function redactorFor(server: TrackingServer | undefined, env: Readonly<Re
   const values: (string | undefined)[] = [env.MLFLOW_TRACKING_PASSWORD, env.MLFLOW_TRACKING_TOKEN];
   if (server?.auth.kind === 'basic') values.push(server.auth.password.reveal());
   if (server?.auth.kind === 'bearer') values.push(server.auth.token.reveal());
+  for (const s of server?.secrets ?? []) values.push(s.reveal());
   return new Redactor(values);
 }
 

@@ -41,6 +41,8 @@ export interface TrackingServer {
   /** http(s) URL without credentials, query or trailing slash. */
   readonly uri: string;
   readonly auth: Auth;
+  /** Every credential seen while resolving, used or not (a URI password overridden by the env): all are masked. */
+  readonly secrets: readonly Secret[];
   readonly tls: TlsSettings;
   readonly retry: RetryPolicy;
 }
@@ -98,7 +100,8 @@ export function resolveTrackingConfig(input: ResolveTrackingInput = {}): Result<
     issues.push({ source: 'flag', field: 'experiment', message: `experiment name is longer than ${LIMITS.experimentNameLength} characters` });
   }
   // A spec is committed to git: credentials in it would be published.
-  if (spec.uri !== undefined && hasUserinfo(spec.uri)) {
+  const rawSpecUri = (input.spec as { uri?: unknown } | null | undefined)?.uri;
+  if (typeof rawSpecUri === 'string' && hasUserinfo(rawSpecUri)) {
     issues.push({ source: 'spec', field: 'tracking.uri', message: 'credentials are not allowed in the spec; set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN) instead' });
   }
 
@@ -119,6 +122,9 @@ export function resolveTrackingConfig(input: ResolveTrackingInput = {}): Result<
   const username = nonEmpty(env.MLFLOW_TRACKING_USERNAME);
   const password = env.MLFLOW_TRACKING_PASSWORD;
   const token = nonEmpty(env.MLFLOW_TRACKING_TOKEN);
+  const secrets = [password, token, url.password !== '' ? decodeURIComponent(url.password) : undefined]
+    .filter((v): v is string => v !== undefined && v !== '')
+    .map((v) => new Secret(v));
   let auth: Auth = { kind: 'none' };
   if (username !== undefined && password !== undefined && password !== '') auth = { kind: 'basic', username, password: new Secret(password) };
   else if (token !== undefined) auth = { kind: 'bearer', token: new Secret(token) };
@@ -148,7 +154,7 @@ export function resolveTrackingConfig(input: ResolveTrackingInput = {}): Result<
     ...(clientCertFile !== undefined && { clientCertFile }),
   };
   const uri = url.toString().replace(/\/+$/, '');
-  return ok({ mode: 'server', ...experiment, source: pick.source, server: { uri, auth, tls, retry: retry.value } });
+  return ok({ mode: 'server', ...experiment, source: pick.source, server: { uri, auth, secrets, tls, retry: retry.value } });
 }
 
 /** A one-line description that is safe to print or store: never contains a secret. */

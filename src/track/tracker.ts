@@ -358,6 +358,11 @@ class TrackerImpl implements Tracker {
         continue;
       }
       if (this.#abort.signal.aborted) return;
+      // Wrong URI, credentials or TLS: no retry will help, so closing does not wait on it.
+      if (outcome.error.configuration && this.#stopping) {
+        this.#lastError = outcome.error.message;
+        return;
+      }
       // A window that got some writes through is retried at once (it reconciles first); one that
       // got nothing through backs off on the official curve.
       failures = outcome.stats.progress ? 0 : failures + 1;

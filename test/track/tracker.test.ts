@@ -1,11 +1,12 @@
 // The Tracker and sync against a real MLflow server: what the runner logs is exactly what the
 // server holds (params, points per metric and their steps, nesting, tags, artifact bytes), live or
 // pushed later by sync, and a second sync sends nothing.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTracker, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
+import { openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
+import { FAST_RETRY_ENV } from './helpers/server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { range, runsOf, stepsOf } from './helpers/inspect.js';
 
@@ -157,5 +158,58 @@ describe('Tracker with a live server', () => {
     const r = await syncRun(join(projectDir, 'runs', 'run-x'), { mode: 'offline' });
     expect(r.status).toBe('failed');
     expect(r.message).toMatch(/MLFLOW_TRACKING_URI/);
+  });
+});
+
+/** Every file below `dir`, as text. */
+function allText(dir: string): string {
+  let out = '';
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out += readFileSync(join(e.parentPath, e.name), 'utf8');
+  }
+  return out;
+}
+
+describe('secrets', () => {
+  const PASSWORD = 'pw-Zq8-never-shown';
+  const TOKEN = 'tok-Xv3-never-shown';
+  const URI_PASSWORD = 'uri-Kk1-never-shown';
+  const env = { ...FAST_RETRY_ENV, MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: PASSWORD, MLFLOW_TRACKING_TOKEN: TOKEN };
+
+  it('never reach the outbox, the sync state, warnings, errors, params or tags', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-secret-'));
+    const warnings: string[] = [];
+    const logRun = async (runId: string, uri: string) => {
+      const cfg = resolveTrackingConfig({ env, flags: { uri: uri.replace('http://', `http://bob:${URI_PASSWORD}@`) } });
+      if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
+      const runDir = join(projectDir, 'runs', runId);
+      const opened = await openTracker({ projectDir, runId, runDir, config: cfg.value, experimentName: 'secrets', env, onWarning: (w) => warnings.push(w) });
+      if (!opened.ok) throw new Error(opened.error.message);
+      const t = opened.value;
+      t.startRun('root', { name: `run with ${PASSWORD}` });
+      t.logParams('root', { db: { password: PASSWORD, user: 'ann' }, token: TOKEN, note: `token is ${TOKEN}` });
+      t.setTags('root', { 'massflow.note': `uri pass ${URI_PASSWORD}` });
+      t.logMetric('root', 'loss', 1);
+      t.endRun('root', 'FINISHED');
+      return { summary: await t.close({ flushTimeoutMs: 15_000 }), runDir, cfg: cfg.value };
+    };
+
+    // Delivered to the real server.
+    const good = await logRun('run-secret', srv.url);
+    expect(good.summary.pending).toBe(0);
+    const runs = await runsOf(srv.client, 'secrets', 'run-secret');
+    const root = runs.get('root')!;
+    expect(root.params).toEqual({ 'db.password': '***', 'db.user': 'ann', token: '***', note: 'token is ***' });
+    const onServer = JSON.stringify(root.run);
+    // Against a path that is not MLflow: delivery fails, and its error messages are shown.
+    const bad = await logRun('run-secret-bad', `${srv.url}/not-mlflow`);
+    expect(bad.summary.pending).toBeGreaterThan(0);
+    expect(bad.summary.lastError).toMatch(/ENDPOINT_NOT_FOUND|not JSON|404/);
+    const sync = await syncRun(bad.runDir, bad.cfg);
+    expect(sync.status).toBe('failed');
+
+    const everything = [allText(join(projectDir, 'runs')), onServer, warnings.join('\n'), bad.summary.lastError ?? '', sync.message ?? '', JSON.stringify([good, bad, sync])].join('\n');
+    for (const secret of [PASSWORD, TOKEN, URI_PASSWORD]) expect(everything).not.toContain(secret);
+    expect(warnings.length).toBeGreaterThan(0);
   });
 });

@@ -190,6 +190,7 @@ export class Transport {
       if (typeof parsed.message === 'string') detail = parsed.message.slice(0, 2000);
     } catch {
       // Not MLflow's JSON error (HTML from a proxy, plain text from the auth app): keep the status code.
+      if (/html/i.test(res.contentType) || /^\s*</.test(detail)) detail = 'an HTML page, not an MLflow API answer (check the tracking URI and its path prefix)';
     }
     const retryAfterMs = parseRetryAfterMs(res.retryAfter);
     const hint = res.status === 401 ? ' (check MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)' : '';
