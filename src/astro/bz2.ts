@@ -1,6 +1,7 @@
 // bzip2 through the system `bzip2` program. Measured against pure-JS decoders it is the fast path
 // (docs/astro.md has the figures), and it is on every Linux/macOS machine that handles SDSS data.
 // A failure is a result naming the file, with how far decompression got before it stopped.
+import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { fitsError, type FitsError } from './fits-error.js';
 import { err, ok, type Result } from './result.js';
@@ -39,7 +40,11 @@ export async function bunzip2(bytes: Uint8Array, label: string): Promise<Result<
   }
 }
 
-/** Compresses `bytes` into the file `path` (block size 900k, as the SDSS archive files use). */
-export async function bzip2ToFile(bytes: Uint8Array, path: string): Promise<void> {
-  await execa('bzip2', ['-9', '-c'], { input: bytes, stdout: { file: path } });
+/**
+ * Compresses `bytes` into the file `path`. Level 9 (900k blocks) is what the SDSS archive uses;
+ * level 1 (100k blocks) costs ~30% less CPU on frame-sized noise and reads back identically.
+ */
+export async function bzip2ToFile(bytes: Uint8Array | readonly Uint8Array[], path: string, level: 1 | 9 = 9): Promise<void> {
+  const input = bytes instanceof Uint8Array ? bytes : Readable.from(bytes);
+  await execa('bzip2', [`-${level}`, '-c'], { input, stdout: { file: path } });
 }

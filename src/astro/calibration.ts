@@ -1,6 +1,8 @@
 // Measurements of a real frame that the simulated sky is calibrated on: sky level, pixel noise,
-// PSF width, zero point and point-source depth. Each is a plain function of an SdssFrame so the
-// figures in docs/astro.md can be regenerated (bench/astro/calibrate.ts) and tested.
+// PSF width, zero point and point-source depth. Each is a plain function of an SdssFrame and a
+// pixel region so the figures in docs/astro.md can be regenerated (bench/astro/calibrate.ts) and
+// tested. The region matters: the shipped field 2583-2-136 lies on the globular cluster M2, whose
+// unresolved stars inflate the noise within ~5' of pixel (212, 924).
 import { skyCounts, type SdssFrame } from './sdss-frame.js';
 import { pixelScaleArcsec } from './wcs.js';
 
@@ -8,11 +10,21 @@ function quantile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(p * sorted.length)))]!;
 }
 
-/** Mean sky under the frame: counts per pixel, nanomaggies per pixel, mag per arcsec^2. */
-export function skyLevel(f: SdssFrame): { counts: number; nmgyPerPixel: number; magPerArcsec2: number } {
+/** A pixel box [x0, x1) x [y0, y1). */
+export interface Region {
+  readonly x0: number;
+  readonly x1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+export const wholeFrame = (f: SdssFrame): Region => ({ x0: 0, x1: f.width, y0: 0, y1: f.height });
+
+/** Mean sky under a region: counts per pixel, nanomaggies per pixel, mag per arcsec^2. */
+export function skyLevel(f: SdssFrame, r: Region = wholeFrame(f)): { counts: number; nmgyPerPixel: number; magPerArcsec2: number } {
   let s = 0;
   let n = 0;
-  for (let y = 0; y < f.height; y += 16) for (let x = 0; x < f.width; x += 16) {
+  for (let y = r.y0; y < r.y1; y += 16) for (let x = r.x0; x < r.x1; x += 16) {
     s += skyCounts(f, x, y);
     n++;
   }
@@ -23,18 +35,17 @@ export function skyLevel(f: SdssFrame): { counts: number; nmgyPerPixel: number; 
 }
 
 /**
- * White pixel noise (nanomaggies): the robust spread of differences between horizontally adjacent
- * pixels, divided by sqrt(2). Differences cancel sources and sky structure wider than a pixel, so
- * this measures the per-pixel noise even on a field full of objects.
+ * Pixel noise (nanomaggies) of the sky-subtracted image in a region: the median absolute deviation
+ * of the pixel values, scaled to a Gaussian sigma. Robust to the few percent of pixels on sources;
+ * choose a region away from crowding (see the note at the top).
  */
-export function pixelNoise(f: SdssFrame): number {
-  const d: number[] = [];
-  for (let y = 8; y < f.height - 8; y += 2) for (let x = 8; x < f.width - 9; x += 2) {
-    const i = y * f.width + x;
-    d.push(f.image[i]! - f.image[i + 1]!);
-  }
-  const abs = Float64Array.from(d, Math.abs).sort();
-  return (quantile(abs, 0.5) * 1.4826) / Math.SQRT2;
+export function pixelNoise(f: SdssFrame, r: Region = wholeFrame(f)): number {
+  const v: number[] = [];
+  for (let y = r.y0; y < r.y1; y += 2) for (let x = r.x0; x < r.x1; x += 2) v.push(f.image[y * f.width + x]!);
+  const sorted = Float64Array.from(v).sort();
+  const med = quantile(sorted, 0.5);
+  const dev = Float64Array.from(v, (x) => Math.abs(x - med)).sort();
+  return quantile(dev, 0.5) * 1.4826;
 }
 
 export interface PsfMeasurement {
@@ -47,11 +58,11 @@ export interface PsfMeasurement {
  * PSF width from the compact, bright, isolated sources: adaptive (Gaussian-weighted) second moments
  * per source, then the median of the narrowest half, which is the stellar locus (galaxies are wider).
  */
-export function psfWidth(f: SdssFrame, noise = pixelNoise(f)): PsfMeasurement {
-  const { width: W, height: H, image } = f;
+export function psfWidth(f: SdssFrame, r: Region = wholeFrame(f), noise = pixelNoise(f, r)): PsfMeasurement {
+  const { width: W, image } = f;
   const R = 12;
   const sigmas: number[] = [];
-  for (let y = R; y < H - R; y++) for (let x = R; x < W - R; x++) {
+  for (let y = Math.max(R, r.y0); y < Math.min(f.height - R, r.y1); y++) for (let x = Math.max(R, r.x0); x < Math.min(W - R, r.x1); x++) {
     const v = image[y * W + x]!;
     // Bright enough for a clean moment, faint enough to be well below saturation (~20k counts peak).
     if (v < 80 * noise || v / f.nmgy > 12000) continue;
@@ -106,3 +117,32 @@ export function pointSourceDepth(noiseNmgy: number, fwhmArcsec: number, scaleArc
   const flux5 = 5 * noiseNmgy * Math.sqrt(4 * Math.PI * sigmaPx * sigmaPx);
   return 22.5 - 2.5 * Math.log10(flux5);
 }
+
+export interface BandMeasurement {
+  readonly band: string;
+  readonly nmgy: number;
+  readonly zeroPoint: number;
+  readonly skyCounts: number;
+  readonly skyMagPerArcsec2: number;
+  readonly noiseNmgy: number;
+  readonly noiseCounts: number;
+  readonly psfFwhmArcsec: number;
+  readonly psfStars: number;
+  readonly depth5sigma: number;
+}
+
+/** All the calibration figures of one frame, measured in `r`. */
+export function measureFrame(f: SdssFrame, r: Region = wholeFrame(f)): BandMeasurement {
+  const noise = pixelNoise(f, r);
+  const psf = psfWidth(f, r, noise);
+  const sky = skyLevel(f, r);
+  const scale = pixelScaleArcsec(f.wcs);
+  return {
+    band: f.band, nmgy: f.nmgy, zeroPoint: zeroPoint(f), skyCounts: sky.counts, skyMagPerArcsec2: sky.magPerArcsec2,
+    noiseNmgy: noise, noiseCounts: noise / f.nmgy, psfFwhmArcsec: psf.fwhmArcsec, psfStars: psf.stars,
+    depth5sigma: pointSourceDepth(noise, psf.fwhmArcsec, scale),
+  };
+}
+
+/** The part of frame 2583-2-136 used for calibration: columns >= 1280, more than 5' from M2's centre. */
+export const CLEAN_REGION_2583_2_136: Region = { x0: 1280, x1: 2048, y0: 0, y1: 1489 };

@@ -10,6 +10,11 @@ export interface Unit {
 }
 
 export function buildFits(units: readonly Unit[]): Buffer {
+  return Buffer.concat(buildFitsParts(units));
+}
+
+/** The same bytes as buildFits, as a list of pieces: lets a writer stream a large file without one more copy. */
+export function buildFitsParts(units: readonly Unit[]): Uint8Array[] {
   const parts: Uint8Array[] = [];
   for (const u of units) {
     parts.push(formatHeader(u.cards));
@@ -17,5 +22,5 @@ export function buildFits(units: readonly Unit[]): Buffer {
     const rem = u.data.length % BLOCK;
     if (rem) parts.push(Buffer.alloc(BLOCK - rem, u.padWithBlanks ? 0x20 : 0));
   }
-  return Buffer.concat(parts);
+  return parts;
 }

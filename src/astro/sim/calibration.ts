@@ -1,6 +1,7 @@
 // The simulated sky's per-band instrument model, measured on the real DR12 frame 2583-2-136
-// (Stripe 82, 2001-09-20) with src/astro/calibration.ts; bench/astro/calibrate.ts regenerates the
-// figures and test/astro/sim-calibration.test.ts checks these constants against the frame.
+// (Stripe 82, 2001-09-20) with src/astro/calibration.ts in the columns >= 1280, away from the
+// globular cluster M2 that fills the rest of that field; bench/astro/calibrate.ts regenerates the
+// figures and test/astro/calibration.test.ts checks these constants against the frame.
 import type { Band } from '../sdss-frame.js';
 
 export interface BandCalibration {
@@ -8,7 +9,7 @@ export interface BandCalibration {
   readonly nmgy: number;
   /** Mean sky in counts per pixel (the frame's sky grid). */
   readonly skyCounts: number;
-  /** White pixel noise of the sky-subtracted frame, nanomaggies (adjacent-pixel differences). */
+  /** Pixel noise of the sky-subtracted frame on empty sky, nanomaggies (robust MAD). */
   readonly noiseNmgy: number;
   /** Electrons per count (photoField GAIN): sets the source Poisson noise. */
   readonly gain: number;
@@ -19,9 +20,9 @@ export interface BandCalibration {
 }
 
 export const SDSS_CALIBRATION: Readonly<Record<Band, BandCalibration>> = {
-  u: { nmgy: 0.0118724, skyCounts: 23.37, noiseNmgy: 0.0609, gain: 1.825, psfFwhmArcsec: 1.39, exptime: 53.907456 },
-  g: { nmgy: 0.00446688, skyCounts: 80.84, noiseNmgy: 0.02634, gain: 3.855, psfFwhmArcsec: 1.18, exptime: 53.907456 },
-  r: { nmgy: 0.00546689, skyCounts: 149.14, noiseNmgy: 0.03942, gain: 4.6, psfFwhmArcsec: 0.94, exptime: 53.907456 },
-  i: { nmgy: 0.0065592, skyCounts: 216.15, noiseNmgy: 0.06368, gain: 5.195, psfFwhmArcsec: 0.93, exptime: 53.907456 },
-  z: { nmgy: 0.038566, skyCounts: 140.78, noiseNmgy: 0.2385, gain: 5.155, psfFwhmArcsec: 1.04, exptime: 53.907456 },
+  u: { nmgy: 0.0118724, skyCounts: 23.4, noiseNmgy: 0.05155, gain: 1.825, psfFwhmArcsec: 1.41, exptime: 53.907456 },
+  g: { nmgy: 0.00446688, skyCounts: 80.8, noiseNmgy: 0.01947, gain: 3.855, psfFwhmArcsec: 1.13, exptime: 53.907456 },
+  r: { nmgy: 0.00546689, skyCounts: 149.1, noiseNmgy: 0.0321, gain: 4.6, psfFwhmArcsec: 0.89, exptime: 53.907456 },
+  i: { nmgy: 0.0065592, skyCounts: 216.1, noiseNmgy: 0.05521, gain: 5.195, psfFwhmArcsec: 0.9, exptime: 53.907456 },
+  z: { nmgy: 0.038566, skyCounts: 140.8, noiseNmgy: 0.21102, gain: 5.155, psfFwhmArcsec: 1.03, exptime: 53.907456 },
 };

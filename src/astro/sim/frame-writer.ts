@@ -5,7 +5,7 @@
 import type { Card } from '../fits-header.js';
 import { imageUnit } from '../fits-image.js';
 import { binTableUnit } from '../fits-table.js';
-import { buildFits } from '../fits-write.js';
+import { buildFitsParts } from '../fits-write.js';
 import type { FieldId } from '../sdss-archive.js';
 import type { Band } from '../sdss-frame.js';
 import { wcsCards, type TanWcs } from '../wcs.js';
@@ -43,7 +43,8 @@ export function quantizeMantissa(a: Float32Array): void {
   }
 }
 
-export function simFrameFits(f: SimFrame): Buffer {
+/** The frame's FITS bytes, as pieces to stream into the compressor. */
+export function simFrameFits(f: SimFrame): Uint8Array[] {
   const cards: Card[] = [
     { key: 'BZERO', value: 0, float: true, comment: 'Set by MRD_SCALE' },
     { key: 'BSCALE', value: 1, float: true, comment: 'Set by MRD_SCALE' },
@@ -94,7 +95,7 @@ export function simFrameFits(f: SimFrame): Buffer {
     { name: 'MUERR', format: 'E', values: d(0.03) },
     { name: 'NUERR', format: 'E', values: d(0.03) },
   ]);
-  return buildFits([
+  return buildFitsParts([
     imageUnit({ bitpix: -32, shape: [f.width, f.height], data: f.image, cards }, true),
     imageUnit({ bitpix: -32, shape: [f.width], data: f.calibvec }, false),
     binTableUnit(1, [

@@ -1,0 +1,69 @@
+// Drawing sources into a frame: each source is an elliptical Gaussian (its half-light radius,
+// axis ratio and angle) convolved with a Gaussian PSF of the band's measured FWHM; the stamp is
+// normalised so the pixels sum to the source's flux. Then sky noise and source Poisson noise.
+import type { BandCalibration } from './calibration.js';
+import type { Rng } from './rng.js';
+
+const FWHM_TO_SIGMA = 1 / (2 * Math.sqrt(2 * Math.LN2));
+const RE_TO_SIGMA = 1 / Math.sqrt(2 * Math.LN2); // a 2-D Gaussian's half-light radius is 1.1774 sigma
+
+export interface RenderSource {
+  readonly x: number;
+  readonly y: number;
+  /** Flux in this band, nanomaggies. */
+  readonly flux: number;
+  readonly reArcsec: number;
+  readonly q: number;
+  readonly pa: number;
+}
+
+/** Adds one source to `img` (W x H, nanomaggies). Sources off the frame by more than their stamp are skipped. */
+export function addSource(img: Float32Array, W: number, H: number, s: RenderSource, psfFwhmArcsec: number, scaleArcsec: number): void {
+  if (!(s.flux > 0)) return;
+  const psf = (psfFwhmArcsec * FWHM_TO_SIGMA) / scaleArcsec;
+  const a = (s.reArcsec * RE_TO_SIGMA) / scaleArcsec;
+  const b = a * s.q;
+  const c = Math.cos(s.pa);
+  const sn = Math.sin(s.pa);
+  // Covariance of the galaxy rotated by pa, plus the PSF's.
+  const sxx = a * a * c * c + b * b * sn * sn + psf * psf;
+  const syy = a * a * sn * sn + b * b * c * c + psf * psf;
+  const sxy = (a * a - b * b) * c * sn;
+  const det = sxx * syy - sxy * sxy;
+  const ixx = syy / det;
+  const iyy = sxx / det;
+  const ixy = -sxy / det;
+  const R = Math.min(250, Math.ceil(4 * Math.sqrt(Math.max(sxx, syy))) + 1);
+  const x0 = Math.max(0, Math.floor(s.x) - R);
+  const x1 = Math.min(W - 1, Math.floor(s.x) + R + 1);
+  const y0 = Math.max(0, Math.floor(s.y) - R);
+  const y1 = Math.min(H - 1, Math.floor(s.y) + R + 1);
+  if (x0 > x1 || y0 > y1) return;
+  // Normalise over the full (unclipped) stamp so sources at the edge lose the flux that falls off.
+  const norm = s.flux / (2 * Math.PI * Math.sqrt(det));
+  for (let y = y0; y <= y1; y++) {
+    const dy = y - s.y;
+    const row = y * W;
+    for (let x = x0; x <= x1; x++) {
+      const dx = x - s.x;
+      const e = 0.5 * (ixx * dx * dx + 2 * ixy * dx * dy + iyy * dy * dy);
+      if (e < 12) img[row + x]! += norm * Math.exp(-e);
+    }
+  }
+}
+
+/**
+ * Adds noise to a noiseless image (nanomaggies): white sky noise of the measured level plus the
+ * sources' Poisson noise (variance = flux * NMGY / gain), and clips at the detector's saturation.
+ */
+export function addNoise(img: Float32Array, cal: BandCalibration, rng: Rng, scratch: Float32Array): void {
+  rng.fillNormal(scratch);
+  const s2 = cal.noiseNmgy * cal.noiseNmgy;
+  const pois = cal.nmgy / cal.gain;
+  const sat = (50000 - cal.skyCounts) * cal.nmgy;
+  for (let i = 0; i < img.length; i++) {
+    const v = img[i]!;
+    const noisy = v + Math.sqrt(v > 0 ? s2 + v * pois : s2) * scratch[i]!;
+    img[i] = noisy > sat ? sat : noisy;
+  }
+}
