@@ -7,6 +7,7 @@ import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { extraCommands } from './registry.js';
+import '../exec/slurm/register.js';
 
 const EXIT_HELP = `
 Exit codes:

@@ -21,20 +21,39 @@ export interface StageJob {
   slurm: SlurmOptions;
   backend: string;
   logFile: string;
+  /** The stage's fingerprint digest: names exactly this piece of work across runs (a batch executor re-attaches by it). */
+  fingerprint?: string;
 }
+
+/** A stage that a stage waits for, with the batch job producing it while that job is still under way. */
+export interface UpstreamJob { id: StageId; jobId: string | undefined }
 
 export interface StageReporter {
   log(line: string): void;
   metric(key: string, value: number, step: number | undefined, timestamp: number): void;
   artifact(path: string, name: string | undefined): void;
   progress(done: number, total: number): void;
+  /** The stage was handed to a batch scheduler as this job (pipelined executors): dependents may now be submitted. */
+  submitted?(jobId: string): void;
 }
 
 export type ExecResult = { ok: true } | { ok: false; failure: Failure; jobId?: string };
 
 export interface Executor {
   readonly name: string;
-  run(job: StageJob, report: StageReporter, signal: AbortSignal): Promise<ExecResult>;
+  /**
+   * True when a scheduler of the executor's own orders the stages (Slurm dependencies): the runner
+   * then hands a stage over as soon as every stage it needs has been submitted, passing those jobs'
+   * ids as `upstream`, and neither the job limit nor the local resource pool applies.
+   */
+  readonly pipelined?: boolean;
+  run(job: StageJob, report: StageReporter, signal: AbortSignal, upstream?: readonly UpstreamJob[]): Promise<ExecResult>;
+  /**
+   * True when work for exactly this job (same fingerprint) is still under way or finished from an
+   * earlier runner and `run` will adopt it instead of starting it again; the runner then leaves the
+   * stage's outputs in place rather than clearing them.
+   */
+  adopts?(job: StageJob, upstream: readonly UpstreamJob[]): Promise<boolean>;
   /** Releases what the executor holds (pollers, connections). */
   close?(): Promise<void>;
 }

@@ -10,7 +10,7 @@ import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import type { EventSink } from '../report/events.js';
 import type { StageInstance } from '../spec/model.js';
-import type { Executor, StageJob } from './executor.js';
+import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';
 import type { ResourcePool } from './resources.js';
@@ -33,7 +33,13 @@ export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g,
 
 const LOG_TAIL = 20;
 
-export async function runStage(rc: StageRunContext, stage: StageInstance, planned: PlannedStage): Promise<StageOutcome> {
+/** For a pipelined executor: the upstream stages' batch jobs, and whom to tell once this stage is submitted. */
+export interface StageChain {
+  upstream: readonly UpstreamJob[];
+  onSubmitted(jobId: string): void;
+}
+
+export async function runStage(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, chain?: StageChain): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fp = planned.fingerprint;
@@ -62,7 +68,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
     }
-    return await execute(rc, stage, planned, started);
+    return await execute(rc, stage, planned, started, chain);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
@@ -71,7 +77,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -80,12 +86,6 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const tail: string[] = [];
   try {
     emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
-    // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
-    // Parent directories are created, like Snakemake does, so a command can write its out directly.
-    for (const out of [...stage.outs, ...stage.metrics]) {
-      await rm(join(root, out), { recursive: true, force: true });
-      await mkdir(dirname(join(root, out)), { recursive: true });
-    }
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -101,7 +101,17 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       slurm: stage.slurm,
       backend: rc.backend,
       logFile: join(rc.logsDir, logFileName(stage.id)),
+      fingerprint: planned.fingerprint.digest,
     };
+    // Work an earlier runner left under way (a batch job still queued or running) is adopted, and
+    // what it has written so far must stay.
+    const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
+    // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
+    // Parent directories are created, like Snakemake does, so a command can write its out directly.
+    for (const out of [...stage.outs, ...stage.metrics]) {
+      if (!adopting) await rm(join(root, out), { recursive: true, force: true });
+      await mkdir(dirname(join(root, out)), { recursive: true });
+    }
     const result = await rc.executor.run(job, {
       log: (line) => {
         tail.push(line);
@@ -111,7 +121,8 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
-    }, rc.signal);
+      ...(chain ? { submitted: chain.onSubmitted } : {}),
+    }, rc.signal, chain?.upstream);
     if (rc.signal.aborted) return { kind: 'cancelled' };
     if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
 
