@@ -37,6 +37,8 @@ export interface SimSkyParams extends ClusterModelParams, PopulationParams {
   readonly run: number;
   readonly ra0: number;
   readonly dec0: number;
+  /** Monte Carlo draws for the population and in-cutout floors. */
+  readonly floorDraws: number;
 }
 
 export interface SimHooks {
@@ -188,7 +190,7 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
   }));
   await writeFile(join(outDir, 'catalog.csv'), formatClusterCatalog(rows, ['run', 'camcol', 'field', 'x', 'y', 'cell_px', 'r_members_mpc', 'members_in_cell']));
   const sample = placed.map((c) => ({ logM500: c.cluster.logM500, membersTrue: c.cluster.membersTrue, richness: c.richness }));
-  const floor = computeFloor(p, sample, p.cellMpc, p.seed);
+  const floor = computeFloor(p, sample, p.cellMpc, p.seed, p.floorDraws);
   const baseline = richnessBaseline(sample);
   const result = { ...floor, richnessBaselineDex: baseline.maeDex };
   await writeFile(join(outDir, 'floor.json'), JSON.stringify({
