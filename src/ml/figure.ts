@@ -24,7 +24,7 @@ export async function panelGridPng(g: PanelGrid): Promise<Uint8Array> {
   const pw = first.width * g.zoom;
   const ph = first.height * g.zoom;
   const gap = 6;
-  const left = 120;
+  const left = 150;
   const top = g.subtitle ? 64 : 48;
   const colHead = 18;
   const width = left + g.columns.length * (pw + gap);
