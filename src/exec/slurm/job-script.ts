@@ -18,8 +18,9 @@ export interface JobFiles {
   marker: string;
 }
 
-const CHILD_ENTRY = fileURLToPath(new URL('../stage-child.js', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
+/** The stage child and the tsx loader of this installation (the compute node must see the same paths). */
+const childEntry = () => fileURLToPath(new URL('../stage-child.js', import.meta.url));
+const tsxLoader = () => import.meta.resolve('tsx');
 
 /** runs/<id>/logs/<stage>.log -> runs/<id>/slurm/<stage>.{sh,job.json,events.jsonl,out,exit} */
 export function jobFiles(job: StageJob): JobFiles {
@@ -43,7 +44,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function stageCommand(job: StageJob, files: JobFiles, node: string): string {
   switch (job.impl.kind) {
     case 'ts':
-      return [node, '--import', TSX_LOADER, '--enable-source-maps', CHILD_ENTRY, '--job', files.job, '--events', files.events!].map(shq).join(' ');
+      return [node, '--import', tsxLoader(), '--enable-source-maps', childEntry(), '--job', files.job, '--events', files.events!].map(shq).join(' ');
     case 'cmd':
       // The same shapes the local executor runs: argv without a shell, or one string through sh.
       return job.impl.shell ? `/bin/sh -c ${shq(job.impl.argv.join(' '))}` : job.impl.argv.map(shq).join(' ');
