@@ -7,6 +7,8 @@ import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { extraCommands } from './registry.js';
+import './commands/sweep.js';
+import './commands/tracking-register.js';
 import '../exec/slurm/register.js';
 
 const EXIT_HELP = `
@@ -36,6 +38,8 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)')
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('-f, --force', 'run the selected stages even when cached')
+    .option('--tracking-uri <uri>', 'MLflow server (over MLFLOW_TRACKING_URI and the spec); `none` keeps the run local')
+    .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)')
     .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
     .addHelpText('after', EXIT_HELP)
     .action(async (args: string[], opts) => setCode(await (await import('./commands/run.js')).runCommand(args, opts, term, argv)));

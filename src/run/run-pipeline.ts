@@ -11,9 +11,12 @@ import { ResourcePool } from '../exec/resources.js';
 import { schedule } from '../exec/scheduler.js';
 import type { Analysis, Project } from '../project/analyze.js';
 import { emptyCounts, type EventSink, type PlannedLine, type RunStatus } from '../report/events.js';
-import { gitInfo } from '../record/git-info.js';
+import { gitInfo, type GitInfo } from '../record/git-info.js';
 import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
-import type { RunId } from '../core/brand.js';
+import type { Digest, RunId } from '../core/brand.js';
+import { digestOf } from '../cache/canonical.js';
+import type { PlannedStage } from '../plan/decide.js';
+import type { BackendId } from '../project/backend-id.js';
 import type { Pipeline } from '../spec/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../exec/stage-runner.js';
@@ -28,6 +31,9 @@ export interface RunOptions {
   targets: string[];
   overrides: string[];
   sweep?: { id: string; trial: string } | undefined;
+  /** Git facts, when the run's root is not the project's own (a rerun's mirrored workspace). */
+  git?: GitInfo | undefined;
+  rerunOf?: RunId | undefined;
 }
 
 export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
@@ -45,39 +51,47 @@ export function defaultGpus(): number {
   return Number.isInteger(v) && v >= 0 ? v : 0;
 }
 
-export async function runPipeline(
-  project: Project,
-  pipeline: Pipeline,
-  analysis: Analysis,
-  executor: Executor,
-  opts: RunOptions,
-  sinks: EventSink[],
-  signal: AbortSignal,
-): Promise<RunResult> {
-  const started = Date.now();
-  const dir = runDir(project.layout.runsDir, opts.runId);
-  const record: RunRecord = {
+export interface NewRunRecord {
+  runId: RunId;
+  pipeline: Pipeline;
+  plan: readonly Pick<PlannedStage, 'id' | 'fingerprint'>[];
+  lockfile: Digest | null;
+  backend: BackendId;
+  executor: string;
+  argv: string[];
+  targets: string[];
+  overrides: string[];
+  git: GitInfo;
+  startedAt: number;
+  sweep?: { id: string; trial: string } | undefined;
+  rerunOf?: RunId | undefined;
+}
+
+/** The record of a run about to start: every planned stage pending. Sweeps build trial records with it too. */
+export function newRunRecord(r: NewRunRecord): RunRecord {
+  return {
     format: RUN_RECORD_FORMAT,
-    runId: opts.runId,
+    runId: r.runId,
     kind: 'pipeline',
     status: 'running',
-    pipeline: { name: pipeline.name, file: pipeline.file, specDigest: pipeline.specDigest },
-    spec: pipeline.specText,
-    argv: opts.argv,
-    targets: opts.targets,
-    overrides: opts.overrides,
-    params: pipeline.params,
-    git: gitInfo(project.layout.root),
-    lockfileDigest: analysis.lockfile,
+    pipeline: { name: r.pipeline.name, file: r.pipeline.file, specDigest: r.pipeline.specDigest },
+    spec: r.pipeline.specText,
+    argv: r.argv,
+    targets: r.targets,
+    overrides: r.overrides,
+    params: r.pipeline.params,
+    git: r.git,
+    lockfileDigest: r.lockfile,
     node: process.version,
-    backend: analysis.backend,
-    executor: executor.name,
+    backend: r.backend,
+    executor: r.executor,
     host: hostname(),
-    startedAt: new Date(started).toISOString(),
+    startedAt: new Date(r.startedAt).toISOString(),
     endedAt: null,
     durationMs: null,
-    stages: Object.fromEntries(analysis.plan.map((p) => [p.id, {
+    stages: Object.fromEntries(r.plan.map((p) => [p.id, {
       fingerprint: p.fingerprint.digest,
+      code: digestOf(p.fingerprint.object.code),
       outcome: 'pending',
       reason: '',
       startedAt: null,
@@ -89,8 +103,37 @@ export async function runPipeline(
       skipped: null,
       log: `logs/${logFileName(p.id)}`,
     }])),
-    sweep: opts.sweep,
+    sweep: r.sweep,
+    rerunOf: r.rerunOf,
   };
+}
+
+export async function runPipeline(
+  project: Project,
+  pipeline: Pipeline,
+  analysis: Analysis,
+  executor: Executor,
+  opts: RunOptions,
+  sinks: EventSink[],
+  signal: AbortSignal,
+): Promise<RunResult> {
+  const started = Date.now();
+  const dir = runDir(project.layout.runsDir, opts.runId);
+  const record = newRunRecord({
+    runId: opts.runId,
+    pipeline,
+    plan: analysis.plan,
+    lockfile: analysis.lockfile,
+    backend: analysis.backend,
+    executor: executor.name,
+    argv: opts.argv,
+    targets: opts.targets,
+    overrides: opts.overrides,
+    git: opts.git ?? gitInfo(project.layout.root),
+    startedAt: started,
+    sweep: opts.sweep,
+    rerunOf: opts.rerunOf,
+  });
   const recorder = new RunRecorder(dir, record);
   const emit: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
   const jobs = opts.jobs ?? availableParallelism();

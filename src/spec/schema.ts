@@ -1,6 +1,7 @@
 // The one schema of a pipeline file: TS types are derived from it (Static), validation runs on it,
 // and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
 import { Type, type Static } from '@sinclair/typebox';
+import { TrackingSpecSchema } from '../track/config.js';
 
 const PathList = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
 
@@ -52,13 +53,8 @@ export const StageSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const TrackingSchema = Type.Object(
-  {
-    uri: Type.Optional(Type.String({ description: 'MLflow tracking URI; MLFLOW_TRACKING_URI and --tracking-uri take precedence.' })),
-    experiment: Type.Optional(Type.String({ description: 'MLflow experiment name (default: the pipeline name).' })),
-  },
-  { additionalProperties: false },
-);
+// The tracking block's schema belongs to the tracking layer; the pipeline schema embeds it.
+export const TrackingSchema = TrackingSpecSchema;
 
 export const ExecutorSchema = Type.Union([
   Type.Literal('local'),

@@ -47,6 +47,7 @@ describe('massflow run', () => {
         '  second  ran  Ns',
         '  shell   ran  Ns',
         'succeeded: 3 ran, 0 restored, 0 fresh, 0 failed, 0 skipped, 0 cancelled in Ns',
+        'tracking: offline (runs kept under runs/, push later with `massflow sync`)',
         '',
       ].join('\n'),
     );

@@ -8,6 +8,11 @@ import { runPipeline } from '../../run/run-pipeline.js';
 import type { EventSink } from '../../report/events.js';
 import type { Pipeline } from '../../spec/model.js';
 import type { Project } from '../../project/analyze.js';
+import { join } from 'node:path';
+import type { Analysis } from '../../project/analyze.js';
+import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
+import { TrackingSink } from '../../run/tracking-sink.js';
+import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
@@ -18,6 +23,8 @@ export interface RunCommandOptions extends CommonOptions {
   keepGoing?: boolean;
   force?: boolean;
   executor?: string;
+  trackingUri?: string;
+  experiment?: string;
 }
 
 /** Extra event sinks (e.g. the tracker) and executors registered by other modules. */
@@ -33,6 +40,26 @@ export function positiveInt(v: string | undefined, flag: string): number | undef
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, got '${v}'`);
   return n;
+}
+
+async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, runId: string, opts: RunCommandOptions, term: Terminal) {
+  const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);
+  if (!choice.ok) throw new UsageError(`tracking settings: ${choice.messages.join('; ')}`);
+  const runDir = join(root, 'runs', runId);
+  const tracker = await openRunTracker({
+    projectDir: root, runId, runDir, config: choice.config, experimentName: pipeline.tracking.experiment ?? pipeline.name,
+    sourceName: pipeline.file, onWarning: (m) => term.err.write(`tracking: ${m}\n`),
+  });
+  if (typeof tracker === 'string') { term.err.write(`tracking disabled for this run: ${tracker}\n`); return undefined; }
+  const sink = new TrackingSink({ tracker, pipeline, runDir, fingerprints: analysis.fingerprints });
+  return { sink, where: describeTrackingConfig(choice.config) };
+}
+
+function trackingLine(s: TrackerSummary, where: string, runId: string): string {
+  if (s.mode === 'offline') return `tracking: ${where}`;
+  const rejected = s.rejected.length ? `, ${s.rejected.length} rejected by the server` : '';
+  if (s.pending > 0) return `tracking: ${s.delivered} of ${s.recorded} records delivered to ${where}; ${s.pending} queued in runs/${runId}/tracking (\`massflow sync\` delivers them)${rejected}`;
+  return `tracking: ${s.recorded} records delivered to ${where}${rejected}`;
 }
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
@@ -54,6 +81,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const view = new RunView(term.out, term.style, term.live);
   view.setLogsDir(`runs/${runId}/logs`);
   const extra = await runHooks.sinks?.({ project, pipeline, runId });
+  const tracking = await openTracking(project.layout.root, pipeline, analysis, runId, opts, term);
 
   const abort = new AbortController();
   let interrupts = 0;
@@ -74,8 +102,9 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       argv,
       targets: stages,
       overrides,
-    }, [view.sink, ...(extra ? [extra.sink] : [])], abort.signal);
+    }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], abort.signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
+    if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   } finally {
     process.off('SIGINT', onSigint);

@@ -1,0 +1,74 @@
+// `massflow compare EXPERIMENT|SWEEP|RUN...`
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { readRunRecord } from '../../record/run-record.js';
+import { buildComparison, comparisonJson, comparisonLines, type CompareSource } from '../../sweep/compare.js';
+import { projectRelative } from '../../sweep/load.js';
+import { objectivePlotPng } from '../../sweep/plot.js';
+import { latestSweepOf, readSweepRecord, type SweepRecord } from '../../sweep/record.js';
+import type { Objective } from '../../sweep/schema.js';
+import { layoutFrom, type CommonOptions } from '../common.js';
+import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
+import type { Terminal } from '../terminal.js';
+
+export interface CompareOptions extends CommonOptions {
+  objective?: string;
+  direction?: 'min' | 'max';
+  metric?: string[];
+  json?: boolean;
+  plot?: string;
+}
+
+export async function compareCommand(args: string[], opts: CompareOptions, term: Terminal): Promise<ExitCode> {
+  const layout = layoutFrom(opts);
+  const sweeps: SweepRecord[] = [];
+  const singles: string[] = [];
+  for (const arg of args) {
+    if (/\.ya?ml$/i.test(arg)) {
+      const file = projectRelative(layout.root, arg);
+      const s = await latestSweepOf(layout.runsDir, file);
+      if (!s) throw new UsageError(`no sweep of ${file} in runs/ (run: massflow sweep ${file})`);
+      sweeps.push(s);
+      continue;
+    }
+    const s = await readSweepRecord(layout.runsDir, arg);
+    if (s) { sweeps.push(s); continue; }
+    if (!(await readRunRecord(layout.runsDir, arg))) throw new UsageError(`no run, sweep or experiment named '${arg}' (run ids are the names under runs/)`);
+    singles.push(arg);
+  }
+
+  const sources: CompareSource[] = [];
+  const missing: string[] = [];
+  for (const s of sweeps) {
+    for (const t of s.trials) {
+      const record = await readRunRecord(layout.runsDir, t.runId);
+      if (!record) { missing.push(t.runId); continue; }
+      sources.push({ label: sweeps.length > 1 ? t.runId : t.name, record, variant: s.ablations.length ? t.ablation ?? 'baseline' : undefined });
+    }
+  }
+  for (const id of singles) sources.push({ label: id, record: (await readRunRecord(layout.runsDir, id))! });
+
+  let objective: Objective | null = sweeps.find((s) => s.objective)?.objective ?? null;
+  if (opts.objective) {
+    if (!/^[^/]+\/.+$/.test(opts.objective)) throw new UsageError(`--objective takes STAGE/KEY, got '${opts.objective}'`);
+    objective = { metric: opts.objective, direction: opts.direction ?? objective?.direction ?? 'min' };
+  } else if (opts.direction) {
+    if (!objective) throw new UsageError('--direction needs an objective: add --objective STAGE/KEY');
+    objective = { ...objective, direction: opts.direction };
+  }
+  const c = buildComparison(sources, objective, opts.metric ?? []);
+
+  if (opts.json) term.out.write(comparisonJson(c));
+  else {
+    term.out.write(comparisonLines(c).join('\n') + '\n');
+    if (missing.length) term.err.write(`${term.style.yellow('warning')}: no run record for ${missing.join(', ')} (trials that never started)\n`);
+  }
+  if (opts.plot) {
+    if (!objective) throw new UsageError('--plot draws the objective: the runs have none, add --objective STAGE/KEY');
+    let png: Uint8Array;
+    try { png = await objectivePlotPng(c); } catch (e) { throw new UsageError(`cannot plot: ${(e as Error).message}`); }
+    await writeFile(resolve(opts.plot), png);
+    if (!opts.json) term.out.write(`plot: ${opts.plot}\n`);
+  }
+  return EXIT.ok;
+}
