@@ -30,16 +30,16 @@ export interface SimFrame {
 }
 
 /**
- * Rounds float32 values to 10 significant mantissa bits in place, as the archive's lossy
- * FLOATCOMPRESS does (<= 0.1% per pixel). Besides matching the real files, it makes bzip2's job
- * easier: the low mantissa bytes become zero.
+ * Rounds float32 values to 10 significant binary digits in place (the implicit bit and 9 stored
+ * mantissa bits), as the archive's lossy FLOATCOMPRESS does (<= 0.1% per pixel): the real frames'
+ * pixels all end in >= 14 zero mantissa bits. Besides matching them, it makes bzip2's job easier.
  */
 export function quantizeMantissa(a: Float32Array): void {
   const u = new Uint32Array(a.buffer, a.byteOffset, a.length);
   for (let i = 0; i < u.length; i++) {
     const v = u[i]!;
     if ((v & 0x7f800000) === 0x7f800000) continue; // inf/NaN untouched
-    u[i] = ((v + 0x1000) & 0xffffe000) >>> 0;
+    u[i] = ((v + 0x2000) & 0xffffc000) >>> 0;
   }
 }
 

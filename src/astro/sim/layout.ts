@@ -1,8 +1,10 @@
 // Where simulated clusters go: each cluster gets a square cell (its cutout footprint at the
 // default physical size), and cells are packed into SDSS-sized fields so no cell straddles two
-// frames and no two cells overlap. Packing: cells sorted large to small fill shelves across the
-// frame; inside a shelf, smaller cells stack in columns. Fields are separate sky patches (spaced
-// more than a frame apart), numbered like a real run: camcol 1..6, fields from 11.
+// frames and no two cells overlap. Packing is first-fit decreasing over fields with a skyline per
+// field (each cell goes to the lowest spot of the first field it fits in); on the default
+// population it fills ~90% of the frame area, which sets how many frames the sim must write.
+// Fields are separate sky patches (spaced more than a frame apart), numbered like a real run:
+// camcol 1..6, fields from 11.
 import { FRAME_HEIGHT, FRAME_WIDTH, PIXEL_SCALE_ARCSEC, type FieldId } from '../sdss-archive.js';
 import type { TanWcs } from '../wcs.js';
 
@@ -14,63 +16,77 @@ export interface Placement {
   readonly y: number;
 }
 
+interface Segment { x: number; w: number; y: number }
+
+/** Lowest position (then leftmost) where a s x s square fits on the skyline, or null. */
+function fit(sky: Segment[], s: number, width: number, height: number): { i: number; x: number; y: number } | null {
+  let best: { i: number; x: number; y: number } | null = null;
+  for (let i = 0; i < sky.length; i++) {
+    const x = sky[i]!.x;
+    if (x + s > width) break;
+    let y = 0;
+    let covered = 0;
+    for (let j = i; j < sky.length && covered < s; j++) {
+      y = Math.max(y, sky[j]!.y);
+      covered = sky[j]!.x + sky[j]!.w - x;
+    }
+    if (y + s > height) continue;
+    if (!best || y < best.y) best = { i, x, y };
+  }
+  return best;
+}
+
+function place(sky: Segment[], x: number, y: number, s: number): void {
+  const end = x + s;
+  const out: Segment[] = [];
+  for (const seg of sky) {
+    const segEnd = seg.x + seg.w;
+    if (segEnd <= x || seg.x >= end) { out.push(seg); continue; }
+    if (seg.x < x) out.push({ x: seg.x, w: x - seg.x, y: seg.y });
+    if (segEnd > end) out.push({ x: end, w: segEnd - end, y: seg.y });
+  }
+  out.push({ x, w: s, y: y + s });
+  out.sort((a, b) => a.x - b.x);
+  // Merge neighbours at the same height so the skyline stays short.
+  sky.length = 0;
+  for (const seg of out) {
+    const last = sky[sky.length - 1];
+    if (last && last.y === seg.y && last.x + last.w === seg.x) last.w += seg.w;
+    else sky.push({ ...seg });
+  }
+}
+
 /** Packs square cells (side in px); returns a placement per cell, in input order, and the field count. */
 export function packCells(sides: readonly number[], width = FRAME_WIDTH, height = FRAME_HEIGHT): { placements: Placement[]; fields: number } {
   const order = sides.map((_, i) => i).sort((a, b) => sides[b]! - sides[a]! || a - b);
   const out: Placement[] = new Array(sides.length);
-  let field = -1;
-  let shelfY = 0;
-  let shelfH = 0;
-  let colX = 0;
-  let colW = 0;
-  let colY = 0;
-  const newField = () => {
-    field++;
-    shelfY = 0;
-    shelfH = 0;
-    colX = 0;
-    colW = 0;
-    colY = 0;
-  };
-  newField();
+  const skylines: (Segment[] | null)[] = [];
   for (const i of order) {
     const s = Math.max(1, Math.ceil(sides[i]!));
     if (s >= width || s >= height) {
       // Bigger than a frame (very low z): alone in its own field, centred; its cutout runs off the edges.
-      if (shelfH > 0) newField();
-      out[i] = { field, x: (width - 1) / 2, y: (height - 1) / 2 };
-      newField();
+      out[i] = { field: skylines.length, x: (width - 1) / 2, y: (height - 1) / 2 };
+      skylines.push(null);
       continue;
     }
-    // Stack in the current column of the current shelf if it fits there.
-    if (shelfH > 0 && s <= colW && colY + s <= shelfY + shelfH) {
-      out[i] = { field, x: colX + s / 2 - 0.5, y: colY + s / 2 - 0.5 };
-      colY += s;
-      continue;
+    let placed = false;
+    for (let f = 0; f < skylines.length && !placed; f++) {
+      const sky = skylines[f];
+      if (!sky) continue;
+      const at = fit(sky, s, width, height);
+      if (!at) continue;
+      place(sky, at.x, at.y, s);
+      out[i] = { field: f, x: at.x + s / 2 - 0.5, y: at.y + s / 2 - 0.5 };
+      placed = true;
     }
-    // New column in the shelf.
-    const nextX = colX + colW;
-    if (shelfH > 0 && nextX + s <= width) {
-      colX = nextX;
-      colW = s;
-      colY = shelfY;
-      out[i] = { field, x: colX + s / 2 - 0.5, y: colY + s / 2 - 0.5 };
-      colY += s;
-      continue;
+    if (!placed) {
+      const sky: Segment[] = [{ x: 0, w: width, y: 0 }];
+      place(sky, 0, 0, s);
+      out[i] = { field: skylines.length, x: s / 2 - 0.5, y: s / 2 - 0.5 };
+      skylines.push(sky);
     }
-    // New shelf (or new field).
-    const nextShelf = shelfY + shelfH;
-    if (nextShelf + s > height) newField();
-    else shelfY = nextShelf;
-    shelfH = s;
-    colX = 0;
-    colW = s;
-    colY = shelfY;
-    out[i] = { field, x: s / 2 - 0.5, y: colY + s / 2 - 0.5 };
-    colY += s;
   }
-  const used = shelfH > 0 || colW > 0 ? field + 1 : field;
-  return { placements: out, fields: Math.max(used, 1) };
+  return { placements: out, fields: Math.max(1, skylines.length) };
 }
 
 export interface SimFieldGeometry {
