@@ -137,8 +137,13 @@ export class OutboxWriter {
     if (this.#closed) throw new Error('outbox is closed');
     this.#seq += 1;
     let op = { seq: this.#seq, ...draft } as TrackingOp;
-    if (this.#redactor && !this.#redactor.empty) op = redactStrings(op, this.#redactor);
-    const line = `${JSON.stringify(op)}\n`;
+    let line = `${JSON.stringify(op)}\n`;
+    // The typed redaction happened in the tracker; this is the last guard, and a substring check on
+    // the finished line keeps it cheap for the common case where nothing matches.
+    if (this.#redactor && !this.#redactor.empty && this.#redactor.contains(line)) {
+      op = redactStrings(op, this.#redactor);
+      line = `${JSON.stringify(op)}\n`;
+    }
     this.#pending.push({ op, line });
     this.#pendingBytes += line.length;
     if (this.#pendingBytes >= this.#maxBytes) void this.flush();
@@ -163,16 +168,15 @@ export class OutboxWriter {
     const run = async (): Promise<void> => {
       if (batch.length === 0 || this.#fh === undefined || this.#error) return;
       const entries: OutboxEntry[] = [];
-      const chunks: Buffer[] = [];
       let end = this.#size;
+      let text = '';
       for (const { op, line } of batch) {
-        const b = Buffer.from(line, 'utf8');
-        chunks.push(b);
-        end += b.length;
+        end += Buffer.byteLength(line, 'utf8');
         entries.push({ op, end });
+        text += line;
       }
       try {
-        await this.#fh.write(Buffer.concat(chunks));
+        await this.#fh.appendFile(text, 'utf8');
         await this.#fh.datasync();
         this.#size = end;
       } catch (e) {

@@ -122,6 +122,7 @@ class TrackerImpl implements Tracker {
   readonly #writer: OutboxWriter;
   readonly #redactor: Redactor;
   readonly #runs = new Map<RunKey, LocalRun>();
+  readonly #validMetricKeys = new Set<string>();
   readonly #systemTags: Record<string, string>;
   readonly #experiment: string;
   #closed = false;
@@ -214,8 +215,12 @@ class TrackerImpl implements Tracker {
   logMetric(key: RunKey, metricKey: string, value: number, step = 0, timestamp = Date.now()): TrackResult {
     const run = this.#run(key);
     if (!run.ok) return run;
-    const bad = keyProblem(metricKey);
-    if (bad) return fail('invalid-key', `metric key ${JSON.stringify(metricKey)} ${bad}`);
+    if (!this.#validMetricKeys.has(metricKey)) {
+      const bad = keyProblem(metricKey);
+      if (bad) return fail('invalid-key', `metric key ${JSON.stringify(metricKey)} ${bad}`);
+      // Training loops log the same few keys thousands of times: check each once.
+      this.#validMetricKeys.add(metricKey);
+    }
     if (typeof value !== 'number') return fail('invalid-value', `metric ${metricKey} of ${key}: value must be a number, got ${typeof value}`);
     if (!Number.isSafeInteger(step)) return fail('invalid-value', `metric ${metricKey} of ${key}: step must be an integer, got ${step}`);
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) return fail('invalid-value', `metric ${metricKey} of ${key}: timestamp must be a non-negative integer (ms), got ${timestamp}`);

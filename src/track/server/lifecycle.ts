@@ -25,6 +25,11 @@ export interface MlflowUpOptions {
   readonly python?: string;
   /** How long to wait for /health (default 60 s; a fresh sqlite store runs its migrations first). */
   readonly readyTimeoutMs?: number;
+  /**
+   * Another backend store than the default `sqlite:///<project>/.mlflow/mlflow.db` (e.g. a
+   * postgresql:// URI, or a file:// store, which also needs MLFLOW_ALLOW_FILE_STORE=true in `env`).
+   */
+  readonly backendStoreUri?: string;
   /** Extra environment for the server process. */
   readonly env?: Readonly<Record<string, string>>;
   readonly onLog?: (line: string) => void;
@@ -101,7 +106,7 @@ export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): 
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const args = [
     'server',
-    '--backend-store-uri', `sqlite:///${join(dataDir, 'mlflow.db')}`,
+    '--backend-store-uri', opts.backendStoreUri ?? `sqlite:///${join(dataDir, 'mlflow.db')}`,
     // Proxied artifacts: runs get mlflow-artifacts:/ URIs and clients upload through the server.
     '--serve-artifacts',
     '--artifacts-destination', join(dataDir, 'artifacts'),

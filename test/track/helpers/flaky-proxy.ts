@@ -4,7 +4,11 @@ import { createServer, request, type Server } from 'node:http';
 
 export interface FlakyProxy {
   readonly url: string;
-  readonly stats: { forwarded: number; droppedBefore: number; droppedAfter: number; droppedAfterWrites: number };
+  /**
+   * `appliedPoints`: metric points in log-batch requests the server answered 200, whether or not
+   * the answer reached the client; with exactly-once delivery it equals the points logged.
+   */
+  readonly stats: { forwarded: number; droppedBefore: number; droppedAfter: number; droppedAfterWrites: number; appliedPoints: number };
   close(): Promise<void>;
 }
 
@@ -22,7 +26,7 @@ function mulberry32(seed: number): () => number {
 
 export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: number; dropAfter: number; seed?: number }): Promise<FlakyProxy> {
   const random = mulberry32(opts.seed ?? 42);
-  const stats = { forwarded: 0, droppedBefore: 0, droppedAfter: 0, droppedAfterWrites: 0 };
+  const stats = { forwarded: 0, droppedBefore: 0, droppedAfter: 0, droppedAfterWrites: 0, appliedPoints: 0 };
   const server: Server = createServer((req, res) => {
     const r = random();
     if (r < opts.dropBefore) {
@@ -30,10 +34,16 @@ export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: 
       req.socket.destroy();
       return;
     }
+    const sent: Buffer[] = [];
+    req.on('data', (c: Buffer) => sent.push(c));
     const upstream = request({ host: '127.0.0.1', port: upstreamPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       const chunks: Buffer[] = [];
       upRes.on('data', (c: Buffer) => chunks.push(c));
       upRes.on('end', () => {
+        if (upRes.statusCode === 200 && req.method === 'POST' && req.url?.includes('log-batch')) {
+          const body = JSON.parse(Buffer.concat(sent).toString('utf8')) as { metrics?: unknown[] };
+          stats.appliedPoints += body.metrics?.length ?? 0;
+        }
         // The server has fully answered (and applied the request) by now.
         if (r < opts.dropBefore + opts.dropAfter) {
           stats.droppedAfter += 1;

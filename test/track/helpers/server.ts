@@ -48,11 +48,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startTestServer(): Promise<TestServer> {
+/**
+ * `sqlite` is what `massflow mlflow up` runs. `file` is MLflow's file store, used by the fault
+ * tests: the sqlite store silently drops a point identical to one it holds (its primary key covers
+ * key, timestamp, step and value), which would hide a duplicate; the file store keeps every point.
+ */
+export async function startTestServer(opts: { store?: 'sqlite' | 'file' } = {}): Promise<TestServer> {
   const projectDir = mkdtempSync(join(tmpdir(), 'massflow-mlflow-'));
   const port = await freePort();
+  const store = opts.store === 'file'
+    ? { backendStoreUri: `file://${join(projectDir, 'mlruns')}`, env: { MLFLOW_ALLOW_FILE_STORE: 'true' } }
+    : {};
   const up = async (): Promise<string> => {
-    const r = await mlflowUp(projectDir, { port, venvDir: TEST_VENV, createVenv: false, readyTimeoutMs: 90_000 });
+    const r = await mlflowUp(projectDir, { port, venvDir: TEST_VENV, createVenv: false, readyTimeoutMs: 90_000, ...store });
     if (!r.ok) {
       throw new Error(`cannot start the MLflow test server: ${r.error.message}\n` +
         `The tracking tests need the pinned mlflow in ${TEST_VENV}: run \`scripts/mlflow-venv.sh\` ` +
