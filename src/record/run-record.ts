@@ -14,6 +14,8 @@ export const RUN_RECORD_FORMAT = 1;
 
 export interface StageRecord {
   fingerprint: Digest;
+  /** Digest of the fingerprint's code part (module graph or command): `massflow rerun` compares it. */
+  code?: Digest | undefined;
   outcome: OutcomeKind | 'pending' | 'running';
   reason: string;
   startedAt: string | null;
@@ -49,6 +51,8 @@ export interface RunRecord {
   stages: Record<string, StageRecord>;
   /** Parent sweep, when this run is one trial of an experiment. */
   sweep?: { id: string; trial: string } | undefined;
+  /** The run this one replays (`massflow rerun`). */
+  rerunOf?: RunId | undefined;
 }
 
 export const runDir = (runsDir: string, id: string) => join(runsDir, id);

@@ -4,7 +4,6 @@ import { resolve } from 'node:path';
 import { readRunRecord } from '../../record/run-record.js';
 import { buildComparison, comparisonJson, comparisonLines, type CompareSource } from '../../sweep/compare.js';
 import { projectRelative } from '../../sweep/load.js';
-import { objectivePlotPng } from '../../sweep/plot.js';
 import { latestSweepOf, readSweepRecord, type SweepRecord } from '../../sweep/record.js';
 import type { Objective } from '../../sweep/schema.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
@@ -66,6 +65,8 @@ export async function compareCommand(args: string[], opts: CompareOptions, term:
   if (opts.plot) {
     if (!objective) throw new UsageError('--plot draws the objective: the runs have none, add --objective STAGE/KEY');
     let png: Uint8Array;
+    // Vega loads only when a plot is asked for.
+    const { objectivePlotPng } = await import('../../sweep/plot.js');
     try { png = await objectivePlotPng(c); } catch (e) { throw new UsageError(`cannot plot: ${(e as Error).message}`); }
     await writeFile(resolve(opts.plot), png);
     if (!opts.json) term.out.write(`plot: ${opts.plot}\n`);

@@ -22,7 +22,7 @@ import type { SourceFile } from '../../spec/source.js';
 import { fileExistsIn } from '../../sweep/load.js';
 import { readSweepRecord } from '../../sweep/record.js';
 import { checkOutputs, findDrift } from '../../sweep/rerun.js';
-import { createWorkspace, rerunsDir, workspaceLayout } from '../../sweep/workspace.js';
+import { createWorkspace, rerunsDir, workspaceLayout, workspacePaths } from '../../sweep/workspace.js';
 import { DiagnosticsError, layoutFrom, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
@@ -73,7 +73,8 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
   const runId = newRunId();
   const root = join(rerunsDir(layout), runId);
-  await createWorkspace(layout.root, root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
+  const paths = workspacePaths(pipeline);
+  await createWorkspace(layout.root, root, paths.outs, paths.keep);
   const ws = openProject(workspaceLayout(layout, root));
   const analysis: Analysis = {
     fingerprints,

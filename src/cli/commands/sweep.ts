@@ -13,13 +13,11 @@ import { dryRunLines } from '../../sweep/dry-run.js';
 import { fileExistsIn, isExperimentFile, loadExperiment } from '../../sweep/load.js';
 import { planSweep } from '../../sweep/plan.js';
 import { runSweep } from '../../sweep/run-sweep.js';
-import { openSweepTracking } from '../../sweep/tracking.js';
 import { SweepView } from '../../sweep/view.js';
 import { DiagnosticsError, layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import { extraCommands } from '../registry.js';
 import type { Terminal } from '../terminal.js';
-import { compareCommand } from './compare.js';
 import { rerunCommand } from './rerun.js';
 import { positiveInt, runHooks } from './run.js';
 
@@ -64,6 +62,8 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
     executor = await make(project, exp.base);
   }
   const git = gitInfo(layout.root);
+  // Loaded on use: the tracking client is not needed by every command.
+  const { openSweepTracking } = await import('../../sweep/tracking.js');
   const tracking = await openSweepTracking({
     projectDir: layout.root, sweepId, runsDir: layout.runsDir, spec: exp.spec.tracking, uri: opts.trackingUri,
     experimentName: exp.name, gitCommit: git.commit, sourceName: exp.file, objective: exp.spec.objective,
@@ -119,7 +119,7 @@ extraCommands.push((program, term, setCode, common) => {
     .option('-m, --metric <stage/key>', 'show this metric (repeatable; default: the objective stage\'s metrics)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--json', 'print the comparison as JSON')
     .option('--plot <file.png>', 'also draw the objective against each varied param'))
-    .action(async (runs: string[], opts) => setCode(await compareCommand(runs, opts, term)));
+    .action(async (runs: string[], opts) => setCode(await (await import('./compare.js')).compareCommand(runs, opts, term)));
 
   common(program.command('rerun')
     .description('Replay a recorded run from its spec snapshot and overrides, forced, and check every output digest against the record.')

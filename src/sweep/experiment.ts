@@ -1,0 +1,221 @@
+// An experiment file -> a validated experiment: its pipeline compiled with the base overrides and
+// its trials expanded. Every mistake is a located diagnostic, all reported at once, like pipelines:
+// unknown params (with "did you mean"), values of the wrong type, bad distributions, unknown stages
+// in switches or the objective, two sweep kinds at once.
+import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { asDigest, type Digest } from '../core/brand.js';
+import { compilePipeline, normalizeProjectPath, type CompileResult } from '../spec/compile.js';
+import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../spec/diagnostics.js';
+import { lookupPath } from '../spec/interpolate.js';
+import type { Pipeline } from '../spec/model.js';
+import type { Override } from '../spec/params.js';
+import type { SourceFile } from '../spec/source.js';
+import { YamlSource, type PathSegment } from '../spec/yaml-source.js';
+import { didYouMean, kindOf, schemaDiagnostics } from './checks.js';
+import { expandTrials, overrideString, type TrialSpec } from './expand.js';
+import { interpolatedRefs, readsParam } from './param-refs.js';
+import { ExperimentSchema, type ExperimentSpec } from './schema.js';
+
+export interface Experiment {
+  name: string;
+  /** Project-relative path of the experiment file. */
+  file: string;
+  text: string;
+  digest: Digest;
+  spec: ExperimentSpec;
+  pipelineFile: string;
+  pipelineText: string;
+  /** The pipeline with the experiment's overrides and the command line's applied: every trial starts here. */
+  base: Pipeline;
+  /** Experiment overrides, then command-line ones, as applied to `base`. */
+  baseOverrides: Override[];
+  /** Param paths read by `${...}` in the pipeline (a trial changing one must be compiled from scratch). */
+  interpolated: string[][];
+  trials: TrialSpec[];
+}
+
+export interface ExperimentInput {
+  /** Shown in diagnostics (project-relative). */
+  file: string;
+  text: string;
+  /** Reads a project-relative file; undefined when it cannot be read. */
+  readFile: (projectRelative: string) => string | undefined;
+  fileExists: (projectRelative: string) => boolean;
+  /** `-p key=value` from the command line, applied after the experiment's own overrides. */
+  cliOverrides?: readonly Override[];
+}
+
+export type ExperimentResult =
+  | { ok: true; experiment: Experiment; warnings: Diagnostic[]; sources: Map<string, SourceFile> }
+  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, SourceFile> };
+
+/** An experiment file is a YAML map with a top-level `pipeline:` key. */
+export function looksLikeExperiment(text: string): boolean {
+  return /^pipeline\s*:/m.test(text);
+}
+
+export function compileExperiment(input: ExperimentInput): ExperimentResult {
+  const { source, diagnostics } = YamlSource.parse(input.file, input.text);
+  const sources = new Map<string, SourceFile>([[input.file, source.file]]);
+  const fail = (): ExperimentResult => ({ ok: false, diagnostics: sortDiagnostics(diagnostics), sources });
+  if (hasErrors(diagnostics)) return fail();
+  const raw = source.toJS();
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    diagnostics.push(diag('schema', 'an experiment file must be a map with at least `pipeline`', source.locate([])));
+    return fail();
+  }
+  diagnostics.push(...schemaDiagnostics(ExperimentSchema, source, raw));
+  if (hasErrors(diagnostics)) return fail();
+  const spec = raw as ExperimentSpec;
+  const at = (path: PathSegment[], key = false) => source.locate(path, { key });
+
+  // The pipeline, compiled as written: its params and stages are what the experiment is checked against.
+  const pipelineFile = normalizeProjectPath(spec.pipeline);
+  if (pipelineFile === undefined) {
+    diagnostics.push(diag('path-escape', `pipeline path '${spec.pipeline}' must be relative and stay inside the project`, at(['pipeline'])));
+    return fail();
+  }
+  const pipelineText = input.readFile(pipelineFile);
+  if (pipelineText === undefined) {
+    diagnostics.push(diag('file', `cannot read pipeline file '${pipelineFile}'`, at(['pipeline'])));
+    return fail();
+  }
+  const plain = compilePipeline({ file: pipelineFile, text: pipelineText, fileExists: input.fileExists });
+  sources.set(pipelineFile, plain.source.file);
+  if (!plain.pipeline) {
+    diagnostics.push(...plain.diagnostics);
+    return fail();
+  }
+  const pipeline = plain.pipeline;
+  const params = pipeline.params;
+  const interpolated = interpolatedRefs(plain.source.toJS());
+
+  const stageNames = [...new Set(pipeline.stages.map((s) => s.name))];
+  const checkKey = (key: string, path: PathSegment[]): boolean => {
+    if (lookupPath(params, key.split('.')).found) return true;
+    diagnostics.push(diag('unknown-param', `unknown param '${key}' in ${pipelineFile}${didYouMean(key, params)}`, at(path, true)));
+    return false;
+  };
+  const checkValue = (key: string, value: unknown, path: PathSegment[]) => {
+    const want = kindOf(lookupPath(params, key.split('.')).value);
+    const got = kindOf(value);
+    if (want !== 'null' && got !== want) {
+      diagnostics.push(diag('experiment', `'${key}' is a ${want} in ${pipelineFile}, got a ${got} (${JSON.stringify(value)})`, at(path)));
+    }
+  };
+  const unread = new Set<string>();
+  const checkRead = (key: string, path: PathSegment[]) => {
+    if (unread.has(key) || readsParam(pipeline, interpolated, key)) return;
+    unread.add(key);
+    diagnostics.push(diag('experiment', `no stage reads '${key}': trials that differ only in it compute the same thing`, at(path, true), [], 'warning'));
+  };
+  const checkOverrides = (map: Record<string, unknown> | undefined, base: PathSegment[], varied: boolean) => {
+    for (const [key, value] of Object.entries(map ?? {})) {
+      if (!checkKey(key, [...base, key])) continue;
+      checkValue(key, value, [...base, key]);
+      if (varied) checkRead(key, [...base, key]);
+    }
+  };
+
+  checkOverrides(spec.overrides, ['overrides'], false);
+
+  const sweepKeys = new Set<string>();
+  if (spec.sweep) {
+    const kinds = (['grid', 'random', 'list'] as const).filter((k) => spec.sweep![k] !== undefined);
+    if (kinds.length !== 1) {
+      diagnostics.push(diag('experiment', kinds.length ? `a sweep is one of grid, random or list, not ${kinds.join(' and ')}` : 'a sweep needs one of grid, random or list', at(['sweep'], true)));
+    }
+    for (const [key, values] of Object.entries(spec.sweep.grid ?? {})) {
+      sweepKeys.add(key);
+      if (!checkKey(key, ['sweep', 'grid', key])) continue;
+      values.forEach((v, i) => checkValue(key, v, ['sweep', 'grid', key, i]));
+      checkRead(key, ['sweep', 'grid', key]);
+    }
+    for (const [key, d] of Object.entries(spec.sweep.random?.params ?? {})) {
+      sweepKeys.add(key);
+      const path: PathSegment[] = ['sweep', 'random', 'params', key];
+      if (!checkKey(key, path)) continue;
+      checkRead(key, path);
+      if ('choice' in d) { d.choice.forEach((v, i) => checkValue(key, v, [...path, 'choice', i])); continue; }
+      const [kind, [lo, hi]] = Object.entries(d)[0] as [string, [number, number]];
+      const want = kindOf(lookupPath(params, key.split('.')).value);
+      if (want !== 'number' && want !== 'null') diagnostics.push(diag('experiment', `'${key}' is a ${want} in ${pipelineFile}; ${kind} draws numbers (use choice)`, at([...path, kind])));
+      else if (kind === 'integer' && !(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) diagnostics.push(diag('experiment', `integer bounds must be integers with low <= high, got [${lo}, ${hi}]`, at([...path, kind])));
+      else if (kind !== 'integer' && !(lo < hi)) diagnostics.push(diag('experiment', `${kind} bounds need low < high, got [${lo}, ${hi}]`, at([...path, kind])));
+      else if (kind === 'log-uniform' && !(lo > 0)) diagnostics.push(diag('experiment', `log-uniform bounds must be > 0, got [${lo}, ${hi}]`, at([...path, kind])));
+    }
+    (spec.sweep.list ?? []).forEach((entry, i) => {
+      for (const key of Object.keys(entry)) sweepKeys.add(key);
+      checkOverrides(entry, ['sweep', 'list', i], true);
+    });
+  }
+
+  for (const [name, a] of Object.entries(spec.ablations ?? {})) {
+    if (name === 'baseline') diagnostics.push(diag('experiment', "'baseline' is the unchanged pipeline; name the ablation something else", at(['ablations', name], true)));
+    checkOverrides(a.params, ['ablations', name, 'params'], true);
+    for (const key of Object.keys(a.params ?? {})) {
+      if (sweepKeys.has(key)) diagnostics.push(diag('experiment', `'${key}' is set by both the sweep and ablation '${name}'`, at(['ablations', name, 'params', key], true)));
+    }
+    for (const [stage, sw] of Object.entries(a.stages ?? {})) {
+      const path: PathSegment[] = ['ablations', name, 'stages', stage];
+      if (!stageNames.includes(stage)) {
+        diagnostics.push(diag('experiment', `unknown stage '${stage}' in ${pipelineFile} (stages: ${stageNames.join(', ')})`, at(path, true)));
+        continue;
+      }
+      if (sw.run !== undefined && sw.cmd !== undefined) diagnostics.push(diag('run-or-cmd', `a stage switch replaces either 'run' or 'cmd', not both`, at(path, true)));
+      if (sw.run !== undefined) {
+        const module = normalizeProjectPath(sw.run);
+        if (module === undefined) diagnostics.push(diag('path-escape', `run module '${sw.run}' must be inside the project`, at([...path, 'run'])));
+        else if (!input.fileExists(module)) diagnostics.push(diag('file', `stage module '${module}' does not exist`, at([...path, 'run'])));
+      }
+    }
+    if (!a.params && !a.stages) diagnostics.push(diag('experiment', `ablation '${name}' changes nothing (give it params or stages)`, at(['ablations', name], true), [], 'warning'));
+  }
+
+  if (spec.objective) {
+    const stagePart = spec.objective.metric.slice(0, spec.objective.metric.indexOf('/'));
+    if (!pipeline.stages.some((s) => s.name === stagePart || s.id === stagePart)) {
+      diagnostics.push(diag('experiment', `the objective names stage '${stagePart}', which ${pipelineFile} does not have (stages: ${stageNames.join(', ')})`, at(['objective', 'metric'])));
+    }
+  }
+
+  // Command-line overrides must not fight the sweep: a swept value would silently win or lose.
+  for (const o of input.cliOverrides ?? []) {
+    const key = o.path.join('.');
+    const ablated = Object.entries(spec.ablations ?? {}).find(([, a]) => a.params && key in a.params);
+    if (sweepKeys.has(key) || ablated) diagnostics.push(diag('override', `-p ${o.raw}: '${key}' is varied by the experiment (${ablated ? `ablation '${ablated[0]}'` : 'the sweep'}); change it in ${input.file}`, undefined));
+  }
+  if (hasErrors(diagnostics)) return fail();
+
+  const baseOverrides: Override[] = [
+    ...Object.entries(spec.overrides ?? {}).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) })),
+    ...(input.cliOverrides ?? []),
+  ];
+  const base: CompileResult = baseOverrides.length
+    ? compilePipeline({ file: pipelineFile, text: pipelineText, overrides: baseOverrides, fileExists: input.fileExists })
+    : plain;
+  if (!base.pipeline) {
+    diagnostics.push(...base.diagnostics);
+    return fail();
+  }
+  const warnings = sortDiagnostics(diagnostics);
+  return {
+    ok: true,
+    warnings,
+    sources,
+    experiment: {
+      name: spec.name ?? basename(input.file, extname(input.file)),
+      file: input.file,
+      text: input.text,
+      digest: asDigest(createHash('sha256').update(input.text).digest('hex')),
+      spec,
+      pipelineFile,
+      pipelineText,
+      base: base.pipeline,
+      baseOverrides,
+      interpolated,
+      trials: expandTrials(spec),
+    },
+  };
+}

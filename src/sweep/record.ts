@@ -1,0 +1,75 @@
+// runs/<sweep-id>/sweep.json: what a sweep was (experiment snapshot, trials and their overrides)
+// and how it ended (statuses, objective values, the best trial). Each trial also has its own run
+// record, runs/<sweep-id>.<trial>/run.json, with `sweep: {id, trial}`.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Digest, RunId } from '../core/brand.js';
+import { writeJsonAtomic } from '../cache/atomic.js';
+import type { RunStatus } from '../report/events.js';
+import type { Objective } from './schema.js';
+
+export const SWEEP_RECORD_FORMAT = 1;
+
+export type TrialStatus = RunStatus | 'pending';
+
+export interface TrialRecord {
+  name: string;
+  runId: RunId;
+  ablation: string | null;
+  /** The swept values (empty without a sweep). */
+  point: Record<string, unknown>;
+  /** Every override the trial ran with, `key=value`. */
+  overrides: string[];
+  status: TrialStatus;
+  objective: number | null;
+  /** Stages this trial ran itself, waited for another trial to run, or found cached. */
+  stages: { ran: number; shared: number; cached: number };
+}
+
+export interface SweepRecord {
+  format: typeof SWEEP_RECORD_FORMAT;
+  kind: 'sweep';
+  sweepId: RunId;
+  status: RunStatus | 'running';
+  experiment: { name: string; file: string; digest: Digest };
+  /** The experiment file's text. */
+  spec: string;
+  pipeline: { name: string; file: string };
+  argv: string[];
+  objective: Objective | null;
+  /** Keys the sweep varies (grid/random/list) and ablations by name. */
+  swept: string[];
+  ablations: string[];
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  /** Distinct stages (units) of the merged DAG and what became of them. */
+  units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number };
+  trials: TrialRecord[];
+  best: { trial: string; runId: RunId; value: number } | null;
+  /** Where the trials' workspaces are (project-relative). */
+  workspaces: string;
+}
+
+export const sweepRecordPath = (runsDir: string, id: string) => join(runsDir, id, 'sweep.json');
+
+export async function writeSweepRecord(runsDir: string, r: SweepRecord): Promise<void> {
+  await writeJsonAtomic(sweepRecordPath(runsDir, r.sweepId), r);
+}
+
+export async function readSweepRecord(runsDir: string, id: string): Promise<SweepRecord | undefined> {
+  try {
+    const r = JSON.parse(await readFile(sweepRecordPath(runsDir, id), 'utf8')) as SweepRecord;
+    return r.kind === 'sweep' ? r : undefined;
+  } catch { return undefined; }
+}
+
+/** The latest sweep of an experiment file (sweep ids sort by start time). */
+export async function latestSweepOf(runsDir: string, experimentFile: string): Promise<SweepRecord | undefined> {
+  const ids = (await readdir(runsDir).catch(() => [] as string[])).filter((d) => !d.includes('.')).sort().reverse();
+  for (const id of ids) {
+    const r = await readSweepRecord(runsDir, id);
+    if (r && r.experiment.file === experimentFile) return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,382 @@
+// Runs a sweep plan: the merged DAG of units, as many at once as the job limit and the resource
+// pool allow, each unit once, in its owner trial's workspace. Before a unit runs, the outputs of
+// its upstream units that ran elsewhere (or were cached) are restored into that workspace from the
+// shared cache. When a unit settles, every trial that has it learns the outcome: a trial that
+// shared it records the stage as up to date ("shared: ran in trial ..."), with the same outputs
+// and metrics. A failing unit fails the trials that contain it; the other trials go on. Trials are
+// admitted in order, at most `concurrency` at a time; since a unit's owner is the first trial that
+// has it, a trial only ever waits for units of trials admitted before it, so admission cannot
+// deadlock.
+import { totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import PQueue from 'p-queue';
+import type { StageId } from '../core/brand.js';
+import type { StoredOutput } from '../cache/store.js';
+import { LockManager } from '../cache/locks.js';
+import type { Executor } from '../exec/executor.js';
+import { readMetricsFile } from '../exec/metrics-file.js';
+import { succeeded, type OutcomeKind, type SkipCause, type StageOutcome } from '../exec/outcome.js';
+import { ResourcePool } from '../exec/resources.js';
+import { runStage, type StageRunContext } from '../exec/stage-runner.js';
+import { openProject, type Project } from '../project/analyze.js';
+import { backendLabel } from '../project/backend-id.js';
+import type { GitInfo } from '../record/git-info.js';
+import { readRunRecord, runDir, RunRecorder } from '../record/run-record.js';
+import { emptyCounts, type EventSink, type RunEvent, type RunStatus } from '../report/events.js';
+import { newRunRecord } from '../run/run-pipeline.js';
+import type { SweepSink } from './events.js';
+import { compareByObjective, objectiveValue } from './objective.js';
+import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
+import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
+import type { StageCacheTag, SweepTracking, TimedPoint } from './tracking.js';
+import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
+
+export interface SweepRunOptions {
+  jobs: number;
+  gpus: number;
+  keepGoing: boolean;
+  force: boolean;
+  /** Trials admitted at once; undefined: all. */
+  concurrency: number | undefined;
+  argv: string[];
+  executor: Executor;
+  git: GitInfo;
+}
+
+interface TrialState {
+  plan: TrialPlan;
+  name: string;
+  admitted: boolean;
+  done: boolean;
+  /** Work for the trial's record and tracking, kept until the trial is admitted. */
+  backlog: (() => void)[];
+  recorder: RunRecorder | undefined;
+  emit: EventSink;
+  rc: Promise<StageRunContext> | undefined;
+  restored: Map<Unit, Promise<void>>;
+  settled: number;
+  /** The first of its stages that failed or was skipped: a trial with one cannot succeed. */
+  brokenAt: StageId | undefined;
+  counts: { ran: number; shared: number; cached: number };
+  startedAt: number;
+  status: RunStatus | undefined;
+  objective: number | null;
+}
+
+export async function runSweep(
+  project: Project,
+  plan: SweepPlan,
+  opts: SweepRunOptions,
+  sink: SweepSink,
+  tracking: SweepTracking | undefined,
+  signal: AbortSignal,
+): Promise<SweepRecord> {
+  const started = Date.now();
+  const exp = plan.experiment;
+  const objective = exp.spec.objective;
+  const layout = project.layout;
+  const wsRoot = join(sweepsDir(layout), plan.sweepId);
+  const backend = backendLabel(plan.backend);
+  const pool = new ResourcePool({ cpu: opts.jobs, memoryBytes: totalmem(), gpu: opts.gpus });
+  const queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
+  const abort = new AbortController();
+  const onAbort = () => { sink({ type: 'sweep-interrupt', at: Date.now() }); abort.abort(); };
+  if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+
+  const outcomes = new Map<Unit, StageOutcome>();
+  const points = new Map<Unit, TimedPoint[]>();
+  const inFlight = new Set<Unit>();
+  const states = plan.trials.map((t): TrialState => ({
+    plan: t, name: t.trial.name, admitted: false, done: false, backlog: [], recorder: undefined, emit: () => {},
+    rc: undefined, restored: new Map(), settled: 0, brokenAt: undefined, counts: { ran: 0, shared: 0, cached: 0 },
+    startedAt: 0, status: undefined, objective: null,
+  }));
+  const stateOf = new Map(states.map((s) => [s.plan, s] as const));
+  let wake: () => void = () => {};
+
+  const record: SweepRecord = {
+    format: SWEEP_RECORD_FORMAT,
+    kind: 'sweep',
+    sweepId: plan.sweepId,
+    status: 'running',
+    experiment: { name: exp.name, file: exp.file, digest: exp.digest },
+    spec: exp.text,
+    pipeline: { name: exp.base.name, file: exp.pipelineFile },
+    argv: opts.argv,
+    objective: objective ?? null,
+    swept: [...new Set(exp.trials.flatMap((t) => Object.keys(t.point)))],
+    ablations: Object.keys(exp.spec.ablations ?? {}),
+    startedAt: new Date(started).toISOString(),
+    endedAt: null,
+    durationMs: null,
+    units: { total: plan.units.length, ran: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0 },
+    trials: states.map((s) => trialEntry(s)),
+    best: null,
+    workspaces: relative(layout.root, wsRoot),
+  };
+  await writeSweepRecord(layout.runsDir, record);
+
+  const toRun = plan.units.filter((u) => u.decision.kind === 'run');
+  sink({
+    type: 'sweep-start', sweepId: plan.sweepId, experiment: exp.name, file: exp.file, pipeline: exp.pipelineFile,
+    trials: states.length, units: { run: toRun.length, cached: plan.units.length - toRun.length },
+    shared: toRun.reduce((n, u) => n + u.members.length - 1, 0),
+    jobs: opts.jobs, concurrency: opts.concurrency ?? null, executor: opts.executor.name, at: started,
+  });
+  tracking?.sweepStarted(exp.name, {
+    'massflow.sweep_id': plan.sweepId, 'massflow.experiment_file': exp.file, 'massflow.pipeline': exp.pipelineFile,
+    ...(objective ? { 'massflow.objective': `${objective.metric} (${objective.direction})` } : {}),
+  });
+
+  /** Runs `fn` against the trial's record now if it is admitted, else when it is. */
+  const deliver = (s: TrialState, fn: () => void) => { if (s.admitted) fn(); else s.backlog.push(fn); };
+
+  const admit = (s: TrialState) => {
+    s.admitted = true;
+    s.startedAt = Date.now();
+    const rec = newRunRecord({
+      runId: s.plan.runId,
+      pipeline: s.plan.pipeline,
+      plan: s.plan.pipeline.stages.map((st) => ({ id: st.id, fingerprint: s.plan.fingerprints.get(st.id)! })),
+      lockfile: plan.lockfile,
+      backend: plan.backend,
+      executor: opts.executor.name,
+      argv: opts.argv,
+      targets: [],
+      overrides: s.plan.overrides,
+      git: opts.git,
+      startedAt: s.startedAt,
+      sweep: { id: plan.sweepId, trial: s.name },
+    });
+    const recorder = new RunRecorder(runDir(layout.runsDir, s.plan.runId), rec);
+    s.recorder = recorder;
+    s.emit = (e: RunEvent) => {
+      recorder.sink(e);
+      if (e.type === 'stage-metric') {
+        const u = s.plan.unitOf.get(e.id);
+        if (u && u.owner === s.plan) (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
+      } else if (e.type === 'stage-start' || e.type === 'stage-wait') {
+        const u = s.plan.unitOf.get(e.id);
+        sink({ type: 'unit', trial: s.name, sharedBy: u ? u.members.length - 1 : 0, event: e });
+      }
+    };
+    tracking?.trialStarted(s.name, s.plan.runId, s.plan.pipeline.params, {
+      'massflow.sweep_id': plan.sweepId,
+      ...(s.plan.trial.ablation ? { 'massflow.ablation': s.plan.trial.ablation } : {}),
+      'massflow.overrides': Object.entries(s.plan.trial.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ').slice(0, 4000),
+    });
+    s.emit({ type: 'run-start', runId: s.plan.runId, pipeline: s.plan.pipeline.name, file: s.plan.pipeline.file, plan: [], jobs: opts.jobs, executor: opts.executor.name, at: s.startedAt });
+    for (const fn of s.backlog.splice(0)) fn();
+    maybeFinish(s);
+  };
+
+  const admitMore = () => {
+    const limit = opts.concurrency ?? states.length;
+    let active = states.filter((s) => s.admitted && !s.done).length;
+    for (const s of states) {
+      if (active >= limit) break;
+      if (s.admitted) continue;
+      admit(s);
+      if (!s.done) active++;
+    }
+  };
+
+  const maybeFinish = (s: TrialState) => {
+    if (!s.admitted || s.done || s.settled < s.plan.pipeline.stages.length) return;
+    s.done = true;
+    const counts = emptyCounts();
+    const rec = s.recorder!.record;
+    for (const st of Object.values(rec.stages)) if (st.outcome in counts) counts[st.outcome as OutcomeKind]++;
+    s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : 'failed';
+    s.emit({ type: 'run-end', status: s.status, durationMs: Date.now() - s.startedAt, counts, at: Date.now() });
+    s.objective = objective && s.status === 'succeeded' ? objectiveValue(rec, objective.metric) : null;
+    tracking?.trialEnded(s.name, s.status, s.objective);
+    finishing.push(s.recorder!.flush());
+    sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, objective: s.objective, at: Date.now() });
+    wake();
+  };
+  const finishing: Promise<void>[] = [];
+
+  const rcOf = (s: TrialState): Promise<StageRunContext> => {
+    s.rc ??= (async () => {
+      const root = join(wsRoot, s.name);
+      const paths = workspacePaths(s.plan.pipeline);
+      await createWorkspace(layout.root, root, paths.outs, paths.keep);
+      const ws = openProject(workspaceLayout(layout, root));
+      return {
+        project: ws, locks: new LockManager(ws.layout.locksDir), executor: opts.executor, pool,
+        runId: s.plan.runId, logsDir: join(runDir(layout.runsDir, s.plan.runId), 'logs'), backend,
+        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force,
+      } satisfies StageRunContext;
+    })();
+    return s.rc;
+  };
+
+  /** Puts an upstream unit's outputs into the trial's workspace, unless they were produced there. */
+  const restoreInto = (s: TrialState, rc: StageRunContext, v: Unit): Promise<void> => {
+    if (v.owner === s.plan && v.decision.kind === 'run') return Promise.resolve();
+    let p = s.restored.get(v);
+    if (!p) {
+      const outputs = outputsOf(outcomes.get(v)!);
+      p = (async () => {
+        for (const [path, o] of Object.entries(outputs)) await rc.project.objects.materialize(o, join(rc.project.layout.root, path));
+      })();
+      s.restored.set(v, p);
+    }
+    return p;
+  };
+
+  const execute = async (u: Unit): Promise<StageOutcome> => {
+    const s = stateOf.get(u.owner)!;
+    const started = Date.now();
+    try {
+      const rc = await rcOf(s);
+      try {
+        for (const v of u.upstream) await restoreInto(s, rc, v);
+      } catch (e) {
+        return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: `could not restore upstream outputs into the trial workspace: ${(e as Error).message}` }, logTail: [] };
+      }
+      const decision = u.decision.kind === 'run' ? u.decision : { kind: 'run' as const, reason: { kind: 'not-cached' as const } };
+      return await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
+    } catch (e) {
+      return abort.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
+    }
+  };
+
+  /** Metrics of a unit that did not run now: the run that produced the cache entry recorded them. */
+  const cachedPoints = async (u: Unit): Promise<TimedPoint[]> => {
+    if (u.decision.kind !== 'cached') return [];
+    const { entry } = u.decision;
+    const rec = await readRunRecord(layout.runsDir, entry.runId);
+    const at = Date.parse(entry.createdAt) || Date.now();
+    const recorded = rec?.stages[entry.stage]?.metrics;
+    if (recorded && Object.keys(recorded).length) return Object.entries(recorded).map(([key, value]) => ({ key, value, step: undefined, timestamp: at }));
+    // That record is gone: the stage's declared metrics files are in the store.
+    const out: TimedPoint[] = [];
+    for (const m of u.stage.metrics) {
+      const o = entry.outs[m];
+      if (o?.kind !== 'file') continue;
+      const r = await readMetricsFile(project.objects.objectPath(o.digest));
+      if (r.ok) for (const p of r.points) out.push({ ...p, timestamp: at });
+    }
+    return out;
+  };
+
+  const settle = (u: Unit, outcome: StageOutcome) => {
+    outcomes.set(u, outcome);
+    inFlight.delete(u);
+    const ran = u.decision.kind === 'run';
+    // A unit found in the cache (at planning, or by another process while it waited for a lock) did not run.
+    if (outcome.kind === 'ran' || !succeeded(outcome)) record.units[outcome.kind === 'ran' ? 'ran' : outcome.kind]++;
+    else record.units.cached++;
+    if (ran || !succeeded(outcome)) {
+      sink({ type: 'unit', trial: u.owner.trial.name, sharedBy: u.members.length - 1, event: { type: 'stage-end', id: u.stage.id, outcome, at: Date.now() } });
+    }
+    const unitPoints = points.get(u) ?? [];
+    for (const m of u.members) {
+      const s = stateOf.get(m.trial)!;
+      const role = memberRole(m.trial, m.id);
+      const own = role.kind === 'run';
+      const mine: StageOutcome = own || !succeeded(outcome) ? outcome : { kind: 'fresh', outputs: outputsOf(outcome) };
+      const kind = role.kind === 'run' ? 'ran' : role.kind === 'share' ? 'shared' : 'cached';
+      const tag: StageCacheTag = succeeded(outcome) ? kind : (outcome.kind as StageCacheTag);
+      if (succeeded(outcome)) s.counts[kind]++;
+      else s.brokenAt ??= m.id;
+      s.settled++;
+      deliver(s, () => {
+        const st = s.recorder!.record.stages[m.id];
+        if (st && !own) st.reason = role.kind === 'share' ? `shared: ran in trial ${role.owner}` : role.kind === 'cached' ? `cached: from run ${role.runId}` : st.reason;
+        if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
+        s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
+        tracking?.stageSettled(s.name, m.id, u.fingerprint.digest, tag, unitPoints);
+      });
+      maybeFinish(s);
+    }
+    wake();
+  };
+
+  const upstreamCause = (u: Unit): SkipCause | undefined => {
+    for (const v of u.upstream) {
+      const o = outcomes.get(v)!;
+      if (succeeded(o)) continue;
+      if (o.kind === 'skipped' && o.cause.kind === 'upstream-failed') return o.cause;
+      return { kind: 'upstream-failed', upstream: v.stage.id };
+    }
+    return undefined;
+  };
+
+  const pending = [...plan.units];
+  const dispatch = () => {
+    for (let i = 0; i < pending.length; i++) {
+      const u = pending[i]!;
+      if (!u.upstream.every((v) => outcomes.has(v))) continue;
+      const owner = stateOf.get(u.owner)!;
+      const cause = upstreamCause(u);
+      const members = u.members.map((m) => stateOf.get(m.trial)!);
+      if (abort.signal.aborted) { pending.splice(i--, 1); settle(u, { kind: 'cancelled' }); continue; }
+      if (cause) { pending.splice(i--, 1); settle(u, { kind: 'skipped', cause }); continue; }
+      if (u.decision.kind === 'cached') {
+        pending.splice(i--, 1);
+        inFlight.add(u);
+        const outputs = u.decision.entry.outs;
+        void cachedPoints(u).catch(() => []).then((p) => { points.set(u, p); settle(u, { kind: 'fresh', outputs }); });
+        continue;
+      }
+      if (!owner.admitted) continue;
+      // A failed trial stops what only it still needs (unless --keep-going); shared work goes on.
+      const broken = members.find((s) => s.brokenAt !== undefined);
+      if (!opts.keepGoing && members.every((s) => s.brokenAt !== undefined)) {
+        pending.splice(i--, 1);
+        settle(u, { kind: 'skipped', cause: { kind: 'run-stopped', after: broken!.brokenAt! } });
+        continue;
+      }
+      pending.splice(i--, 1);
+      inFlight.add(u);
+      void queue.add(async () => settle(u, abort.signal.aborted ? { kind: 'cancelled' } : await execute(u)));
+    }
+  };
+
+  while (!states.every((s) => s.done)) {
+    const changed = new Promise<void>((r) => { wake = r; });
+    admitMore();
+    dispatch();
+    if (states.every((s) => s.done)) break;
+    await changed;
+  }
+  await queue.onIdle();
+  await Promise.all(finishing);
+  signal.removeEventListener('abort', onAbort);
+  await opts.executor.close?.();
+
+  record.trials = states.map((s) => trialEntry(s));
+  record.status = abort.signal.aborted ? 'cancelled' : states.every((s) => s.status === 'succeeded') ? 'succeeded' : 'failed';
+  if (objective) {
+    const by = compareByObjective(objective.direction);
+    const ranked = states.filter((s) => s.status === 'succeeded' && s.objective !== null).sort((a, b) => by(a.objective, b.objective));
+    const best = ranked[0];
+    if (best) record.best = { trial: best.name, runId: best.plan.runId, value: best.objective! };
+  }
+  record.endedAt = new Date().toISOString();
+  record.durationMs = Date.now() - started;
+  tracking?.sweepEnded(record.status, record.best);
+  await writeSweepRecord(layout.runsDir, record);
+  sink({ type: 'sweep-end', record });
+  return record;
+}
+
+function trialEntry(s: TrialState): TrialRecord {
+  return {
+    name: s.name,
+    runId: s.plan.runId,
+    ablation: s.plan.trial.ablation ?? null,
+    point: s.plan.trial.point,
+    overrides: s.plan.overrides,
+    status: s.status ?? 'pending',
+    objective: s.objective,
+    stages: { ...s.counts },
+  };
+}
+
+function outputsOf(o: StageOutcome): Record<string, StoredOutput> {
+  return o.kind === 'ran' || o.kind === 'restored' || o.kind === 'fresh' ? o.outputs : {};
+}

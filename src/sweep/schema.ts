@@ -1,0 +1,93 @@
+// The one schema of an experiment file (`experiments/NAME.yaml`): TS types derive from it, validation
+// runs on it, and `schema/experiment.schema.json` is generated from it (a test keeps them equal).
+import { Type, type Static } from '@sinclair/typebox';
+import { TrackingSpecSchema } from '../track/config.js';
+
+/** Param overrides by dotted key (`fit.lr: 3.0e-4`); every key must name an existing pipeline param. */
+const Overrides = (description: string) => Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }), Type.Any(), { description });
+
+const Bounds = (description: string) => Type.Tuple([Type.Number(), Type.Number()], { description });
+
+export const DistributionSchema = Type.Union([
+  Type.Object({ uniform: Bounds('[low, high): uniform real.') }, { additionalProperties: false }),
+  Type.Object({ 'log-uniform': Bounds('[low, high): uniform in log space; both bounds > 0 (learning rates, weight decay).') }, { additionalProperties: false }),
+  Type.Object({ integer: Bounds('[low, high]: uniform integer, both bounds included.') }, { additionalProperties: false }),
+  Type.Object({ choice: Type.Array(Type.Any(), { minItems: 1, description: 'One of these values, equally likely.' }) }, { additionalProperties: false }),
+], { description: 'How a random-search param is drawn.' });
+
+export const SweepSchema = Type.Object(
+  {
+    grid: Type.Optional(Type.Record(Type.String(), Type.Array(Type.Any(), { minItems: 1 }), {
+      description: 'Every combination of these values (param -> list); trials are numbered in row-major order of the keys as written.',
+    })),
+    random: Type.Optional(Type.Object(
+      {
+        seed: Type.Integer({ description: 'The same seed draws the same trials.' }),
+        trials: Type.Integer({ minimum: 1, description: 'How many trials to draw.' }),
+        params: Type.Record(Type.String(), DistributionSchema, { description: 'param -> distribution.' }),
+      },
+      { additionalProperties: false, description: 'Random search.' },
+    )),
+    list: Type.Optional(Type.Array(Overrides('One trial: its param overrides.'), { minItems: 1, description: 'Explicit trials, one override set each.' })),
+  },
+  { additionalProperties: false, description: 'The trials: exactly one of grid, random or list.' },
+);
+
+export const StageSwitchSchema = Type.Object(
+  {
+    run: Type.Optional(Type.String({ minLength: 1, description: "Replace the stage's TS module (e.g. an untrained variant)." })),
+    cmd: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: "Replace the stage's command." })),
+    env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra environment variables, merged over the stage\'s own.' })),
+  },
+  { additionalProperties: false, description: 'A stage switch: what this variant runs instead. The stage keeps its deps, outs and params.' },
+);
+
+export const AblationSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    params: Type.Optional(Overrides('Param overrides of this variant.')),
+    stages: Type.Optional(Type.Record(Type.String(), StageSwitchSchema, { description: 'Stage switches by stage name.' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ObjectiveSchema = Type.Object(
+  {
+    metric: Type.String({
+      pattern: '^[^/]+/.+$',
+      description: 'STAGE/KEY: a metric a stage reports, e.g. cross-validate/mae_mean (the mean over instances for a foreach stage).',
+    }),
+    direction: Type.Union([Type.Literal('min'), Type.Literal('max')], { description: 'Whether smaller or larger is better.' }),
+  },
+  { additionalProperties: false, description: 'What ranks the trials.' },
+);
+
+export const ExperimentSchema = Type.Object(
+  {
+    $schema: Type.Optional(Type.String()),
+    name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'Experiment name (default: the file name); the MLflow experiment by default.' })),
+    description: Type.Optional(Type.String()),
+    pipeline: Type.String({ minLength: 1, description: 'The pipeline file, relative to the project (e.g. pipelines/paper.yaml).' }),
+    overrides: Type.Optional(Overrides('Param overrides applied to every trial.')),
+    sweep: Type.Optional(SweepSchema),
+    ablations: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' }), AblationSchema, {
+      description: 'Named variants (param sets and stage switches), each a trial beside the baseline; crossed with the sweep when both are given.',
+    })),
+    baseline: Type.Optional(Type.Boolean({ description: 'With ablations: also run the unchanged pipeline as trial `baseline` (default true).' })),
+    objective: Type.Optional(ObjectiveSchema),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Trials in progress at once (default: no limit besides --jobs and resources).' })),
+    tracking: Type.Optional(TrackingSpecSchema),
+  },
+  { additionalProperties: false, $id: 'https://massflow.dev/schema/experiment.schema.json', title: 'massflow experiment' },
+);
+
+export type ExperimentSpec = Static<typeof ExperimentSchema>;
+export type Distribution = Static<typeof DistributionSchema>;
+export type AblationSpec = Static<typeof AblationSchema>;
+export type StageSwitch = Static<typeof StageSwitchSchema>;
+export type Objective = Static<typeof ObjectiveSchema>;
+
+/** The published JSON Schema text, byte for byte what `schema/experiment.schema.json` holds. */
+export function experimentJsonSchema(): string {
+  return JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...ExperimentSchema }, null, 2) + '\n';
+}

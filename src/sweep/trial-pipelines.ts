@@ -1,0 +1,69 @@
+// Each trial's pipeline. A trial that only changes param values no `${...}` reads is derived from
+// the base pipeline (new params, each stage's declared subset picked again): the same result a
+// compile from YAML gives, without parsing it again. Any other trial (a stage switch, a param that
+// shapes foreach or paths) is compiled from its own YAML text, which is also what its run record
+// keeps as the spec snapshot, so `massflow rerun` replays exactly that variant.
+import { parseDocument } from 'yaml';
+import { compilePipeline } from '../spec/compile.js';
+import type { Diagnostic } from '../spec/diagnostics.js';
+import type { Pipeline } from '../spec/model.js';
+import { applyOverrides, pickParams, type Override } from '../spec/params.js';
+import type { SourceFile } from '../spec/source.js';
+import type { Experiment } from './experiment.js';
+import { overrideString, type TrialSpec } from './expand.js';
+import { overlaps } from './param-refs.js';
+import type { StageSwitch } from './schema.js';
+
+export interface TrialPipeline {
+  pipeline: Pipeline;
+  /** Every override applied, as `key=value` strings (experiment, command line, trial). */
+  overrides: string[];
+}
+
+export type TrialCompileResult =
+  | { ok: true; value: TrialPipeline }
+  | { ok: false; diagnostics: Diagnostic[]; source: SourceFile };
+
+export function trialOverrides(trial: TrialSpec): Override[] {
+  return Object.entries(trial.params).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) }));
+}
+
+export function compileTrial(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean): TrialCompileResult {
+  const own = trialOverrides(trial);
+  const overrides = [...exp.baseOverrides, ...own];
+  const strings = overrides.map((o) => o.raw);
+  const switches = Object.entries(trial.switches);
+  const shapes = own.some((o) => exp.interpolated.some((r) => overlaps(r, o.path)));
+  if (switches.length === 0 && !shapes) {
+    const { params, errors } = applyOverrides(exp.base.params, own);
+    // Keys were checked against the pipeline when the experiment was compiled.
+    if (errors.length) throw new Error(`trial ${trial.name}: ${errors.join('; ')}`);
+    const stages = exp.base.stages.map((s) => ({ ...s, params: pickParams(params, s.paramKeys) }));
+    return { ok: true, value: { pipeline: { ...exp.base, params, stages }, overrides: strings } };
+  }
+  const text = switches.length ? applySwitches(exp.pipelineText, trial, exp.file) : exp.pipelineText;
+  const r = compilePipeline({ file: exp.pipelineFile, text, overrides, fileExists });
+  if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics, source: r.source.file };
+  return { ok: true, value: { pipeline: r.pipeline, overrides: strings } };
+}
+
+/** The pipeline's YAML with the trial's stage switches written in (comments and layout kept). */
+export function applySwitches(pipelineText: string, trial: TrialSpec, experimentFile: string): string {
+  const doc = parseDocument(pipelineText);
+  for (const [stage, sw] of Object.entries(trial.switches) as [string, StageSwitch][]) {
+    const at = ['stages', stage];
+    if (sw.run !== undefined) {
+      doc.setIn([...at, 'run'], sw.run);
+      doc.deleteIn([...at, 'cmd']);
+      doc.deleteIn([...at, 'shell']);
+    }
+    if (sw.cmd !== undefined) {
+      doc.setIn([...at, 'cmd'], doc.createNode(sw.cmd, { flow: true }));
+      doc.deleteIn([...at, 'run']);
+    }
+    for (const [k, v] of Object.entries(sw.env ?? {})) doc.setIn([...at, 'env', k], v);
+  }
+  const note = ` variant '${trial.ablation ?? trial.name}' of this pipeline (stage switches from ${experimentFile})`;
+  doc.commentBefore = doc.commentBefore ? `${note}\n${doc.commentBefore}` : note;
+  return String(doc);
+}

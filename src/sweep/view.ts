@@ -1,0 +1,103 @@
+// The sweep's terminal view: one plain line per unit start and end (labelled trial/stage), one per
+// finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
+// end-to-end tests assert them exactly.
+import type { Output } from '../report/run-view.js';
+import { outcomeDetail } from '../report/describe.js';
+import { fmtDuration, pad, table, type Style } from '../report/format.js';
+import type { SweepEvent } from './events.js';
+import { compareByObjective } from './objective.js';
+import type { SweepRecord } from './record.js';
+
+export class SweepView {
+  private width = 28;
+  private objective = '';
+
+  constructor(private readonly out: Output, private readonly style: Style) {}
+
+  readonly sink = (e: SweepEvent): void => {
+    const s = this.style;
+    switch (e.type) {
+      case 'sweep-start': {
+        const trials = `${e.trials} trial${e.trials === 1 ? '' : 's'}`;
+        const limit = e.concurrency ? `, ${e.concurrency} trial${e.concurrency === 1 ? '' : 's'} at once` : '';
+        this.print(`${s.bold('massflow')} sweep ${e.sweepId} · ${e.experiment} on ${e.pipeline} · ${trials} · stages: ${e.units.run} to run, ${e.shared} shared, ${e.units.cached} cached · ${e.executor}, jobs ${e.jobs}${limit}`);
+        return;
+      }
+      case 'unit': {
+        const r = e.event;
+        const shared = e.sharedBy ? `  (shared by ${e.sharedBy} more trial${e.sharedBy === 1 ? '' : 's'})` : '';
+        switch (r.type) {
+          case 'stage-start':
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${r.reason}`);
+            return;
+          case 'stage-wait':
+            this.print(`${pad('waiting', 9)} ${this.label(e.trial, r.id)}lock on ${r.resource} held by run ${r.owner.runId} (pid ${r.owner.pid} on ${r.owner.host})`);
+            return;
+          case 'stage-end': {
+            const o = r.outcome;
+            const color = { ran: s.green, restored: s.cyan, fresh: s.dim, failed: s.red, skipped: s.yellow, cancelled: s.yellow }[o.kind];
+            this.print(`${color(pad(o.kind === 'failed' ? 'FAILED' : o.kind, 9))} ${this.label(e.trial, r.id)}${outcomeDetail(o)}${shared}`);
+            if (o.kind === 'failed') for (const l of o.logTail.slice(-10)) this.print(`  ${s.dim('|')} ${l}`);
+            return;
+          }
+          default: return;
+        }
+      }
+      case 'trial-end': {
+        const status = e.status === 'succeeded' ? s.green(e.status) : e.status === 'failed' ? s.red(e.status) : s.yellow(e.status);
+        const value = e.objective === null ? '' : `  ${this.objective} = ${fmtValue(e.objective)}`;
+        this.print(`${pad('trial', 9)} ${pad(e.trial, this.width)}${status}${value}`);
+        return;
+      }
+      case 'sweep-interrupt':
+        this.print(s.yellow('interrupted: stopping stages; nothing partial will be committed'));
+        return;
+      case 'sweep-end':
+        this.summary(e.record);
+        return;
+    }
+  };
+
+  /** Set before the sweep starts: the metric the trials are ranked by. */
+  setObjective(metric: string | undefined) { this.objective = metric ?? ''; }
+
+  private label(trial: string, id: string) {
+    const l = `${trial}/${id}`;
+    this.width = Math.max(this.width, l.length + 2);
+    return pad(l, this.width);
+  }
+
+  private summary(r: SweepRecord) {
+    const s = this.style;
+    const trials = [...r.trials];
+    if (r.objective) {
+      const by = compareByObjective(r.objective.direction);
+      trials.sort((a, b) => by(a.objective, b.objective));
+    }
+    const head = ['trial', 'status', ...r.swept, ...(r.objective ? [`${r.objective.metric} (${r.objective.direction})`] : [])];
+    const rows = trials.map((t) => [
+      t.name,
+      t.status,
+      ...r.swept.map((k) => (k in t.point ? fmtParam(t.point[k]) : '')),
+      ...(r.objective ? [t.objective === null ? '-' : fmtValue(t.objective)] : []),
+    ]);
+    this.out.write(table([head, ...rows]).join('\n') + '\n');
+    if (r.best) this.out.write(`best: ${s.bold(r.best.trial)} (${r.objective!.metric} = ${fmtValue(r.best.value)}) · run ${r.best.runId} · massflow rerun ${r.best.runId}\n`);
+    else if (r.objective) this.out.write(`best: none (no trial reported ${r.objective.metric})\n`);
+    const n = (st: string) => r.trials.filter((t) => t.status === st).length;
+    const status = r.status === 'succeeded' ? s.green('succeeded') : r.status === 'failed' ? s.red('failed') : s.yellow(String(r.status));
+    const u = r.units;
+    this.out.write(`${status}: ${n('succeeded')} trials succeeded, ${n('failed')} failed, ${n('cancelled')} cancelled; stages: ${u.ran} ran, ${u.cached} cached, ${u.failed} failed, ${u.skipped} skipped of ${u.total} distinct in ${fmtDuration(r.durationMs ?? 0)}\n`);
+    this.out.write(`records: runs/${r.sweepId}/sweep.json · trial workspaces: ${r.workspaces}\n`);
+  }
+
+  private print(line: string) { this.out.write(line + '\n'); }
+}
+
+export function fmtValue(v: number): string {
+  return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5 ? v.toFixed(4) : v.toExponential(3);
+}
+
+export function fmtParam(v: unknown): string {
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
