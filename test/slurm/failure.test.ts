@@ -1,9 +1,10 @@
 // A failing job: its dependents, already queued in Slurm behind it, end skipped and cancelled;
 // the summary names the failed job's id and shows its log tail; submission errors are clear.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { normalize, Rig, writerStage } from '../e2e/rig.js';
-import { FAST, jobFields, jobsIn, requireSlurm } from './cluster.js';
+import { FAST, jobFields, jobsIn, requireSlurm, until } from './cluster.js';
 
 let rig: Rig;
 beforeAll(() => requireSlurm());
@@ -104,5 +105,16 @@ stages:
     expect(f['JobState']).toBe('COMPLETED');
     // This node has no GPUs: sbatch refuses the job, and the summary says so in sbatch's words.
     expect(normalize(r.stdout)).toMatch(/FAILED +gpu +Ns +sbatch failed \(exit 1\): sbatch: error: .*(gres|generic resource|node configuration)/i);
+  }, 60_000);
+
+  it('a job cancelled outside the run fails in Slurm\'s words, found through squeue', async () => {
+    rig = Rig.create({ 'pipelines/p.yaml': 'name: x\nstages:\n  slow: { run: stages/slow.ts, outs: [slow.txt] }\n', 'stages/slow.ts': writerStage({ sleepMs: 60_000 }) });
+    const p = rig.spawn(['run', 'pipelines/p.yaml', '--executor', 'slurm'], FAST);
+    await until('slow to run', () => rig.exists('count/slow'), 30_000);
+    const [job] = jobsIn(rig.dir);
+    execFileSync('scancel', [job!.id]);
+    const r = await p;
+    expect(r.exitCode).toBe(1);
+    expect(normalize(String(r.stdout))).toMatch(new RegExp(`FAILED +slow +Ns +Slurm job ${job!.id} ended CANCELLED.*: cancelled outside this run \\(job ${job!.id}\\)`));
   }, 60_000);
 });

@@ -1,7 +1,8 @@
 // Ctrl-C cancels the run's jobs in Slurm; a runner killed outright leaves them running, and the
 // next runner re-attaches to them instead of submitting them again.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { normalize, Rig, writerStage } from '../e2e/rig.js';
 import { FAST, jobsIn, liveJobsIn, requireSlurm, until } from './cluster.js';
 
@@ -87,5 +88,30 @@ describe('interrupting a Slurm run', () => {
     expect(jobsIn(rig.dir).length).toBe(2);
     expect(count(rig, 'slow')).toBe(1);
     expect(count(rig, 'next')).toBe(1);
+  }, 90_000);
+
+  it('knows a finished job Slurm has forgotten by its marker, and reruns a lost one', async () => {
+    rig = Rig.create(TWO(1500));
+    const first = rig.spawn(['run', 'pipelines/p.yaml', '--executor', 'slurm'], FAST);
+    await until('slow to run', () => count(rig, 'slow') === 1, 30_000);
+    first.kill('SIGKILL');
+    await first;
+    await until('both jobs to end', () => jobsIn(rig.dir).length === 2 && liveJobsIn(rig.dir).length === 0, 30_000);
+    // Make Slurm forget both jobs: point the records at ids it never had. slow keeps its marker
+    // (finished while nobody watched); next loses it (the job vanished without a trace).
+    const dir = rig.path('.massflow/slurm');
+    for (const f of readdirSync(dir)) {
+      const rec = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      rec.jobId = rec.stage === 'slow' ? '999999' : '999998';
+      if (rec.stage === 'next') rmSync(rec.files.marker);
+      writeFileSync(join(dir, f), JSON.stringify(rec));
+    }
+    const second = await rig.run(['run', 'pipelines/p.yaml', '--executor', 'slurm'], FAST);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const runs = readdirSync(rig.path('runs')).sort();
+    expect(rig.read(`runs/${runs[1]}/logs/slow.log`)).toContain('re-attached to Slurm job 999999');
+    expect(count(rig, 'slow')).toBe(1);
+    expect(count(rig, 'next')).toBe(2);
+    expect(jobsIn(rig.dir).map((j) => j.name)).toEqual(['massflow:slow', 'massflow:next', 'massflow:next']);
   }, 90_000);
 });

@@ -45,6 +45,8 @@ export class SlurmExecutor implements Executor {
   /** Submissions `adopts` judged live, by fingerprint, for the `run` that follows it. */
   private readonly adopted = new Map<string, Submission>();
   private readonly cancelBatch = new Batch<JobId>((ids) => scancel(ids).then(() => undefined));
+  /** Exit-code marker of every job this executor watched, to drop dependencies already met. */
+  private readonly markers = new Map<JobId, string>();
 
   constructor(stateDir: string, private readonly options: SlurmOptions, private readonly timing: SlurmTiming = DEFAULT_TIMING) {
     this.submissions = new Submissions(stateDir);
@@ -76,7 +78,7 @@ export class SlurmExecutor implements Executor {
     if (view.kind !== 'live') return false;
     // Slurm treats a dependency on a job it no longer knows as satisfied, so a pending job waiting
     // on other jobs than the current upstream ones could start too early: replace it.
-    const current = upstream.flatMap((u) => (u.jobId ? [u.jobId as JobId] : []));
+    const current = await this.unmet(upstream);
     if (view.state === 'PENDING' && !current.every((id) => s.afterOk.includes(id))) {
       await this.cancelBatch.add(s.jobId);
       return false;
@@ -98,6 +100,7 @@ export class SlurmExecutor implements Executor {
         if (!sub.ok) { line(sub.message); return { ok: false, failure: { kind: 'executor', message: sub.message } }; }
         s = sub.submission;
       }
+      this.markers.set(s.jobId, s.files.marker);
       report.submitted?.(s.jobId);
       const result = await this.watch(s, job, line, report, signal);
       await this.submissions.remove(s);
@@ -117,7 +120,7 @@ export class SlurmExecutor implements Executor {
     await writeFile(files.job, JSON.stringify(job));
     await writeFile(files.script, wrapperScript(job, files));
     await chmod(files.script, 0o755);
-    const afterOk = upstream.flatMap((u) => (u.jobId ? [u.jobId as JobId] : []));
+    const afterOk = await this.unmet(upstream);
     const r = await sbatch(sbatchArgs(job, this.options, files, afterOk));
     if (!r.ok) return r;
     const submission: Submission = {
@@ -126,6 +129,20 @@ export class SlurmExecutor implements Executor {
     };
     if (job.fingerprint) await this.submissions.put(submission);
     return { ok: true, submission };
+  }
+
+  /**
+   * Upstream jobs still to wait for. One that already succeeded is left out: Slurm may have
+   * forgotten it, and a dependency on an unknown id is accepted as met by some releases and
+   * refused outright by others.
+   */
+  private async unmet(upstream: readonly UpstreamJob[]): Promise<JobId[]> {
+    const ids = upstream.flatMap((u) => (u.jobId ? [u.jobId as JobId] : []));
+    const done = await Promise.all(ids.map(async (id) => {
+      const marker = this.markers.get(id);
+      return marker !== undefined && (await readMarker(marker)) === 0;
+    }));
+    return ids.filter((_, i) => !done[i]);
   }
 
   /** Follows the job until its marker appears, Slurm says it ended without one, or the run is cancelled. */
