@@ -48,3 +48,29 @@ export async function bzip2ToFile(bytes: Uint8Array | readonly Uint8Array[], pat
   const input = bytes instanceof Uint8Array ? bytes : Readable.from(bytes);
   await execa('bzip2', [`-${level}`, '-c'], { input, stdout: { file: path } });
 }
+
+/**
+ * The first bytes of a .bz2 file's decompressed stream: enough for a FITS header without
+ * decompressing a whole 12 MB frame. Reads until `want(bytesSoFar)` says stop, then ends bzip2.
+ */
+export async function bunzip2Head(path: string, want: (head: Buffer) => boolean): Promise<Result<Buffer, FitsError>> {
+  const child = execa('bzip2', ['-dc', path], { encoding: 'buffer', buffer: false, reject: false });
+  const chunks: Buffer[] = [];
+  let head = Buffer.alloc(0);
+  try {
+    for await (const chunk of child.stdout) {
+      chunks.push(Buffer.from(chunk as Uint8Array));
+      head = Buffer.concat(chunks);
+      if (want(head)) break;
+    }
+  } finally {
+    child.kill();
+  }
+  const r = await child;
+  if (head.length === 0) {
+    const d = describe(r);
+    if (d.missing) return err(fitsError('io', path, null, null, 'the bzip2 program is not on PATH (install the bzip2 package)'));
+    return err(fitsError('decompress', path, 0, null, `bzip2 stream is corrupt or truncated: ${d.stderr.replace(/^bzip2: /, '') || 'no data'}`));
+  }
+  return ok(head);
+}

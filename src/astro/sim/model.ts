@@ -183,6 +183,7 @@ export interface Galaxy {
   readonly reArcsec: number;
   readonly q: number;
   readonly pa: number;
+  readonly profile: 'dev' | 'gauss';
 }
 
 export interface SimCluster {
@@ -213,7 +214,7 @@ function galaxyAt(rng: Rng, z: number, lOverLstar: number, dxDeg: number, dyDeg:
   // Early-type sizes: r_e ~ 4 kpc (L/L*)^0.55, BCGs larger; 0.2 dex scatter.
   const reKpc = (bcg ? 12 : 4) * lOverLstar ** 0.55 * 10 ** (0.1 * rng.normal());
   const reArcsec = (mpcToDeg(reKpc / 1000, z) * 3600);
-  return { dxDeg, dyDeg, flux, reArcsec, q: 0.6 + 0.4 * rng.uniform(), pa: Math.PI * rng.uniform() };
+  return { dxDeg, dyDeg, flux, reArcsec, q: 0.6 + 0.4 * rng.uniform(), pa: Math.PI * rng.uniform(), profile: 'dev' };
 }
 
 /** Draws one cluster: mass, members and their galaxies (offsets in degrees from the centre). */
@@ -224,8 +225,8 @@ export function drawCluster(rng: Rng, logM500: number, z: number, p: ClusterMode
   const rDeg = mpcToDeg(rMembersMpc, z);
   const galaxies: Galaxy[] = [];
   // BCG at the centre; its luminosity grows with the member count (never with M directly).
-  const lBcg = 2.5 * (n / 40) ** 0.35 * 10 ** (0.06 * rng.normal());
-  galaxies.push(galaxyAt(rng, z, Math.max(lBcg, 1.2), 0, 0, true));
+  const lBcg = 3 * (n / 40) ** 0.3 * 10 ** (0.06 * rng.normal());
+  galaxies.push(galaxyAt(rng, z, Math.max(lBcg, 1.5), 0, 0, true));
   for (let k = 1; k < n; k++) {
     const r = sampleNfwRadius(rng, t.nfw) * rDeg;
     const th = 2 * Math.PI * rng.uniform();

@@ -25,6 +25,7 @@ export interface FieldSource {
   readonly reArcsec: number;
   readonly q: number;
   readonly pa: number;
+  readonly profile: 'dev' | 'gauss';
 }
 
 /** Draws a magnitude from dN/dm ~ 10^(slope m) on [lo, hi]. */
@@ -55,7 +56,7 @@ export function drawFieldSources(rng: Rng, width: number, height: number, scaleA
     const mi = r - c[2];
     // Fainter galaxies are smaller: r_e ~ 1.5" at r = 20, 0.25 dex scatter.
     const re = 1.5 * 10 ** (-0.1 * (r - 20) + 0.25 * rng.normal());
-    out.push({ x: rng.uniform() * width - 0.5, y: rng.uniform() * height - 0.5, flux: magsFromI(mi, c).map(nanomaggies), reArcsec: re, q: 0.3 + 0.7 * rng.uniform(), pa: Math.PI * rng.uniform() });
+    out.push({ x: rng.uniform() * width - 0.5, y: rng.uniform() * height - 0.5, flux: magsFromI(mi, c).map(nanomaggies), reArcsec: re, q: 0.3 + 0.7 * rng.uniform(), pa: Math.PI * rng.uniform(), profile: red ? 'dev' : 'gauss' });
   }
   const ns = rng.poisson(expectedCount(p.starDensity, 0.12, 14, p.faintLimit, area));
   for (let i = 0; i < ns; i++) {
@@ -64,7 +65,7 @@ export function drawFieldSources(rng: Rng, width: number, height: number, scaleA
     const gr = rng.uniform() < 0.7 ? 0.25 + 0.35 * rng.uniform() : 0.6 + 0.9 * rng.uniform();
     const ri = gr < 1.2 ? 0.38 * gr - 0.05 : 0.4 + 1.5 * (gr - 1.2);
     const c: Colours = [Math.min(2.8, 0.75 + 1.1 * gr), gr, ri, 0.5 * ri];
-    out.push({ x: rng.uniform() * width - 0.5, y: rng.uniform() * height - 0.5, flux: magsFromI(r - c[2], c).map(nanomaggies), reArcsec: 0, q: 1, pa: 0 });
+    out.push({ x: rng.uniform() * width - 0.5, y: rng.uniform() * height - 0.5, flux: magsFromI(r - c[2], c).map(nanomaggies), reArcsec: 0, q: 1, pa: 0, profile: 'gauss' });
   }
   return out;
 }

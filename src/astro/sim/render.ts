@@ -1,6 +1,8 @@
 // Drawing sources into a frame: each source is an elliptical Gaussian (its half-light radius,
-// axis ratio and angle) convolved with a Gaussian PSF of the band's measured FWHM; the stamp is
-// normalised so the pixels sum to the source's flux. Then sky noise and source Poisson noise.
+// axis ratio and angle), or for early types a three-Gaussian approximation of a de Vaucouleurs
+// profile (a bright core and extended wings with the same half-light radius), convolved with a
+// Gaussian PSF of the band's measured FWHM. Stamps are normalised so the pixels sum to the flux.
+// Then sky noise and source Poisson noise.
 import type { BandCalibration } from './calibration.js';
 import type { Rng } from './rng.js';
 
@@ -15,13 +17,27 @@ export interface RenderSource {
   readonly reArcsec: number;
   readonly q: number;
   readonly pa: number;
+  /** 'dev' for early types (cluster members, red field galaxies); a plain Gaussian otherwise. */
+  readonly profile?: 'dev' | 'gauss';
 }
+
+// (flux fraction, sigma / r_e): half the light falls within ~r_e, a fifth in a core of 0.1 r_e.
+const DEV_MIX = [[0.2, 0.1], [0.35, 0.55], [0.45, 2.0]] as const;
 
 /** Adds one source to `img` (W x H, nanomaggies). Sources off the frame by more than their stamp are skipped. */
 export function addSource(img: Float32Array, W: number, H: number, s: RenderSource, psfFwhmArcsec: number, scaleArcsec: number): void {
   if (!(s.flux > 0)) return;
+  if (s.profile === 'dev' && s.reArcsec > 0) {
+    for (const [w, k] of DEV_MIX) addGaussian(img, W, H, s.x, s.y, s.flux * w, (s.reArcsec * k) / scaleArcsec, s.q, s.pa, psfFwhmArcsec, scaleArcsec);
+    return;
+  }
+  addGaussian(img, W, H, s.x, s.y, s.flux, (s.reArcsec * RE_TO_SIGMA) / scaleArcsec, s.q, s.pa, psfFwhmArcsec, scaleArcsec);
+}
+
+/** One elliptical Gaussian (major-axis sigma `a` in pixels) convolved with the PSF. */
+function addGaussian(img: Float32Array, W: number, H: number, cx: number, cy: number, flux: number, a: number, q: number, pa: number, psfFwhmArcsec: number, scaleArcsec: number): void {
+  const s = { x: cx, y: cy, flux, q, pa };
   const psf = (psfFwhmArcsec * FWHM_TO_SIGMA) / scaleArcsec;
-  const a = (s.reArcsec * RE_TO_SIGMA) / scaleArcsec;
   const b = a * s.q;
   const c = Math.cos(s.pa);
   const sn = Math.sin(s.pa);

@@ -79,7 +79,7 @@ interface Placed {
   readonly ra: number;
   readonly dec: number;
   /** Galaxies inside the cell, in frame pixels. */
-  readonly galaxies: { x: number; y: number; flux: readonly number[]; reArcsec: number; q: number; pa: number }[];
+  readonly galaxies: { x: number; y: number; flux: readonly number[]; reArcsec: number; q: number; pa: number; profile: 'dev' | 'gauss' }[];
 }
 
 export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHooks): Promise<SimResult> {
@@ -112,7 +112,7 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
       const px = skyToPix(g.wcs, s.ra, s.dec)!;
       // Isolation: only what falls in the cluster's own cell is drawn (the cell is the cutout).
       if (Math.abs(px.x - pl.x) > half || Math.abs(px.y - pl.y) > half) continue;
-      galaxies.push({ x: px.x, y: px.y, flux: gal.flux, reArcsec: gal.reArcsec, q: gal.q, pa: gal.pa });
+      galaxies.push({ x: px.x, y: px.y, flux: gal.flux, reArcsec: gal.reArcsec, q: gal.q, pa: gal.pa, profile: gal.profile });
     }
     return { index: i, cluster: d.cluster, richness: d.richness, field: pl.field, x: pl.x, y: pl.y, side: sides[i]!, ra: c.ra, dec: c.dec, galaxies };
   });
