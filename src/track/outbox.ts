@@ -1,7 +1,7 @@
 // The durable outbox: tracking ops appended as JSON lines to runs/<run-id>/tracking/ops.jsonl,
 // written and fsync'd in batches. Delivery only ever reads ops that are on disk, so whatever the
 // server acknowledged can be traced back to a line of this file.
-import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTrackingOp, type OpDraft, type TrackingOp } from './ops.js';
@@ -22,34 +22,55 @@ export interface ReadResult {
 }
 
 /**
- * Reads ops from `offset` on. A final line without its newline was cut off by a crash mid-write;
- * it is skipped (and a later append starts on a fresh line, see OutboxWriter.open).
+ * Reads ops from `offset` on, at most `maxEntries` of them with a sequence number above
+ * `afterSeq` (a long backlog is read window by window, not all at once). A final line without its newline was cut off by a crash mid-write, or
+ * is being written right now; it is skipped (a later append starts on a fresh line, see
+ * OutboxWriter.open).
  */
-export function readOutbox(trackingDir: string, offset = 0): ReadResult {
-  let buf: Buffer;
+export function readOutbox(trackingDir: string, offset = 0, opts: { maxEntries?: number; afterSeq?: number } = {}): ReadResult {
+  let fd: number;
   try {
-    buf = readFileSync(join(trackingDir, OPS_FILE));
+    fd = openSync(join(trackingDir, OPS_FILE), 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], corrupt: [] };
     throw e;
   }
+  const max = opts.maxEntries ?? Infinity;
+  const after = opts.afterSeq ?? 0;
   const entries: OutboxEntry[] = [];
   const corrupt: { offset: number; text: string }[] = [];
-  let pos = Math.min(offset, buf.length);
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
-    if (nl < 0) break;
-    const text = buf.toString('utf8', pos, nl);
-    if (text.trim() !== '') {
-      try {
-        const op: unknown = JSON.parse(text);
-        if (isTrackingOp(op)) entries.push({ op, end: nl + 1 });
-        else corrupt.push({ offset: pos, text: text.slice(0, 200) });
-      } catch {
-        corrupt.push({ offset: pos, text: text.slice(0, 200) });
+  try {
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    let carry = Buffer.alloc(0);
+    let base = offset; // file offset of carry[0]
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, base + carry.length);
+      if (n === 0) break;
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let pos = 0;
+      for (;;) {
+        const nl = buf.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        const text = buf.toString('utf8', pos, nl);
+        if (text.trim() !== '') {
+          try {
+            const op: unknown = JSON.parse(text);
+            if (isTrackingOp(op)) {
+              if (op.seq > after) entries.push({ op, end: base + nl + 1 });
+            }
+            else corrupt.push({ offset: base + pos, text: text.slice(0, 200) });
+          } catch {
+            corrupt.push({ offset: base + pos, text: text.slice(0, 200) });
+          }
+          if (entries.length >= max) return { entries, corrupt };
+        }
+        pos = nl + 1;
       }
+      carry = Buffer.from(buf.subarray(pos));
+      base += pos;
     }
-    pos = nl + 1;
+  } finally {
+    closeSync(fd);
   }
   return { entries, corrupt };
 }
@@ -208,4 +229,16 @@ function redactStrings<T>(value: T, redactor: Redactor): T {
     return out as T;
   }
   return value;
+}
+
+/**
+ * The next `max` ops after `acked`. Reads from `offset` (just past op `acked`) when it still lines
+ * up, else scans the file from the start: a window must never skip an op.
+ */
+export function readPending(trackingDir: string, acked: number, offset: number, max: number): OutboxEntry[] {
+  if (offset > 0) {
+    const from = readOutbox(trackingDir, offset, { maxEntries: max, afterSeq: acked }).entries;
+    if (from.length === 0 || from[0]!.op.seq === acked + 1) return from;
+  }
+  return readOutbox(trackingDir, 0, { maxEntries: max, afterSeq: acked }).entries;
 }

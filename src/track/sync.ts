@@ -6,7 +6,7 @@ import type { TrackingConfig } from './config.js';
 import { createClient, redactorFor } from './client-factory.js';
 import { Deliverer } from './deliver.js';
 import { backoffMs, sleep } from './mlflow/retry.js';
-import { OPS_FILE, readOutbox, type OutboxEntry } from './outbox.js';
+import { OPS_FILE, readOutbox, readPending } from './outbox.js';
 import { acquireLock, loadState, type Rejection } from './state.js';
 import { TRACKING_DIR } from './tracker.js';
 
@@ -66,8 +66,10 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
     const loaded = loadState(trackingDir, server.uri);
     if (!loaded.ok) return { ...base, status: 'failed', message: loaded.error };
     const state = loaded.value;
-    const pending = pendingOps(trackingDir, state.acked, state.offset);
-    if (pending.entries.length === 0) return { ...base, status: 'up-to-date' };
+    const windowOps = opts.windowOps ?? 10_000;
+    // Cheap check first: nothing after the acknowledged offset means nothing to do, no request.
+    if (readPending(trackingDir, state.acked, state.offset, 1).length === 0) return { ...base, status: 'up-to-date' };
+    const total = countPending(trackingDir, state.acked);
 
     let requests = 0;
     const redactor = redactorFor(server);
@@ -81,23 +83,25 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
       concurrency: opts.concurrency ?? 4,
       ...(opts.signal && { signal: opts.signal }),
     });
-    const total = pending.entries.length;
-    const windowOps = opts.windowOps ?? 10_000;
-    let queue = pending.entries;
     let sentOps = 0;
     let sentPoints = 0;
     let skippedPoints = 0;
     const rejected: Rejection[] = [];
     let failures = 0;
     let message: string | undefined;
+    let drained = false;
     try {
-      while (queue.length > 0) {
-        const window = queue.slice(0, windowOps);
+      for (;;) {
+        // Window by window from disk: a backlog of millions of points never sits in memory at once.
+        const window = readPending(trackingDir, state.acked, state.offset, windowOps);
+        if (window.length === 0) {
+          drained = true;
+          break;
+        }
         const out = await deliverer.deliverWindow(window);
         rejected.push(...out.stats.rejected);
         skippedPoints += out.stats.skippedPoints;
         if (out.ok) {
-          queue = queue.slice(window.length);
           sentOps += window.length;
           sentPoints += out.stats.points;
           failures = 0;
@@ -114,7 +118,7 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
     } finally {
       await client.close().catch(() => undefined);
     }
-    const left = queue.length;
+    const left = drained ? 0 : countPending(trackingDir, state.acked);
     const status: SyncStatus = left === 0 ? 'synced' : sentOps > 0 ? 'partial' : 'failed';
     return {
       runDir, runId, status, sentOps, sentPoints, skippedPoints, requests, pending: left, rejected,
@@ -149,11 +153,7 @@ export async function syncAll(projectDir: string, config: TrackingConfig, opts: 
   return { runs, pending: runs.reduce((n, r) => n + r.pending, 0) };
 }
 
-/** Ops after `acked`, read from the recorded offset when it still lines up, else from the start. */
-function pendingOps(trackingDir: string, acked: number, offset: number): { entries: OutboxEntry[] } {
-  if (offset > 0) {
-    const fromOffset = readOutbox(trackingDir, offset).entries;
-    if (fromOffset.length === 0 || fromOffset[0]!.op.seq === acked + 1) return { entries: fromOffset.filter((e) => e.op.seq > acked) };
-  }
-  return { entries: readOutbox(trackingDir).entries.filter((e) => e.op.seq > acked) };
+/** How many ops after `acked` the outbox holds. */
+function countPending(trackingDir: string, acked: number): number {
+  return readOutbox(trackingDir, 0, { afterSeq: acked }).entries.length;
 }

@@ -12,7 +12,7 @@ import { LIMITS, keyProblem, truncate } from './mlflow/limits.js';
 import { backoffMs, sleep } from './mlflow/retry.js';
 import type { MlflowClient } from './mlflow/client.js';
 import { encodeValue, type EndStatus, type OpDraft, type RunKey } from './ops.js';
-import { OutboxWriter, readOutbox, type OutboxEntry } from './outbox.js';
+import { OutboxWriter, readOutbox, readPending, type OutboxEntry } from './outbox.js';
 import { flattenParams } from './params.js';
 import { defaultArtifactPath, normalizeArtifactPath } from './paths.js';
 import { err, ok, type Result } from './result.js';
@@ -20,6 +20,9 @@ import { REDACTED, isSecretKey, type Redactor } from './secret.js';
 import { acquireLock, loadState, type Rejection, type SyncState } from './state.js';
 
 export const TRACKING_DIR = 'tracking';
+
+/** Ops held in memory for delivery; beyond this, a backlog is read back from the outbox by window. */
+const MAX_QUEUED = 200_000;
 
 export interface OpenTrackerOptions {
   readonly projectDir: string;
@@ -50,6 +53,8 @@ export interface TrackerTuning {
   readonly concurrency?: number;
   /** Longest time an op waits before it is written and fsync'd (default 200 ms). */
   readonly flushIntervalMs?: number;
+  /** Ops held in memory for delivery before a backlog is read back from disk (default 200 000). */
+  readonly maxQueued?: number;
 }
 
 export type TrackErrorKind =
@@ -133,6 +138,9 @@ class TrackerImpl implements Tracker {
   #client: MlflowClient | undefined;
   #release: (() => void) | undefined;
   #queue: OutboxEntry[] = [];
+  /** The backlog outgrew memory: windows are read from the outbox file. */
+  #spilled = false;
+  readonly #maxQueued: number;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -145,6 +153,7 @@ class TrackerImpl implements Tracker {
     this.#writer = writer;
     this.#redactor = redactor;
     this.#experiment = opts.config.experiment ?? opts.experimentName;
+    this.#maxQueued = opts.tuning?.maxQueued ?? MAX_QUEUED;
     this.#systemTags = {
       'mlflow.user': opts.user ?? osUser(),
       'mlflow.source.name': opts.sourceName ?? 'massflow',
@@ -316,8 +325,19 @@ class TrackerImpl implements Tracker {
     this.#state = state.value;
     this.#client = createClient(server, { redactor: this.#redactor, ...(opts.tuning?.concurrency !== undefined && { connections: opts.tuning.concurrency * 2 }) });
     this.#queue = existing.filter((e) => e.op.seq > state.value.acked);
+    if (this.#queue.length > this.#maxQueued) {
+      this.#spilled = true;
+      this.#queue = [];
+    }
     this.#writer.onDurable((batch) => {
-      this.#queue.push(...batch);
+      if (!this.#spilled) {
+        this.#queue.push(...batch);
+        // A long outage: stop holding the backlog in memory and read it back from disk by window.
+        if (this.#queue.length > this.#maxQueued) {
+          this.#spilled = true;
+          this.#queue = [];
+        }
+      }
       this.#wake?.();
     });
     this.#loop = this.#deliverLoop();
@@ -339,13 +359,13 @@ class TrackerImpl implements Tracker {
     let failures = 0;
     let reported = false;
     while (!this.#abort.signal.aborted) {
-      if (this.#queue.length === 0) {
+      const window = this.#nextWindow(windowOps);
+      if (window.length === 0) {
         if (this.#stopping) return;
         await new Promise<void>((r) => (this.#wake = r));
         this.#wake = undefined;
         continue;
       }
-      const window = this.#queue.slice(0, windowOps);
       let outcome;
       try {
         outcome = await deliverer.deliverWindow(window);
@@ -357,7 +377,6 @@ class TrackerImpl implements Tracker {
       }
       for (const r of outcome.stats.rejected) this.#warn(`MLflow refused ${r.what}: ${r.reason}`);
       if (outcome.ok) {
-        this.#queue.splice(0, window.length);
         failures = 0;
         reported = false;
         continue;
@@ -384,6 +403,31 @@ class TrackerImpl implements Tracker {
         return;
       }
     }
+  }
+
+  /**
+   * The next ops to deliver: exactly those after state.acked, in order. Served from memory while
+   * the queue lines up with the acknowledged position; read from disk after a spill, or if the
+   * queue ever has a gap (a window must never skip an op, or acknowledging it would lose one).
+   */
+  #nextWindow(windowOps: number): OutboxEntry[] {
+    const state = this.#state!;
+    let drop = 0;
+    while (drop < this.#queue.length && this.#queue[drop]!.op.seq <= state.acked) drop++;
+    if (drop > 0) this.#queue.splice(0, drop);
+    if (!this.#spilled) {
+      if (this.#queue.length === 0 || this.#queue[0]!.op.seq === state.acked + 1) return this.#queue.slice(0, windowOps);
+      this.#spilled = true;
+      this.#queue = [];
+    }
+    const fromDisk = readPending(this.outboxDir, state.acked, state.offset, windowOps);
+    if (fromDisk.length < windowOps) {
+      // Caught up with the file: what is flushed from now on is queued in memory again. (Reading
+      // is synchronous, so no flush can land between this read and the switch.)
+      this.#spilled = false;
+      this.#queue = [];
+    }
+    return fromDisk;
   }
 
   async #close(flushTimeoutMs: number): Promise<TrackerSummary> {

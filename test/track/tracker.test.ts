@@ -151,6 +151,25 @@ describe('Tracker with a live server', () => {
     await expectExactlyLogged('paper-offline', 'run-offline-1', files);
   });
 
+  it('reads a backlog bigger than its memory queue back from disk, window by window, without gaps', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const runDir = join(projectDir, 'runs', 'run-spill');
+    const opened = await openTracker({ projectDir, runId: 'run-spill', runDir, config: srv.config(), experimentName: 'spill', tuning: { maxQueued: 100, windowOps: 64, flushIntervalMs: 5 } });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const t = opened.value;
+    t.startRun('root', { name: 'spill' });
+    for (let round = 0; round < 4; round++) {
+      // 500 points per flush: each flush alone overflows the 100-op memory queue.
+      for (let s = round * 500; s < (round + 1) * 500; s++) t.logMetric('root', 'loss', s / 7, s);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    t.endRun('root', 'FINISHED');
+    const summary = await t.close({ flushTimeoutMs: 60_000 });
+    expect([summary.pending, summary.recorded]).toEqual([0, 2002]);
+    const root = (await runsOf(srv.client, 'spill', 'run-spill')).get('root')!;
+    expect(await stepsOf(srv.client, root.run.info.run_id, 'loss')).toEqual(range(2000));
+  });
+
   it('sync without a server configured says how to configure one', async () => {
     const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
     const { tracker } = await logPipelineRun(projectDir, 'run-x', { mode: 'offline' }, 'paper-x');
