@@ -110,8 +110,22 @@ export async function readPsz2(path: string): Promise<Result<Psz2Cluster[], Cata
   })));
 }
 
-/** redMaPPer SDSS DR8 (the 7-column CSV subset: ID, name, RA, dec, redshift, lambda, r500). */
+/**
+ * redMaPPer SDSS DR8: the public FITS catalogue (columns ID or MEM_MATCH_ID, NAME, RA, DEC,
+ * Z_LAMBDA, LAMBDA; .fits or .fits.gz) or the 7-column CSV subset (ID, name, RA, dec, redshift, lambda).
+ */
 export async function readRedmapper(path: string): Promise<Result<RedmapperCluster[], CatalogError>> {
+  if (/\.fits(\.gz)?$/i.test(path)) {
+    const t = await fitsTable(path);
+    if (!t.ok) return t;
+    const idName = t.value.columns.some((c) => c.name.toUpperCase() === 'ID') ? 'ID' : 'MEM_MATCH_ID';
+    const c = tableCols(t.value, path, { id: idName, name: 'NAME', ra: 'RA', dec: 'DEC', z: 'Z_LAMBDA', l: 'LAMBDA' });
+    if (!c.ok) return c;
+    const v = c.value as { id: Float64Array; name: string[]; ra: Float64Array; dec: Float64Array; z: Float64Array; l: Float64Array };
+    return ok(Array.from({ length: t.value.rows }, (_, k) => ({
+      id: v.id[k]!, name: v.name[k]!.trim(), ra: v.ra[k]!, dec: v.dec[k]!, z: v.z[k]! > 0 ? v.z[k]! : NaN, lambda: v.l[k]!,
+    })));
+  }
   const t = await csvTable(path);
   if (!t.ok) return t;
   const c = csvCols(t.value, path, { id: 'ID', name: 'name', ra: 'RA', dec: 'dec', z: 'redshift', l: 'lambda' });

@@ -1,5 +1,6 @@
-// Reading FITS files from disk, `.fits.bz2` included (decompressed in memory, never to a temp file).
+// Reading FITS files from disk, `.fits.bz2` and `.fits.gz` included (decompressed in memory).
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { bunzip2, bunzip2File } from './bz2.js';
 import { fitsError, type FitsError } from './fits-error.js';
 import { parseFits, type FitsFile } from './fits-structure.js';
@@ -21,6 +22,14 @@ export async function readFitsFile(path: string): Promise<Result<FitsFile, FitsE
       bytes = await readFile(path);
     } catch (e) {
       return err(fitsError('io', path, null, null, (e as Error).message));
+    }
+    // Catalogues are often distributed as .fits.gz; gzip is in node's zlib, no process needed.
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+      try {
+        bytes = gunzipSync(bytes);
+      } catch (e) {
+        return err(fitsError('decompress', path, null, null, `gzip stream is corrupt or truncated: ${(e as Error).message}`));
+      }
     }
   }
   return parseFits(bytes, path);

@@ -141,3 +141,30 @@ describe.skipIf(!haveSharedData)('build-catalog stage on the shipped catalogues'
     expect(labelled.value.find((c) => c.id === 'rm-1')!.logM500).toBeCloseTo(14 + Math.log10(8.771), 3);
   });
 });
+
+describe('redMaPPer public FITS layout (.fits.gz)', () => {
+  it('reads ID/NAME/RA/DEC/Z_LAMBDA/LAMBDA from a gzipped BINTABLE', async () => {
+    const { binTableUnit, buildFits, imageUnit } = await import('../../src/astro/fits.js');
+    const { gzipSync } = await import('node:zlib');
+    const { writeFile: write, mkdtemp: mk } = await import('node:fs/promises');
+    const d = await mk(join(tmpdir(), 'astro-rm-'));
+    const path = join(d, 'redmapper_dr8_public_v6.3_catalog.fits.gz');
+    await write(path, gzipSync(buildFits([
+      imageUnit({ bitpix: 8, shape: [], data: [] }, true),
+      binTableUnit(2, [
+        { name: 'ID', format: 'J', values: [1, 2] },
+        { name: 'NAME', format: 'A', width: 20, values: ['RMJ155820.0+271400.3', 'RMJ164019.8+464241.5'] },
+        { name: 'RA', format: 'D', values: [239.58333, 250.08255] },
+        { name: 'DEC', format: 'D', values: [27.23341, 46.71153] },
+        { name: 'Z_LAMBDA', format: 'E', values: [0.0958, -1] },
+        { name: 'LAMBDA', format: 'E', values: [169.8, 199.6] },
+      ]),
+    ])));
+    const r = await readRedmapper(path);
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.map((c) => [c.id, c.name, c.lambda])).toEqual([[1, 'RMJ155820.0+271400.3', Math.fround(169.8)], [2, 'RMJ164019.8+464241.5', Math.fround(199.6)]]);
+    expect(r.value[0]!.z).toBeCloseTo(0.0958, 6);
+    expect(r.value[1]!.z).toBeNaN();
+    await rm(d, { recursive: true, force: true });
+  });
+});
