@@ -3,7 +3,7 @@
 // on the same server in the same run. Prints the figures and the ratio, and the ceiling: the
 // server's sqlite store alone, without HTTP, which no client can beat.
 //
-//   node --import tsx bench/mlflow/points.ts [POINTS]        (default 100000; BENCH_ROUNDS=2, BENCH_PORT=5987)
+//   node --import tsx bench/mlflow/points.ts [POINTS]   (default 100000; env BENCH_ROUNDS=2, BENCH_PORT=5987, BENCH_WORKERS=1)
 //
 // Needs the pinned mlflow venv (scripts/mlflow-venv.sh) or MASSFLOW_MLFLOW_VENV.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -64,7 +64,8 @@ type Bench = { name: string; run: () => Promise<number> };
 
 async function main(): Promise<void> {
   const project = mkdtempSync(join(tmpdir(), 'massflow-bench-mlflow-'));
-  const up = await mlflowUp(project, { port: Number(process.env.BENCH_PORT ?? 5987), venvDir: VENV, createVenv: false });
+  const workers = Number(process.env.BENCH_WORKERS ?? 1);
+  const up = await mlflowUp(project, { port: Number(process.env.BENCH_PORT ?? 5987), venvDir: VENV, createVenv: false, workers });
   if (!up.ok) throw new Error(`${up.error.message} (create the venv with scripts/mlflow-venv.sh)`);
   const url = up.value.url;
   const cfg = resolveTrackingConfig({ env: {}, flags: { uri: url } });
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const best = new Map<string, number>();
   let store = Infinity;
   try {
-    console.log(`MLflow ${MLFLOW_VERSION} at ${url} (sqlite, 1 worker); ${fmt(POINTS)} points over ${KEYS} metric keys per client; ${ROUNDS} interleaved rounds, best of each`);
+    console.log(`MLflow ${MLFLOW_VERSION} at ${url} (sqlite, ${workers} worker${workers === 1 ? '' : 's'}); ${fmt(POINTS)} points over ${KEYS} metric keys per client; ${ROUNDS} interleaved rounds, best of each`);
     console.log(`${cpus().length} CPUs, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     for (let r = 0; r < ROUNDS; r++) {
       for (const b of benches) {

@@ -30,6 +30,11 @@ export interface MlflowUpOptions {
    * postgresql:// URI, or a file:// store, which also needs MLFLOW_ALLOW_FILE_STORE=true in `env`).
    */
   readonly backendStoreUri?: string;
+  /**
+   * Server worker processes (default 1: sqlite serializes writes, and one worker never waits on
+   * another's lock; more can raise throughput on an idle multi-core machine).
+   */
+  readonly workers?: number;
   /** Extra environment for the server process. */
   readonly env?: Readonly<Record<string, string>>;
   readonly onLog?: (line: string) => void;
@@ -112,7 +117,7 @@ export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): 
     '--artifacts-destination', join(dataDir, 'artifacts'),
     '--host', host,
     '--port', String(port),
-    '--workers', '1',
+    '--workers', String(opts.workers ?? 1),
   ];
   const log = openSync(logFile, 'a');
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
