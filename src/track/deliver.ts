@@ -173,7 +173,7 @@ export class Deliverer {
         const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts()));
         if (exp.lifecycle_stage === 'deleted') {
           throw new MlflowError(
-            { kind: 'http', code: 'INVALID_STATE', status: 400, endpoint: 'GET /api/2.0/mlflow/experiments/get-by-name', applied: 'no', attempts: 1 },
+            { kind: 'http', code: 'EXPERIMENT_DELETED', endpoint: 'GET /api/2.0/mlflow/experiments/get-by-name', applied: 'no', attempts: 1 },
             `experiment ${JSON.stringify(name)} is deleted on the server: restore it in the MLflow UI or choose another experiment name`,
           );
         }

@@ -108,11 +108,14 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
           opts.onProgress?.({ runDir, acked: sentOps, total });
           continue;
         }
-        // A window failure after the transport's own retries: try the window again on the
-        // official backoff curve, then give up and leave the rest for the next sync.
+        // A request the transport already retried on the official schedule (a server that stays
+        // down) ends this sync: the rest waits for the next one. An ambiguous metric write, which
+        // the transport hands back at once, is retried here on the same schedule after
+        // reconciling.
         failures = out.stats.progress ? 0 : failures + 1;
         message = out.error.message;
-        if (out.error.configuration || opts.signal?.aborted || failures > server.retry.maxRetries) break;
+        const exhausted = out.error.attempts > server.retry.maxRetries;
+        if (out.error.configuration || exhausted || opts.signal?.aborted || failures > server.retry.maxRetries) break;
         await sleep(Math.max(backoffMs(server.retry, failures + 1), out.error.retryAfterMs ?? 0), opts.signal).catch(() => undefined);
       }
     } finally {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
-import { FAST_RETRY_ENV } from './helpers/server.js';
+import { FAST_RETRY_ENV, freePort } from './helpers/server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { range, runsOf, stepsOf } from './helpers/inspect.js';
 
@@ -168,6 +168,24 @@ describe('Tracker with a live server', () => {
     expect([summary.pending, summary.recorded]).toEqual([0, 2002]);
     const root = (await runsOf(srv.client, 'spill', 'run-spill')).get('root')!;
     expect(await stepsOf(srv.client, root.run.info.run_id, 'loss')).toEqual(range(2000));
+  });
+
+  it('keeps everything pending, promptly and with a clear reason, when the server is absent or the experiment deleted', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const { tracker } = await logPipelineRun(projectDir, 'run-nowhere', { mode: 'offline' }, 'paper-nowhere');
+    const recorded = (await tracker.close()).recorded;
+    const nowhere = await syncRun(join(projectDir, 'runs', 'run-nowhere'), srv.config(`http://127.0.0.1:${await freePort()}`));
+    expect([nowhere.status, nowhere.pending]).toEqual(['failed', recorded]);
+    expect(nowhere.message).toMatch(/connection refused/);
+
+    const exp = await srv.client.getOrCreateExperiment('paper-deleted');
+    await srv.client.deleteExperiment(exp.experiment_id);
+    const t0 = Date.now();
+    const { tracker: t } = await logPipelineRun(projectDir, 'run-deleted', srv.config(), 'paper-deleted');
+    const summary = await t.close({ flushTimeoutMs: 30_000 });
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(summary.pending).toBe(summary.recorded);
+    expect(summary.lastError).toMatch(/experiment "paper-deleted" is deleted on the server/);
   });
 
   it('sync without a server configured says how to configure one', async () => {

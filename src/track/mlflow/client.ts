@@ -109,6 +109,11 @@ export class MlflowClient {
     return created;
   }
 
+  /** Soft delete; restorable in the UI. */
+  async deleteExperiment(experimentId: string, opts: CallOptions = {}): Promise<void> {
+    await this.#post('/experiments/delete', { experiment_id: experimentId }, 'all', opts);
+  }
+
   // ---- runs ------------------------------------------------------------------------------------
 
   /**

@@ -68,7 +68,7 @@ export class MlflowError extends Error implements MlflowErrorFields {
   get configuration(): boolean {
     if (this.kind === 'protocol') return true;
     if (this.kind === 'network') return this.code === 'TLS_ERROR' || this.code === 'DNS_ERROR';
-    return this.status === 401 || this.status === 403 || this.code === 'ENDPOINT_NOT_FOUND';
+    return this.status === 401 || this.status === 403 || this.code === 'ENDPOINT_NOT_FOUND' || this.code === 'EXPERIMENT_DELETED';
   }
 }
 
