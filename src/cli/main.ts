@@ -7,7 +7,7 @@ import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { extraCommands } from './registry.js';
-import './commands/sweep.js';
+import '../sweep/register.js';
 import './commands/tracking-register.js';
 import '../exec/slurm/register.js';
 
@@ -29,7 +29,8 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
 
   const common = (c: Command) => c
     .option('-C, --project <dir>', 'project directory (default: the current directory)')
-    .option('-p, --param <key=value>', 'override a param (repeatable; +key=value adds a new one)', (v: string, acc: string[] = []) => [...acc, v]);
+    .option('-p, --param <key=value>', 'override a param (repeatable; +key=value adds a new one)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--profile <name>', "apply a named param set from the spec's profiles (repeatable, before -p)", (v: string, acc: string[] = []) => [...acc, v]);
 
   common(program.command('run')
     .description('Run the pipeline (or the named stages and what they need); cached stages are skipped or restored.')

@@ -21,6 +21,8 @@ export interface TrackingSinkOptions {
   rootKey?: string | undefined;
   rootName?: string | undefined;
   extraParams?: Record<string, unknown> | undefined;
+  /** Prefixes this sink's stage and group keys: trials of a sweep share one tracker and its key space. */
+  keyPrefix?: string | undefined;
 }
 
 export class TrackingSink {
@@ -33,16 +35,21 @@ export class TrackingSink {
     this.stages = new Map(o.pipeline.stages.map((s) => [s.id, s] as const));
   }
 
+  /** The tracker key of a stage's run, for callers adding tags of their own. */
+  stageRunKey(id: StageId): string {
+    return `${this.o.keyPrefix ?? ''}stage:${id}`;
+  }
+
   private stageKey(id: StageId): string {
     const s = this.stages.get(id);
-    if (!s || Object.keys(s.vars).length === 0) return `stage:${id}`;
+    if (!s || Object.keys(s.vars).length === 0) return this.stageRunKey(id);
     // Foreach instances nest under one run for the stage, so folds sit together in the UI.
-    const group = `group:${s.name}`;
+    const group = `${this.o.keyPrefix ?? ''}group:${s.name}`;
     if (!this.started.has(group)) {
       this.started.add(group);
       this.o.tracker.startRun(group, { parentKey: this.root, name: s.name, tags: { 'massflow.stage': s.name } });
     }
-    return `stage:${id}`;
+    return this.stageRunKey(id);
   }
 
   private ensureStage(id: StageId): string {
@@ -50,7 +57,7 @@ export class TrackingSink {
     if (!this.started.has(key)) {
       this.started.add(key);
       const s = this.stages.get(id);
-      const parentKey = s && Object.keys(s.vars).length ? `group:${s.name}` : this.root;
+      const parentKey = s && Object.keys(s.vars).length ? `${this.o.keyPrefix ?? ''}group:${s.name}` : this.root;
       const fp = this.o.fingerprints.get(id);
       this.o.tracker.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } });
       if (s) this.o.tracker.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) });
@@ -83,18 +90,23 @@ export class TrackingSink {
       }
       case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
       case 'run-end':
-        for (const key of this.started) if (key.startsWith('group:')) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
+        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
         t.setTags(this.root, { 'massflow.status': e.status });
         return;
     }
   };
 
-  /** After the run record is final: attach it, end the root run, and flush. */
-  async close(status: 'succeeded' | 'failed' | 'cancelled', flushTimeoutMs: number): Promise<TrackerSummary> {
+  /** After the run record is final: attach it and end the root run (the tracker stays open). */
+  end(status: 'succeeded' | 'failed' | 'cancelled'): void {
     const t = this.o.tracker;
     const rec = join(this.o.runDir, 'run.json');
     if (existsSync(rec)) t.logArtifact(this.root, rec, 'run.json');
     t.endRun(this.root, status === 'succeeded' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED');
-    return t.close({ flushTimeoutMs });
+  }
+
+  /** After the run record is final: end the root run, then flush and close the tracker. */
+  async close(status: 'succeeded' | 'failed' | 'cancelled', flushTimeoutMs: number): Promise<TrackerSummary> {
+    this.end(status);
+    return this.o.tracker.close({ flushTimeoutMs });
   }
 }

@@ -50,11 +50,6 @@ export type ExperimentResult =
   | { ok: true; experiment: Experiment; warnings: Diagnostic[]; sources: Map<string, SourceFile> }
   | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, SourceFile> };
 
-/** An experiment file is a YAML map with a top-level `pipeline:` key. */
-export function looksLikeExperiment(text: string): boolean {
-  return /^pipeline\s*:/m.test(text);
-}
-
 export function compileExperiment(input: ExperimentInput): ExperimentResult {
   const { source, diagnostics } = YamlSource.parse(input.file, input.text);
   const sources = new Map<string, SourceFile>([[input.file, source.file]]);

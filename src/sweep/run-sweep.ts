@@ -28,7 +28,7 @@ import type { SweepSink } from './events.js';
 import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
 import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
-import type { StageCacheTag, SweepTracking, TimedPoint } from './tracking.js';
+import type { SweepTracking } from './tracking.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
 
 export interface SweepRunOptions {
@@ -42,6 +42,8 @@ export interface SweepRunOptions {
   executor: Executor;
   git: GitInfo;
 }
+
+interface TimedPoint { key: string; value: number; step: number | undefined; timestamp: number }
 
 interface TrialState {
   plan: TrialPlan;
@@ -148,23 +150,26 @@ export async function runSweep(
       startedAt: s.startedAt,
       sweep: { id: plan.sweepId, trial: s.name },
     });
-    const recorder = new RunRecorder(runDir(layout.runsDir, s.plan.runId), rec);
+    const dir = runDir(layout.runsDir, s.plan.runId);
+    const recorder = new RunRecorder(dir, rec);
     s.recorder = recorder;
+    const tracked = tracking?.trialSink({ name: s.name, runId: s.plan.runId, pipeline: s.plan.pipeline, fingerprints: s.plan.fingerprints, runDir: dir }, {
+      'massflow.sweep_id': plan.sweepId,
+      ...(s.plan.trial.ablation ? { 'massflow.ablation': s.plan.trial.ablation } : {}),
+      'massflow.overrides': Object.entries(s.plan.trial.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ').slice(0, 4000),
+    });
     s.emit = (e: RunEvent) => {
       recorder.sink(e);
+      tracked?.(e);
       if (e.type === 'stage-metric') {
+        // Points of a unit running here now; replays into the trials that share it come later.
         const u = s.plan.unitOf.get(e.id);
-        if (u && u.owner === s.plan) (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
+        if (u && u.owner === s.plan && u.decision.kind === 'run' && !outcomes.has(u)) (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
       } else if (e.type === 'stage-start' || e.type === 'stage-wait') {
         const u = s.plan.unitOf.get(e.id);
         sink({ type: 'unit', trial: s.name, sharedBy: u ? u.members.length - 1 : 0, event: e });
       }
     };
-    tracking?.trialStarted(s.name, s.plan.runId, s.plan.pipeline.params, {
-      'massflow.sweep_id': plan.sweepId,
-      ...(s.plan.trial.ablation ? { 'massflow.ablation': s.plan.trial.ablation } : {}),
-      'massflow.overrides': Object.entries(s.plan.trial.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ').slice(0, 4000),
-    });
     s.emit({ type: 'run-start', runId: s.plan.runId, pipeline: s.plan.pipeline.name, file: s.plan.pipeline.file, plan: [], jobs: opts.jobs, executor: opts.executor.name, at: s.startedAt });
     for (const fn of s.backlog.splice(0)) fn();
     maybeFinish(s);
@@ -190,8 +195,8 @@ export async function runSweep(
     s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : 'failed';
     s.emit({ type: 'run-end', status: s.status, durationMs: Date.now() - s.startedAt, counts, at: Date.now() });
     s.objective = objective && s.status === 'succeeded' ? objectiveValue(rec, objective.metric) : null;
-    tracking?.trialEnded(s.name, s.status, s.objective);
-    finishing.push(s.recorder!.flush());
+    const flushed = s.recorder!.flush();
+    finishing.push(flushed.then(() => tracking?.trialEnded(s.name, s.status!, s.objective)));
     sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, objective: s.objective, at: Date.now() });
     wake();
   };
@@ -272,14 +277,13 @@ export async function runSweep(
     if (ran || !succeeded(outcome)) {
       sink({ type: 'unit', trial: u.owner.trial.name, sharedBy: u.members.length - 1, event: { type: 'stage-end', id: u.stage.id, outcome, at: Date.now() } });
     }
-    const unitPoints = points.get(u) ?? [];
+    const unitPoints = [...(points.get(u) ?? [])];
     for (const m of u.members) {
       const s = stateOf.get(m.trial)!;
       const role = memberRole(m.trial, m.id);
       const own = role.kind === 'run';
       const mine: StageOutcome = own || !succeeded(outcome) ? outcome : { kind: 'fresh', outputs: outputsOf(outcome) };
       const kind = role.kind === 'run' ? 'ran' : role.kind === 'share' ? 'shared' : 'cached';
-      const tag: StageCacheTag = succeeded(outcome) ? kind : (outcome.kind as StageCacheTag);
       if (succeeded(outcome)) s.counts[kind]++;
       else s.brokenAt ??= m.id;
       s.settled++;
@@ -288,7 +292,7 @@ export async function runSweep(
         if (st && !own) st.reason = role.kind === 'share' ? `shared: ran in trial ${role.owner}` : role.kind === 'cached' ? `cached: from run ${role.runId}` : st.reason;
         if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
         s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
-        tracking?.stageSettled(s.name, m.id, u.fingerprint.digest, tag, unitPoints);
+        if (!own && succeeded(outcome)) tracking?.tagStage(s.name, m.id, role.kind === 'share' ? { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner } : { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.kind === 'cached' ? role.runId : '' });
       });
       maybeFinish(s);
     }

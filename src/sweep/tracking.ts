@@ -1,72 +1,72 @@
-// A sweep in MLflow: one parent run for the sweep, a child per trial (all its params, so trials and
-// ablations compare side by side in the UI; the objective as a metric), and a grandchild per stage
-// of the trial that reported metrics (each fold, each training stage) with its curves. A stage a
-// trial shared with another, or found cached, is logged under every trial that used it: each trial
-// is complete on its own. Tracking never fails a sweep: problems become warnings.
+// A sweep in MLflow: one parent run for the sweep, a child per trial, and under each trial the same
+// layout a plain run gets (a run per stage, folds grouped under their stage, params, per-epoch
+// metrics, logs and run.json as artifacts), because each trial's events go through the runner's own
+// TrackingSink. All trials share one tracker (one outbox, runs/<sweep-id>/tracking), so each trial's
+// sink prefixes its keys with the trial name. A stage a trial shared with another trial, or found
+// cached, is logged under every trial that used it, tagged with where it came from: each trial is
+// complete on its own and ablations compare side by side. Tracking never fails a sweep.
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import type { MetricPoint } from '../exec/metrics-file.js';
-import type { RunStatus } from '../report/events.js';
-import { describeTrackingConfig, openTracker, resolveTrackingConfig, type Tracker, type TrackerSummary, type TrackingConfig } from '../track/index.js';
+import type { Fingerprint } from '../plan/fingerprint.js';
+import type { EventSink, RunStatus } from '../report/events.js';
+import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
+import { TrackingSink } from '../run/tracking-sink.js';
+import type { Pipeline } from '../spec/model.js';
+import { describeTrackingConfig, type Tracker } from '../track/index.js';
 import type { Objective } from './schema.js';
 
-export type StageCacheTag = 'ran' | 'shared' | 'cached' | 'failed' | 'skipped' | 'cancelled';
-
-export interface TimedPoint extends MetricPoint { timestamp: number }
-
 const SWEEP = 'sweep';
-const trialKey = (trial: string) => `trial:${trial}`;
-const stageKey = (trial: string, id: StageId) => `stage:${trial}:${id}`;
 const endStatus = (s: RunStatus) => (s === 'succeeded' ? 'FINISHED' : s === 'failed' ? 'FAILED' : 'KILLED');
 
+export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
+
 export class SweepTracking {
-  private readonly warnings = new Set<string>();
+  private readonly sinks = new Map<string, TrackingSink>();
 
-  constructor(private readonly tracker: Tracker, private readonly config: TrackingConfig, private readonly objective: Objective | undefined) {}
-
-  private note(r: { ok: boolean; error?: { message: string } }) {
-    if (!r.ok && r.error) this.warnings.add(r.error.message);
-  }
+  constructor(private readonly tracker: Tracker, private readonly where: string, private readonly objective: Objective | undefined) {}
 
   sweepStarted(name: string, tags: Record<string, string>) {
-    this.note(this.tracker.startRun(SWEEP, { name, tags }));
+    this.tracker.startRun(SWEEP, { name, tags });
   }
 
-  trialStarted(trial: string, runId: string, params: Record<string, unknown>, tags: Record<string, string>) {
-    const key = trialKey(trial);
-    this.note(this.tracker.startRun(key, { parentKey: SWEEP, name: trial, tags: { ...tags, 'massflow.run_id': runId, 'massflow.trial': trial } }));
-    this.note(this.tracker.logParams(key, params));
+  /** The sink for one trial's run events; its run nests under the sweep's. */
+  trialSink(t: TrialTrack, tags: Record<string, string>): EventSink {
+    const sink = new TrackingSink({
+      tracker: this.tracker, pipeline: t.pipeline, runDir: t.runDir, fingerprints: t.fingerprints,
+      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.name, keyPrefix: `${t.name}/`,
+    });
+    this.sinks.set(t.name, sink);
+    return (e) => {
+      sink.sink(e);
+      if (e.type === 'run-start') this.tracker.setTags(`trial:${t.name}`, { ...tags, 'massflow.trial': t.name });
+    };
   }
 
-  stageSettled(trial: string, id: StageId, fingerprint: string, cache: StageCacheTag, points: readonly TimedPoint[]) {
-    if (points.length === 0) return;
-    const key = stageKey(trial, id);
-    this.note(this.tracker.startRun(key, { parentKey: trialKey(trial), name: id, tags: { 'massflow.fingerprint': fingerprint, 'massflow.cache': cache, 'massflow.stage': id } }));
-    for (const p of points) this.note(this.tracker.logMetric(key, p.key, p.value, p.step ?? 0, Math.round(p.timestamp)));
-    this.note(this.tracker.endRun(key, cache === 'failed' ? 'FAILED' : cache === 'cancelled' ? 'KILLED' : 'FINISHED'));
+  /** After the stage's end went through the trial's sink: say it ran in another trial, or came from the cache. */
+  tagStage(trial: string, id: StageId, tags: Record<string, string>) {
+    const sink = this.sinks.get(trial);
+    if (sink) this.tracker.setTags(sink.stageRunKey(id), tags);
   }
 
   trialEnded(trial: string, status: RunStatus, objective: number | null) {
-    const key = trialKey(trial);
-    if (this.objective && objective !== null) this.note(this.tracker.logMetric(key, this.objective.metric, objective));
-    this.note(this.tracker.endRun(key, endStatus(status)));
+    if (this.objective && objective !== null) this.tracker.logMetric(`trial:${trial}`, this.objective.metric, objective);
+    this.sinks.get(trial)?.end(status);
   }
 
   sweepEnded(status: RunStatus, best: { trial: string; value: number } | null) {
     if (best && this.objective) {
-      this.note(this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial }));
-      this.note(this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value));
+      this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial });
+      this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
     }
-    this.note(this.tracker.endRun(SWEEP, endStatus(status)));
+    this.tracker.endRun(SWEEP, endStatus(status));
   }
 
-  /** Flushes; the lines say where the runs went and any warning. */
-  async close(): Promise<string[]> {
-    const s: TrackerSummary = await this.tracker.close({ flushTimeoutMs: 5000 });
-    const lines = [`tracking: ${describeTrackingConfig(this.config)}; ${s.recorded} ops recorded, ${s.delivered} delivered, ${s.pending} pending`];
-    if (s.lastError) lines.push(`tracking: ${s.lastError}`);
-    for (const w of this.warnings) lines.push(`tracking warning: ${w}`);
-    return lines;
+  /** Flushes; the line says where the runs went. */
+  async close(sweepId: string): Promise<string> {
+    const s = await this.tracker.close({ flushTimeoutMs: 5000 });
+    if (s.mode === 'offline') return `tracking: ${this.where}`;
+    if (s.pending > 0) return `tracking: ${s.delivered} of ${s.recorded} records delivered to ${this.where}; ${s.pending} queued in runs/${sweepId}/tracking (\`massflow sync\` delivers them)`;
+    return `tracking: ${s.recorded} records delivered to ${this.where}`;
   }
 }
 
@@ -77,24 +77,22 @@ export interface OpenSweepTracking {
   spec: unknown;
   uri: string | undefined;
   experimentName: string;
-  gitCommit: string | null;
   sourceName: string;
   objective: Objective | undefined;
+  onWarning: (m: string) => void;
 }
 
-/** The sweep's tracking, or the configuration problems (a usage error: nothing has run yet). */
-export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: true; tracking: SweepTracking } | { ok: false; problems: string[] }> {
-  const cfg = resolveTrackingConfig({ flags: o.uri ? { uri: o.uri } : {}, spec: o.spec });
-  if (!cfg.ok) return { ok: false, problems: cfg.error.map((i) => `${i.field}: ${i.message}`) };
-  const t = await openTracker({
-    projectDir: o.projectDir,
-    runId: o.sweepId,
-    runDir: join(o.runsDir, o.sweepId),
-    config: cfg.value,
-    experimentName: o.experimentName,
-    ...(o.gitCommit ? { gitCommit: o.gitCommit } : {}),
-    sourceName: o.sourceName,
+/** Where the sweep is tracked (the same choice a run makes); problems in the settings are usage errors. */
+export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: true; tracking: SweepTracking | undefined } | { ok: false; problems: string[] }> {
+  const choice = chooseTracking(o.projectDir, o.uri ? { uri: o.uri } : {}, o.spec);
+  if (!choice.ok) return { ok: false, problems: choice.messages };
+  const tracker = await openRunTracker({
+    projectDir: o.projectDir, runId: o.sweepId, runDir: join(o.runsDir, o.sweepId), config: choice.config,
+    experimentName: o.experimentName, sourceName: o.sourceName, onWarning: o.onWarning,
   });
-  if (!t.ok) return { ok: false, problems: [t.error.message] };
-  return { ok: true, tracking: new SweepTracking(t.value, cfg.value, o.objective) };
+  if (typeof tracker === 'string') {
+    o.onWarning(`tracking disabled for this sweep: ${tracker}`);
+    return { ok: true, tracking: undefined };
+  }
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective) };
 }

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { readRunRecord } from '../../record/run-record.js';
 import { buildComparison, comparisonJson, comparisonLines, type CompareSource } from '../../sweep/compare.js';
-import { projectRelative } from '../../sweep/load.js';
+import { projectRelative } from '../../sweep/detect.js';
 import { latestSweepOf, readSweepRecord, type SweepRecord } from '../../sweep/record.js';
 import type { Objective } from '../../sweep/schema.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
