@@ -18,13 +18,13 @@ export function requireSlurm(): void {
 
 export interface SlurmJob { id: string; state: string; reason: string; name: string; workDir: string }
 
-/** Every job Slurm still knows (any state) that runs in `dir`, oldest first. */
-export function jobsIn(dir: string): SlurmJob[] {
+/** Every job Slurm still knows (any state) that runs in `dir` (or below it, with `under`), oldest first. */
+export function jobsIn(dir: string, under = false): SlurmJob[] {
   const out = execFileSync('squeue', ['-h', '-t', 'all', '-o', '%i|%T|%r|%j|%Z'], { encoding: 'utf8' });
   return out.split('\n').filter(Boolean).map((l) => {
     const [id, state, reason, name, workDir] = l.split('|') as [string, string, string, string, string];
     return { id, state, reason, name, workDir };
-  }).filter((j) => j.workDir === dir).sort((a, b) => Number(a.id) - Number(b.id));
+  }).filter((j) => j.workDir === dir || (under && j.workDir.startsWith(`${dir}/`))).sort((a, b) => Number(a.id) - Number(b.id));
 }
 
 export const LIVE = ['PENDING', 'RUNNING', 'CONFIGURING', 'COMPLETING'];
