@@ -14,7 +14,7 @@ import type { Terminal } from './terminal.js';
 import { UsageError } from './exit-codes.js';
 import type { StageId } from '../core/brand.js';
 
-export interface CommonOptions { project?: string; param?: string[] }
+export interface CommonOptions { project?: string; param?: string[]; profile?: string[] }
 
 export function layoutFrom(opts: CommonOptions): ProjectLayout {
   return projectLayout(resolve(opts.project ?? process.cwd()));
@@ -45,7 +45,7 @@ export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
   term.err.write(renderDiagnostics(e.diagnostics, e.sources, term.style).join('\n') + '\n');
 }
 
-export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[] }
+export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[]; profiles: string[] }
 
 export function loadForCommand(opts: CommonOptions, spec: string | undefined): Loaded {
   const layout = layoutFrom(opts);
@@ -56,13 +56,13 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
     if (typeof d !== 'string') throw new DiagnosticsError([d], new Map());
     specPath = d;
   }
-  const loaded = loadPipeline(layout.root, specPath, overrides);
+  const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
   if (!loaded.ok) {
     const sources = new Map<string, SourceFile>();
     if (loaded.result) sources.set(loaded.result.source.file.path, loaded.result.source.file);
     throw new DiagnosticsError(loaded.diagnostics, sources);
   }
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [] };
+  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

@@ -22,7 +22,7 @@ export function defaultPipeline(root: string): string | Diagnostic {
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
 }
 
-export function loadPipeline(root: string, specPath: string, overrides: readonly Override[]): LoadResult {
+export function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = []): LoadResult {
   const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
   const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
   let text: string;
@@ -36,6 +36,7 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
     file: shown,
     text,
     overrides,
+    profiles,
     fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
   });
   return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };

@@ -38,6 +38,8 @@ export interface RunRecord {
   argv: string[];
   targets: string[];
   overrides: string[];
+  /** Profiles applied before the overrides (`--profile`). */
+  profiles?: string[] | undefined;
   params: Record<string, unknown>;
   git: GitInfo;
   lockfileDigest: Digest | null;

@@ -30,6 +30,7 @@ export interface RunOptions {
   argv: string[];
   targets: string[];
   overrides: string[];
+  profiles?: string[] | undefined;
   sweep?: { id: string; trial: string } | undefined;
   /** Git facts, when the run's root is not the project's own (a rerun's mirrored workspace). */
   git?: GitInfo | undefined;
@@ -61,6 +62,7 @@ export interface NewRunRecord {
   argv: string[];
   targets: string[];
   overrides: string[];
+  profiles?: string[] | undefined;
   git: GitInfo;
   startedAt: number;
   sweep?: { id: string; trial: string } | undefined;
@@ -79,6 +81,7 @@ export function newRunRecord(r: NewRunRecord): RunRecord {
     argv: r.argv,
     targets: r.targets,
     overrides: r.overrides,
+    profiles: r.profiles,
     params: r.pipeline.params,
     git: r.git,
     lockfileDigest: r.lockfile,
@@ -129,6 +132,7 @@ export async function runPipeline(
     argv: opts.argv,
     targets: opts.targets,
     overrides: opts.overrides,
+    profiles: opts.profiles,
     git: opts.git ?? gitInfo(project.layout.root),
     startedAt: started,
     sweep: opts.sweep,

@@ -18,6 +18,8 @@ export interface CompileInput {
   file: string;
   text: string;
   overrides?: readonly Override[];
+  /** Named param sets from the spec's `profiles`, applied in order before `overrides`. */
+  profiles?: readonly string[];
   fileExists?: (projectRelative: string) => boolean;
 }
 
@@ -41,7 +43,25 @@ export function compilePipeline(input: CompileInput): CompileResult {
   if (hasErrors(diagnostics)) return done();
   const spec = raw as PipelineSpec;
 
-  const { params, errors } = applyOverrides(spec.params ?? {}, input.overrides ?? []);
+  const profileOverrides: Override[] = [];
+  for (const [name, set] of Object.entries(spec.profiles ?? {})) {
+    for (const key of Object.keys(set)) {
+      if (!lookupPath(spec.params ?? {}, key.split('.')).found) {
+        diagnostics.push(diag('unknown-param', `unknown param '${key}' in profile '${name}'`, source.locate(['profiles', name, key], { key: true })));
+      }
+    }
+  }
+  for (const name of input.profiles ?? []) {
+    const set = spec.profiles?.[name];
+    if (!set) {
+      const known = Object.keys(spec.profiles ?? {});
+      diagnostics.push(diag('override', `unknown profile '${name}' (${known.length ? `profiles: ${known.join(', ')}` : 'the pipeline declares no profiles'})`, undefined));
+      continue;
+    }
+    for (const [key, value] of Object.entries(set)) profileOverrides.push({ path: key.split('.'), value, add: false, raw: `${key} (profile ${name})` });
+  }
+  if (hasErrors(diagnostics)) return done();
+  const { params, errors } = applyOverrides(spec.params ?? {}, [...profileOverrides, ...(input.overrides ?? [])]);
   for (const message of errors) diagnostics.push(diag('override', message, undefined));
 
   const stages: StageInstance[] = [];

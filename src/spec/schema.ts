@@ -68,6 +68,9 @@ export const PipelineSchema = Type.Object(
     description: Type.Optional(Type.String()),
     params: Type.Optional(Type.Record(Type.String(), Type.Any(), { description: 'Parameter tree; stages declare which keys they read.' })),
     stages: Type.Record(Type.String(), StageSchema, { description: 'Stages by name.' }),
+    profiles: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Record(Type.String(), Type.Any()), {
+      description: 'Named param sets, applied with --profile NAME before -p overrides, e.g. full: { "fit.epochs": 200 }.',
+    })),
     tracking: Type.Optional(TrackingSchema),
     executor: Type.Optional(ExecutorSchema),
     slurm: Type.Optional(SlurmOptionsSchema),

@@ -98,3 +98,18 @@ describe('published JSON Schema', () => {
     expect(published).toBe(pipelineJsonSchema());
   });
 });
+
+describe('profiles', () => {
+  const text = `name: p\nparams: { fit: { lr: 0.1, epochs: 3 } }\nprofiles:\n  full: { fit.epochs: 200 }\n  bad: { fit.nope: 1 }\nstages:\n  a: { cmd: [x, "\${fit.epochs}", "\${fit.lr}"], outs: [o] }\n`;
+  it('applies a named param set before command-line overrides, and locates unknown keys', () => {
+    const lr = parseOverride('fit.lr=0.5');
+    if (!lr.ok) throw new Error(lr.message);
+    const r = compilePipeline({ file: 'p.yaml', text: text.replace('  bad: { fit.nope: 1 }\n', ''), profiles: ['full'], overrides: [lr.override] });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.pipeline!.stages[0]!.impl).toEqual({ kind: 'cmd', argv: ['x', '200', '0.5'], shell: false });
+    const bad = compilePipeline({ file: 'p.yaml', text });
+    expect(bad.diagnostics.map((d) => [d.message, d.location?.range.start])).toEqual([["unknown param 'fit.nope' in profile 'bad'", { line: 5, col: 10 }]]);
+    const unknown = compilePipeline({ file: 'p.yaml', text: text.replace('  bad: { fit.nope: 1 }\n', ''), profiles: ['huge'] });
+    expect(unknown.diagnostics.map((d) => d.message)).toEqual(["unknown profile 'huge' (profiles: full)"]);
+  });
+});

@@ -64,7 +64,7 @@ function trackingLine(s: TrackerSummary, where: string, runId: string): string {
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline, overrides } = loadForCommand(opts, spec);
+  const { project, pipeline, overrides, profiles } = loadForCommand(opts, spec);
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -102,6 +102,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       argv,
       targets: stages,
       overrides,
+      profiles,
     }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], abort.signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
