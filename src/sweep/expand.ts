@@ -1,7 +1,7 @@
 // Trials from an experiment spec: the sweep points (grid, random or list) crossed with the variants
 // (the baseline and each ablation). Pure and deterministic: the same spec (and seed) gives the same
 // trials, names and values, so a sweep can be compared with, or resumed after, an earlier one.
-import { Rng } from '../ml/rng.js';
+import { deriveSeed, Rng } from '../ml/rng.js';
 import type { Distribution, ExperimentSpec, StageSwitch } from './schema.js';
 
 export interface TrialSpec {
@@ -44,14 +44,12 @@ export function gridPoints(grid: Record<string, readonly unknown[]>): Record<str
 }
 
 export function randomPoints(seed: number, trials: number, params: Record<string, Distribution>): Record<string, unknown>[] {
-  const rng = new Rng(seed);
-  const out: Record<string, unknown>[] = [];
-  for (let t = 0; t < trials; t++) {
-    const p: Record<string, unknown> = {};
-    // One draw per param per trial, in the order written: adding a param at the end keeps the
-    // earlier params' values for the same seed.
-    for (const [key, d] of Object.entries(params)) p[key] = draw(d, rng.next());
-    out.push(p);
+  const out: Record<string, unknown>[] = Array.from({ length: trials }, () => ({}));
+  // A stream per param, derived from the seed and the param's key: adding, removing or reordering
+  // params leaves the other params' values in every trial as they were.
+  for (const [key, d] of Object.entries(params)) {
+    const rng = new Rng(deriveSeed(seed, key));
+    for (const p of out) p[key] = draw(d, rng.next());
   }
   return out;
 }
