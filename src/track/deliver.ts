@@ -126,7 +126,7 @@ export class Deliverer {
         if (!mapping) continue; // Rejected with its run.
         await this.#call(stats, async () => {
           await this.#ctx.client.updateRun(mapping.runId, { status: w.end!.status, endTime: w.end!.t }, this.#opts());
-        }, () => this.#reject(stats, w.end!.seq, `end of ${key}`));
+        }, (e) => this.#reject(stats, w.end!.seq, `end of ${key}`, e.message));
       }
     } catch (e) {
       if (e instanceof MlflowError) return { ok: false, error: e, stats };
@@ -246,7 +246,7 @@ export class Deliverer {
         const reason = state.failedRuns[key] ?? `run ${key} was never started`;
         const seqs = [...[...w.params.values()].map((p) => p.seq), ...[...w.tags.values()].map((t) => t.seq), ...w.metrics.map((m) => m.seq), ...w.artifacts.map((a) => a.seq), ...(w.end ? [w.end.seq] : [])];
         if (seqs.length > 0) this.#reject(stats, Math.min(...seqs), `${seqs.length} ops of ${key}`, reason);
-        state.rejectedPoints.push(...w.metrics.map((m) => m.seq));
+        addPoints(state, w.metrics.map((m) => m.seq));
         continue;
       }
       const runId = mapping.runId;
@@ -296,7 +296,7 @@ export class Deliverer {
                   stats.points += g.m.length;
                 }, (e) => {
                   this.#reject(stats, g.s[0]!, `${g.m.length} points of metric ${name} of ${key}`, e.message);
-                  state.rejectedPoints.push(...g.s);
+                  addPoints(state, g.s);
                 });
               }
             }));
@@ -384,13 +384,19 @@ export class Deliverer {
   #reject(stats: { rejected: Rejection[] }, seq: number, what: string, reason = 'rejected'): void {
     const r: Rejection = { seq, what, reason };
     stats.rejected.push(r);
-    this.#ctx.state.rejected.push(r);
+    // A window retried after another failure meets the same refusal again: record it once.
+    if (!this.#ctx.state.rejected.some((x) => x.seq === seq && x.what === what)) this.#ctx.state.rejected.push(r);
   }
 }
 
 /** A failure that retrying cannot fix and that concerns this op only (not the server or the config). */
 function isPermanent(e: unknown): boolean {
   return e instanceof MlflowError && !e.transient && !e.configuration && e.kind !== 'aborted';
+}
+
+function addPoints(state: SyncState, seqs: readonly number[]): void {
+  const have = new Set(state.rejectedPoints);
+  for (const s of seqs) if (!have.has(s)) state.rejectedPoints.push(s);
 }
 
 function mergeUncertain(a: Uncertain | undefined, b: Uncertain): Uncertain {

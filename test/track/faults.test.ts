@@ -45,7 +45,8 @@ describe('fault tolerance', () => {
     }
     // Wait until delivery is under way, then kill the server in the middle of it.
     const fitId = await waitFor('the stage run', async () => (await runsOf(srv.client, 'kill-test', 'run-kill')).get('stage:fit')?.run.info.run_id);
-    await waitFor('first points', async () => ((await srv.client.getMetricHistory(fitId, 'loss')).length > 0 ? true : undefined));
+    // Windows go one after another: points from a third window mean the first was acknowledged.
+    await waitFor('two windows delivered', async () => ((await srv.client.getMetricHistory(fitId, 'loss')).length > 300 ? true : undefined));
     srv.kill();
     for (let s = N1; s < N1 + N2; s++) {
       t.logMetric('stage:fit', 'loss', 1 / (s + 1), s);
@@ -109,7 +110,8 @@ describe('fault tolerance', () => {
 
       // The proxy really did lose writes, including ones the server had applied...
       expect(proxy.stats.droppedBefore).toBeGreaterThan(5);
-      expect(proxy.stats.droppedAfterWrites).toBeGreaterThan(2);
+      expect(proxy.stats.droppedAfter).toBeGreaterThan(5);
+      expect(proxy.stats.droppedAfterWrites).toBeGreaterThan(0);
       // ...and the server accepted each point exactly once over all those attempts.
       expect(proxy.stats.appliedPoints).toBe(keys.length * 2 * N);
 

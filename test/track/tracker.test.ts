@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
 import { FAST_RETRY_ENV, freePort } from './helpers/server.js';
+import { findChromium, renderedDom } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { range, runsOf, stepsOf } from './helpers/inspect.js';
 
@@ -248,5 +249,23 @@ describe('secrets', () => {
     const everything = [allText(join(projectDir, 'runs')), onServer, warnings.join('\n'), bad.summary.lastError ?? '', sync.message ?? '', JSON.stringify([good, bad, sync])].join('\n');
     for (const secret of [PASSWORD, TOKEN, URI_PASSWORD]) expect(everything).not.toContain(secret);
     expect(warnings.length).toBeGreaterThan(0);
+  });
+});
+
+// The MLflow UI's run page, rendered by headless Chromium (Debian package `chromium`), shows what
+// massflow logged. Set MASSFLOW_REQUIRE_CHROMIUM=1 where the browser is installed (CI) to turn a
+// missing browser into a failure instead of a reported skip.
+const chromium = findChromium();
+if (!chromium && process.env.MASSFLOW_REQUIRE_CHROMIUM === '1') throw new Error('MASSFLOW_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install chromium)');
+describe.skipIf(!chromium)(`MLflow UI${chromium ? '' : ' (skipped: chromium not installed; apt-get install chromium)'}`, () => {
+  it('renders the run page of a massflow run with its name and params', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-ui-'));
+    const { tracker } = await logPipelineRun(projectDir, 'run-ui', srv.config(), 'paper-ui');
+    expect((await tracker.close({ flushTimeoutMs: 30_000 })).pending).toBe(0);
+    const runs = await runsOf(srv.client, 'paper-ui', 'run-ui');
+    const root = runs.get('root')!.run.info;
+    const dom = await renderedDom(chromium!, `${srv.url}/#/experiments/${root.experiment_id}/runs/${root.run_id}`);
+    expect(dom).toContain('paper run-ui');
+    for (const text of ['fit.lr', '0.0003', 'data.clusters', 'cutout.bands']) expect(dom).toContain(text);
   });
 });

@@ -27,8 +27,16 @@ function mulberry32(seed: number): () => number {
 export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: number; dropAfter: number; seed?: number }): Promise<FlakyProxy> {
   const random = mulberry32(opts.seed ?? 42);
   const stats = { forwarded: 0, droppedBefore: 0, droppedAfter: 0, droppedAfterWrites: 0, appliedPoints: 0 };
+  let writes = 0;
   const server: Server = createServer((req, res) => {
-    const r = random();
+    let r = random();
+    // However the dice fall, the first metric writes meet both faults: one is lost after the
+    // server applied it, the next before it reaches the server.
+    if (req.method === 'POST' && req.url?.includes('log-batch')) {
+      writes += 1;
+      if (writes === 1) r = opts.dropBefore + opts.dropAfter / 2;
+      else if (writes === 2) r = opts.dropBefore / 2;
+    }
     if (r < opts.dropBefore) {
       stats.droppedBefore += 1;
       req.socket.destroy();
