@@ -92,7 +92,8 @@ export class Rng {
 
 let NORMAL_TABLE: Float32Array | undefined;
 
-function normalTable(): Float32Array {
+/** 65536 equal-probability quantiles of the standard normal (see fillNormal). */
+export function normalTable(): Float32Array {
   if (!NORMAL_TABLE) {
     NORMAL_TABLE = new Float32Array(65536);
     for (let k = 0; k < 65536; k++) NORMAL_TABLE[k] = inverseNormalCdf((k + 0.5) / 65536);

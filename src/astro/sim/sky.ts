@@ -125,7 +125,6 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
   const maxInFlight = Math.max(2, availableParallelism());
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
-  const scratch = new Float32Array(FRAME_WIDTH * FRAME_HEIGHT);
   let renderMs = 0;
   let done = 0;
   const total = fields * p.bands.length;
@@ -141,7 +140,7 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
       const img = new Float32Array(FRAME_WIDTH * FRAME_HEIGHT);
       for (const s of sources) addSource(img, FRAME_WIDTH, FRAME_HEIGHT, { ...s, flux: s.flux[b]! }, cal.psfFwhmArcsec, PIXEL_SCALE_ARCSEC);
       for (const c of byField[k]!) for (const gal of c.galaxies) addSource(img, FRAME_WIDTH, FRAME_HEIGHT, { ...gal, flux: gal.flux[b]! }, cal.psfFwhmArcsec, PIXEL_SCALE_ARCSEC);
-      addNoise(img, cal, new Rng(p.seed, 2_000_000 + k * 5 + b), scratch);
+      addNoise(img, cal, new Rng(p.seed, 2_000_000 + k * 5 + b));
       quantizeMantissa(img);
       const fits = simFrameFits({
         band, field: g.id, width: FRAME_WIDTH, height: FRAME_HEIGHT, image: img, wcs: g.wcs, nmgy: cal.nmgy,
