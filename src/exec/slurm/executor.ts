@@ -217,8 +217,8 @@ export class SlurmExecutor implements Executor {
     }
     const d = await this.states.details(s.jobId);
     const reason = d.reason ?? view.reason;
-    const exit = d.exitCode !== undefined ? `, ExitCode=${d.exitCode}:${d.exitSignal ?? 0}` : '';
-    const what = `Slurm job ${s.jobId} ended ${view.state}${reason && reason !== 'None' ? ` (${reason}${exit})` : exit ? ` (${exit.slice(2)})` : ''}`;
+    const detail = [reason && reason !== 'None' ? reason : '', d.exitCode !== undefined ? `ExitCode=${d.exitCode}:${d.exitSignal ?? 0}` : ''].filter(Boolean).join(', ');
+    const what = `Slurm job ${s.jobId} ended ${view.state}${detail ? ` (${detail})` : ''}`;
     if (reason === 'DependencyNeverSatisfied') return `${what}: an upstream job failed`;
     if (reason === 'JobLaunchFailure') return `${what}: it could not start; the run directory must exist on the compute nodes (a shared filesystem) and be writable`;
     switch (view.state) {
