@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { asDigest, asStageId, type StageId } from '../core/brand.js';
-import { diag, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { diag, hasErrors, sortDiagnostics, type Diagnostic, type Location } from './diagnostics.js';
 import { hasInterpolation, interpolate, lookupPath, type Scope } from './interpolate.js';
 import type { Pipeline, Resources, StageInstance } from './model.js';
 import { applyOverrides, pickParams, type Override } from './params.js';
@@ -205,6 +205,7 @@ function compileStage(
       deps: paths('deps'),
       outs: paths('outs'),
       metrics: paths('metrics'),
+      summary: stage.summary === undefined ? undefined : summaryPath(str(['summary'], stage.summary), () => loc(['summary']), diagnostics),
       paramKeys: [...(stage.params ?? [])],
       params: pickParams(params, stage.params ?? []),
       needs: (stage.needs ?? []).map((n, i) => asStageId(str(['needs', i], n))),
@@ -222,6 +223,12 @@ function compileStage(
     instances.push(instance);
   }
   return instances;
+}
+
+function summaryPath(p: string, where: () => Location | undefined, diagnostics: Diagnostic[]): string | undefined {
+  const n = normalizeProjectPath(p);
+  if (n === undefined) diagnostics.push(diag('path-escape', `summary path '${p}' must be relative and stay inside the project`, where()));
+  return n;
 }
 
 function expandForeach(

@@ -19,6 +19,8 @@ export interface StageInstance {
   deps: string[];
   outs: string[];
   metrics: string[];
+  /** A text file among the outputs, printed when the run ends. */
+  summary: string | undefined;
   /** The declared param keys, and the nested subset of params they select. */
   paramKeys: string[];
   params: Record<string, unknown>;

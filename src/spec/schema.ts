@@ -47,6 +47,7 @@ export const StageSchema = Type.Object(
     ),
     env: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Extra environment variables.' })),
     resources: Type.Optional(ResourcesSchema),
+    summary: Type.Optional(Type.String({ minLength: 1, description: 'A text file the stage writes (inside its outs) that `massflow run` prints when the run ends.' })),
     cache: Type.Optional(Type.Boolean({ description: 'false: always run, never restore (default true).' })),
     slurm: Type.Optional(SlurmOptionsSchema),
   },

@@ -154,6 +154,24 @@ stages:
     expect(out).not.toMatch(/\n\s+at /); // no stack traces for user mistakes
   });
 
+  it("prints a stage's summary file when the run ends, also when the stage is fresh", async () => {
+    rig = Rig.create({
+      'pipelines/p.yaml': `
+name: summ
+stages:
+  rep:
+    cmd: [node, -e, "require('fs').mkdirSync('r',{recursive:true}); require('fs').writeFileSync('r/summary.txt','mean MAE 0.2')"]
+    outs: [r]
+    summary: r/summary.txt
+`,
+    });
+    for (let i = 0; i < 2; i++) {
+      const r = await rig.run(['run', 'pipelines/p.yaml']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('\nrep summary (r/summary.txt):\nmean MAE 0.2\ntracking: offline');
+    }
+  });
+
   it('usage errors exit 2 with a message', async () => {
     rig = Rig.create({ 'pipelines/p.yaml': PIPE, 'stages/write.ts': writerStage({}), 'stages/read.ts': writerStage({}) });
     const u = await rig.run(['run', 'pipelines/p.yaml', 'nope']);

@@ -9,6 +9,9 @@ import type { EventSink } from '../../report/events.js';
 import type { Pipeline } from '../../spec/model.js';
 import type { Project } from '../../project/analyze.js';
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import type { StageId } from '../../core/brand.js';
+import { succeeded, type StageOutcome } from '../../exec/outcome.js';
 import type { Analysis } from '../../project/analyze.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
@@ -40,6 +43,19 @@ export function positiveInt(v: string | undefined, flag: string): number | undef
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, got '${v}'`);
   return n;
+}
+
+/** The `summary:` files of the stages that succeeded, framed with their stage and path. */
+async function stageSummaries(root: string, pipeline: Pipeline, outcomes: Map<StageId, StageOutcome>): Promise<string[]> {
+  const lines: string[] = [];
+  for (const s of pipeline.stages) {
+    const o = outcomes.get(s.id);
+    if (!s.summary || !o || !succeeded(o)) continue;
+    const text = await readFile(join(root, s.summary), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    lines.push('', `${s.id} summary (${s.summary}):`, ...text.trimEnd().split('\n'));
+  }
+  return lines;
 }
 
 async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, runId: string, opts: RunCommandOptions, term: Terminal) {
@@ -105,6 +121,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       profiles,
     }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], abort.signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
+    for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   } finally {
