@@ -3,7 +3,7 @@ import { CLEAN_REGION_2583_2_136, measureFrame, pixelNoise, wholeFrame } from '.
 import { readFitsFile } from '../../src/astro/fits.js';
 import { numberColumn, readTable } from '../../src/astro/fits-table.js';
 import { BANDS } from '../../src/astro/sdss-archive.js';
-import { mustReadFrame } from '../../src/astro/sdss-frame.js';
+import { mustReadFrame, type SdssFrame } from '../../src/astro/sdss-frame.js';
 import { SDSS_CALIBRATION } from '../../src/astro/sim/calibration.js';
 import { frameFile, haveSharedData, PHOTOFIELD } from './shared-data.js';
 
@@ -16,9 +16,15 @@ describe.skipIf(!haveSharedData)('calibration measured on the real field 2583-2-
   const row = Array.from(col('FIELD').values).indexOf(136);
   const perBand = (name: string, b: number) => col(name).values[row * 5 + b]!;
 
+  const frames = new Map<string, SdssFrame>();
+  const frame = async (band: string) => {
+    if (!frames.has(band)) frames.set(band, await mustReadFrame(frameFile(band)));
+    return frames.get(band)!;
+  };
+
   for (const [b, band] of BANDS.entries()) {
     it(`${band}: the sim's constants match the frame; sky, gain and PSF agree with photoField`, async () => {
-      const f = await mustReadFrame(frameFile(band));
+      const f = await frame(band);
       const m = measureFrame(f, CLEAN_REGION_2583_2_136);
       const cal = SDSS_CALIBRATION[band];
       expect(cal.nmgy).toBeCloseTo(perBand('NMGYPERCOUNT', b), 6);
@@ -40,7 +46,7 @@ describe.skipIf(!haveSharedData)('calibration measured on the real field 2583-2-
   }
 
   it('the M2 side of the field is much noisier than the clean side', async () => {
-    const f = await mustReadFrame(frameFile('r'));
+    const f = await frame('r');
     expect(pixelNoise(f, wholeFrame(f)) / pixelNoise(f, CLEAN_REGION_2583_2_136)).toBeGreaterThan(1.5);
   });
 });
