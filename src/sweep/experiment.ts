@@ -9,6 +9,7 @@ import { compilePipeline, normalizeProjectPath, type CompileResult } from '../sp
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../spec/diagnostics.js';
 import { lookupPath } from '../spec/interpolate.js';
 import type { Pipeline } from '../spec/model.js';
+import { selectStages } from '../plan/decide.js';
 import type { Override } from '../spec/params.js';
 import type { SourceFile } from '../spec/source.js';
 import { YamlSource, type PathSegment } from '../spec/yaml-source.js';
@@ -28,6 +29,8 @@ export interface Experiment {
   pipelineText: string;
   /** The pipeline with the experiment's overrides and the command line's applied: every trial starts here. */
   base: Pipeline;
+  /** The pipeline's profiles applied to every trial (the experiment's, then `--profile`), before the overrides. */
+  profiles: string[];
   /** Experiment overrides, then command-line ones, as applied to `base`. */
   baseOverrides: Override[];
   /** Param paths read by `${...}` in the pipeline (a trial changing one must be compiled from scratch). */
@@ -44,6 +47,8 @@ export interface ExperimentInput {
   fileExists: (projectRelative: string) => boolean;
   /** `-p key=value` from the command line, applied after the experiment's own overrides. */
   cliOverrides?: readonly Override[];
+  /** `--profile NAME` from the command line, applied after the experiment's own profiles. */
+  cliProfiles?: readonly string[];
 }
 
 export type ExperimentResult =
@@ -114,6 +119,10 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
   };
 
   checkOverrides(spec.overrides, ['overrides'], false);
+  const declared = Object.keys((plain.source.toJS() as { profiles?: object }).profiles ?? {});
+  (spec.profiles ?? []).forEach((name, i) => {
+    if (!declared.includes(name)) diagnostics.push(diag('experiment', `unknown profile '${name}' (${declared.length ? `${pipelineFile} declares ${declared.join(', ')}` : `${pipelineFile} declares no profiles`})`, at(['profiles', i])));
+  });
 
   const sweepKeys = new Set<string>();
   if (spec.sweep) {
@@ -168,10 +177,17 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     if (!a.params && !a.stages) diagnostics.push(diag('experiment', `ablation '${name}' changes nothing (give it params or stages)`, at(['ablations', name], true), [], 'warning'));
   }
 
+  (spec.targets ?? []).forEach((t, i) => {
+    if (!pipeline.stages.some((s) => s.name === t || s.id === t)) diagnostics.push(diag('experiment', `unknown stage '${t}' in ${pipelineFile} (stages: ${stageNames.join(', ')})`, at(['targets', i])));
+  });
   if (spec.objective) {
     const stagePart = spec.objective.metric.slice(0, spec.objective.metric.indexOf('/'));
-    if (!pipeline.stages.some((s) => s.name === stagePart || s.id === stagePart)) {
+    const named = (s: Pipeline['stages'][number]) => s.name === stagePart || s.id === stagePart;
+    const sel = spec.targets ? selectStages(pipeline, spec.targets) : undefined;
+    if (!pipeline.stages.some(named)) {
       diagnostics.push(diag('experiment', `the objective names stage '${stagePart}', which ${pipelineFile} does not have (stages: ${stageNames.join(', ')})`, at(['objective', 'metric'])));
+    } else if (sel?.ok && !pipeline.stages.some((s) => sel.selected.has(s.id) && named(s))) {
+      diagnostics.push(diag('experiment', `the objective's stage '${stagePart}' is neither a target nor needed by one`, at(['objective', 'metric'])));
     }
   }
 
@@ -187,8 +203,9 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     ...Object.entries(spec.overrides ?? {}).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) })),
     ...(input.cliOverrides ?? []),
   ];
-  const base: CompileResult = baseOverrides.length
-    ? compilePipeline({ file: pipelineFile, text: pipelineText, overrides: baseOverrides, fileExists: input.fileExists })
+  const profiles = [...(spec.profiles ?? []), ...(input.cliProfiles ?? [])];
+  const base: CompileResult = baseOverrides.length || profiles.length
+    ? compilePipeline({ file: pipelineFile, text: pipelineText, overrides: baseOverrides, profiles, fileExists: input.fileExists })
     : plain;
   if (!base.pipeline) {
     diagnostics.push(...base.diagnostics);
@@ -208,6 +225,7 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
       pipelineFile,
       pipelineText,
       base: base.pipeline,
+      profiles,
       baseOverrides,
       interpolated,
       trials: expandTrials(spec),

@@ -10,7 +10,7 @@ export const fileExistsIn = (root: string) => (p: string) => {
   try { return statSync(join(root, p)).isFile(); } catch { return false; }
 };
 
-export function loadExperiment(root: string, path: string, cliOverrides: readonly Override[]): ExperimentResult {
+export function loadExperiment(root: string, path: string, cliOverrides: readonly Override[], cliProfiles: readonly string[] = []): ExperimentResult {
   const file = projectRelative(root, path);
   const text = readText(resolve(root, path));
   if (text === undefined) return { ok: false, diagnostics: [diag('file', `cannot read experiment file '${file}'`, undefined)], sources: new Map() };
@@ -20,5 +20,6 @@ export function loadExperiment(root: string, path: string, cliOverrides: readonl
     readFile: (p) => readText(join(root, p)),
     fileExists: fileExistsIn(root),
     cliOverrides,
+    cliProfiles,
   });
 }

@@ -68,12 +68,16 @@ export const ExperimentSchema = Type.Object(
     name: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'Experiment name (default: the file name); the MLflow experiment by default.' })),
     description: Type.Optional(Type.String()),
     pipeline: Type.String({ minLength: 1, description: 'The pipeline file, relative to the project (e.g. pipelines/paper.yaml).' }),
+    profiles: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), { description: "The pipeline's named param sets to apply to every trial, in order, before `overrides` (e.g. [full] for paper scale)." })),
     overrides: Type.Optional(Overrides('Param overrides applied to every trial.')),
     sweep: Type.Optional(SweepSchema),
     ablations: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$' }), AblationSchema, {
       description: 'Named variants (param sets and stage switches), each a trial beside the baseline; crossed with the sweep when both are given.',
     })),
     baseline: Type.Optional(Type.Boolean({ description: 'With ablations: also run the unchanged pipeline as trial `baseline` (default true).' })),
+    targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
+      description: 'Run only these stages (names or instance ids) and what they need, e.g. [cross-validate] to leave out a costly report stage.',
+    })),
     objective: Type.Optional(ObjectiveSchema),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Trials in progress at once (default: no limit besides --jobs and resources).' })),
     tracking: Type.Optional(TrackingSpecSchema),

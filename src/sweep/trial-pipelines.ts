@@ -4,6 +4,7 @@
 // shapes foreach or paths) is compiled from its own YAML text, which is also what its run record
 // keeps as the spec snapshot, so `massflow rerun` replays exactly that variant.
 import { parseDocument } from 'yaml';
+import { selectStages } from '../plan/decide.js';
 import { compilePipeline } from '../spec/compile.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline } from '../spec/model.js';
@@ -29,6 +30,19 @@ export function trialOverrides(trial: TrialSpec): Override[] {
 }
 
 export function compileTrial(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean): TrialCompileResult {
+  const r = compileWhole(exp, trial, fileExists);
+  return r.ok && exp.spec.targets ? { ok: true, value: { ...r.value, pipeline: selectTargets(r.value.pipeline, exp.spec.targets) } } : r;
+}
+
+/** The experiment's `targets` and what they need; the rest of the pipeline is not part of the trial. */
+function selectTargets(pipeline: Pipeline, targets: readonly string[]): Pipeline {
+  const sel = selectStages(pipeline, targets);
+  // Targets were checked against the base pipeline; a trial whose stages differ keeps what matches.
+  if (!sel.ok) return pipeline;
+  return { ...pipeline, stages: pipeline.stages.filter((s) => sel.selected.has(s.id)) };
+}
+
+function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean): TrialCompileResult {
   const own = trialOverrides(trial);
   const overrides = [...exp.baseOverrides, ...own];
   const strings = overrides.map((o) => o.raw);
@@ -42,7 +56,7 @@ export function compileTrial(exp: Experiment, trial: TrialSpec, fileExists: (p: 
     return { ok: true, value: { pipeline: { ...exp.base, params, stages }, overrides: strings } };
   }
   const text = switches.length ? applySwitches(exp.pipelineText, trial, exp.file) : exp.pipelineText;
-  const r = compilePipeline({ file: exp.pipelineFile, text, overrides, fileExists });
+  const r = compilePipeline({ file: exp.pipelineFile, text, overrides, profiles: exp.profiles, fileExists });
   if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics, source: r.source.file };
   return { ok: true, value: { pipeline: r.pipeline, overrides: strings } };
 }

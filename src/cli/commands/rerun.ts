@@ -35,7 +35,7 @@ export interface RerunOptions extends CommonOptions {
 }
 
 export async function rerunCommand(id: string, opts: RerunOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
-  if (opts.param?.length) throw new UsageError('rerun replays the recorded params; -p cannot change them (use massflow run -p for a new run)');
+  if (opts.param?.length || opts.profile?.length) throw new UsageError('rerun replays the recorded params; -p and --profile cannot change them (use massflow run for a new run)');
   const layout = layoutFrom(opts);
   const record = await readRunRecord(layout.runsDir, id);
   if (!record) {
@@ -50,7 +50,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     if (!p.ok) throw new UsageError(`the record's override ${p.message}`);
     overrides.push(p.override);
   }
-  const compiled = compilePipeline({ file: record.pipeline.file, text: record.spec, overrides, fileExists: fileExistsIn(layout.root) });
+  const compiled = compilePipeline({ file: record.pipeline.file, text: record.spec, overrides, profiles: record.profiles ?? [], fileExists: fileExistsIn(layout.root) });
   if (!compiled.pipeline) throw new DiagnosticsError(compiled.diagnostics, new Map<string, SourceFile>([[compiled.source.file.path, compiled.source.file]]));
   const pipeline = compiled.pipeline;
   const selection = selectStages(pipeline, record.targets);
@@ -98,7 +98,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
   try {
     result = await runPipeline(ws, pipeline, analysis, executor, {
       runId, jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: true, force: true,
-      argv, targets: record.targets, overrides: record.overrides, git, rerunOf: record.runId,
+      argv, targets: record.targets, overrides: record.overrides, profiles: record.profiles, git, rerunOf: record.runId,
     }, [view.sink, ...(extra ? [extra.sink] : [])], abort.signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
   } finally {

@@ -31,7 +31,7 @@ export interface SweepCommandOptions extends CommonOptions {
 
 export async function sweepCommand(file: string, opts: SweepCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const layout = layoutFrom(opts);
-  const loaded = loadExperiment(layout.root, file, parseOverrides(opts.param));
+  const loaded = loadExperiment(layout.root, file, parseOverrides(opts.param), opts.profile ?? []);
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.sources);
   if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, loaded.sources, term.style).join('\n') + '\n');
   const exp = loaded.experiment;
