@@ -118,6 +118,9 @@ concurrency: 1
     expect(out).toContain('best: t000 (score/loss = 0.1000)');
     expect(out).toContain('failed: 2 trials succeeded, 1 failed, 0 cancelled; stages: 5 ran, 0 cached, 1 failed, 1 skipped of 7 distinct');
     expect(executions(rig)).toEqual({ fit: 3, prep: 1, score: 2 });
+    // concurrency: 1 admits one trial at a time, in order.
+    expect(out.indexOf('trial     t000')).toBeLessThan(out.indexOf('start     t001/fit'));
+    expect(out.indexOf('trial     t001')).toBeLessThan(out.indexOf('start     t002/fit'));
     const [id] = sweepIds(rig);
     const sweep = json<SweepRecord>(rig, `runs/${id}/sweep.json`);
     expect(sweep.trials.map((t) => [t.name, t.status, t.objective])).toEqual([['t000', 'succeeded', 0.1], ['t001', 'failed', null], ['t002', 'succeeded', 0.2]]);

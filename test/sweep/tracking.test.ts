@@ -1,0 +1,76 @@
+// A sweep in MLflow terms (through the tracker interface, recorded by the fake tracker): a parent
+// run for the sweep, a child per trial with its params and the objective, and under each trial a
+// run per stage, including the stages the trial shared with another one (tagged as such).
+import { execFile } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stageEnv, type Executor, type ExecResult, type StageJob } from '../../src/exec/executor.js';
+import { asRunId } from '../../src/core/brand.js';
+import { openProject } from '../../src/project/analyze.js';
+import { projectLayout } from '../../src/project/layout.js';
+import { gitInfo } from '../../src/record/git-info.js';
+import { FakeTracker } from '../../src/track/index.js';
+import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
+import { planSweep } from '../../src/sweep/plan.js';
+import { runSweep } from '../../src/sweep/run-sweep.js';
+import { SweepTracking } from '../../src/sweep/tracking.js';
+import type { Rig } from '../e2e/rig.js';
+import { GRID, sweepRig } from './fixture.js';
+
+/**
+ * Runs the fixture's command stages as the local executor would (same environment, cwd, exit
+ * codes), in a form vitest can load: the local executor's module resolves its child entry with
+ * import.meta.resolve, which vitest's module runner does not provide.
+ */
+class CommandExecutor implements Executor {
+  readonly name = 'local';
+  run(job: StageJob): Promise<ExecResult> {
+    if (job.impl.kind !== 'cmd') return Promise.resolve({ ok: false, failure: { kind: 'spawn', message: 'command stages only' } });
+    const [prog, ...args] = job.impl.argv;
+    return new Promise((done) => execFile(prog!, args, { cwd: job.projectDir, env: { ...process.env, ...stageEnv(job) } }, (e) => {
+      done(e ? { ok: false, failure: { kind: 'exit', code: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null } } : { ok: true });
+    }));
+  }
+}
+
+let rig: Rig;
+afterEach(() => rig?.cleanup());
+
+describe('sweep tracking', () => {
+  it('nests trials under the sweep and stages under their trial, shared stages included', async () => {
+    rig = sweepRig({ 'grid.yaml': GRID });
+    process.env['COUNT_DIR'] = rig.path('count');
+    const loaded = loadExperiment(rig.dir, 'experiments/grid.yaml', []);
+    if (!loaded.ok) throw new Error('invalid experiment');
+    const project = openProject(projectLayout(rig.dir));
+    const sweepId = asRunId('20260101-000000-abcdef');
+    const planned = await planSweep(project, loaded.experiment, sweepId, { force: false, fileExists: fileExistsIn(rig.dir) });
+    if (!planned.ok) throw new Error('plan failed');
+    const fake = new FakeTracker();
+    const tracking = new SweepTracking(fake, 'fake', loaded.experiment.spec.objective);
+    const record = await runSweep(project, planned.plan, {
+      jobs: 2, gpus: 0, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new CommandExecutor(), git: gitInfo(rig.dir),
+    }, () => {}, tracking, new AbortController().signal);
+    expect(record.status).toBe('succeeded');
+    await tracking.close(sweepId);
+
+    const run = (key: string) => fake.runs.get(key)!;
+    expect(run('sweep')).toMatchObject({ name: 'grid', status: 'FINISHED', tags: { 'massflow.best_trial': 't001', 'massflow.sweep_id': sweepId } });
+    expect(run('sweep').parentKey).toBeUndefined();
+    expect(run('sweep').metrics.map((m) => [m.name, m.value])).toEqual([['best/score/loss', 0]]);
+
+    for (const [trial, lr, loss] of [['t000', 0.1, 0.1], ['t001', 0.2, 0], ['t002', 0.4, 0.2]] as const) {
+      const t = run(`trial:${trial}`);
+      expect(t).toMatchObject({ parentKey: 'sweep', name: trial, status: 'FINISHED', tags: { 'massflow.trial': trial, 'massflow.run_id': `${sweepId}.${trial}`, 'massflow.overrides': `fit.lr=${lr}` } });
+      // Every param of the trial, flattened, so trials compare side by side.
+      expect(t.params).toMatchObject({ 'fit.lr': String(lr), 'fit.fail': '0', 'prep.n': '3' });
+      expect(t.metrics.filter((m) => m.name === 'score/loss').map((m) => m.value)).toEqual([loss]);
+      expect(t.artifacts.map((a) => a.artifactPath)).toContain('run.json');
+      for (const stage of ['prep', 'fit', 'score']) expect(run(`${trial}/stage:${stage}`).parentKey).toBe(`trial:${trial}`);
+      expect(run(`${trial}/stage:score`).metrics.map((m) => [m.name, m.value])).toEqual([['loss', loss]]);
+    }
+    // prep ran once, in t000; the other trials log it too, saying where it ran.
+    expect(run('t000/stage:prep').tags).toMatchObject({ 'massflow.cache': 'ran' });
+    expect(run('t001/stage:prep').tags).toMatchObject({ 'massflow.cache': 'shared', 'massflow.ran_in_trial': 't000' });
+    expect(run('t002/stage:fit').tags).toMatchObject({ 'massflow.cache': 'ran', 'massflow.fingerprint': planned.plan.trials[2]!.fingerprints.get('fit' as never)!.digest });
+  });
+});
