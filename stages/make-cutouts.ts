@@ -11,7 +11,7 @@ import PQueue from 'p-queue';
 import { bunzip2File } from '../src/astro/bz2.js';
 import { readClusterCatalog } from '../src/astro/cluster-catalog.js';
 import { accumulate, containsCentre, newAccumulator, overlaps, physicalSideDeg, stretchInto, type Accumulator, type CutoutGeometry } from '../src/astro/cutout.js';
-import { writeCutoutDataset, type CutoutClusterEntry } from '../src/astro/cutout-dataset.js';
+import { CutoutWriter, type CutoutClusterEntry } from '../src/astro/cutout-dataset.js';
 import { formatFitsError } from '../src/astro/fits-error.js';
 import { parseFits } from '../src/astro/fits-structure.js';
 import { resolveParams } from '../src/astro/params.js';
@@ -97,17 +97,29 @@ export default defineStage({
       });
     });
 
-    // 3. Decompress the frames that matter (bzip2 processes in parallel), accumulate, and stretch each
-    //    (cluster, band) as soon as its last frame is in, so only open cutouts hold accumulators.
-    const out = new Float32Array(clusters.length * n * n * B);
+    // 3. Decompress the frames that matter (bzip2 processes in parallel) and accumulate. A
+    //    (cluster, band) is stretched as soon as its last frame is in, and a cluster is written as
+    //    soon as its last band is: memory holds only the cutouts still open.
+    await mkdir(ctx.outDir, { recursive: true });
+    const per = n * n * B;
+    const writer = await CutoutWriter.open(ctx.outDir, clusters.length, per);
+    const writes: Promise<void>[] = [];
     const empty = new Float64Array(clusters.length);
     const open = new Map<number, Accumulator>();
+    const images = new Map<number, Float32Array>();
+    const bandsLeft = new Int32Array(clusters.length).fill(B);
     const softening = p.bands.map((b) => p.softening[b]);
     const finish = (c: number, b: number) => {
       const key = c * B + b;
       const acc = open.get(key) ?? newAccumulator(n);
-      empty[c]! += stretchInto(acc, out, c * n * n * B + b, B, softening[b]!, p.norm);
+      let img = images.get(c);
+      if (!img) images.set(c, (img = new Float32Array(per)));
+      empty[c]! += stretchInto(acc, img, b, B, softening[b]!, p.norm);
       open.delete(key);
+      if (--bandsLeft[c]! === 0) {
+        images.delete(c);
+        writes.push(writer.put(c, img));
+      }
     };
     // Cutouts no frame touches are finished (fully masked) right away.
     for (let c = 0; c < clusters.length; c++) for (let b = 0; b < B; b++) if (pending[c * B + b] === 0) finish(c, b);
@@ -133,28 +145,25 @@ export default defineStage({
       ctx.progress(++done, needed.length);
     };
     await Promise.all(needed.map(({ f, k }) => decodeQueue.add(() => process(f, k))));
+    await Promise.all(writes);
 
-    // 4. Keep the clusters with enough data, write the dataset.
-    const per = n * n * B;
+    // 4. Keep the clusters with enough data; write the data file and the index.
     const keep: number[] = [];
     const entries: CutoutClusterEntry[] = [];
     clusters.forEach((c, i) => {
-      const maskedFraction = empty[i]! / (n * n * B);
+      const maskedFraction = empty[i]! / per;
       if (maskedFraction > p.maxMaskedFraction) return;
       keep.push(i);
       entries.push({ id: c.id, ra: c.ra, dec: c.dec, z: c.z, logM500: c.logM500, richness: c.richness, maskedFraction: Number(maskedFraction.toFixed(5)), membersTrue: c.membersTrue });
     });
-    const data = keep.length === clusters.length ? out : new Float32Array(keep.length * per);
-    if (data !== out) keep.forEach((src, dst) => data.set(out.subarray(src * per, (src + 1) * per), dst * per));
-    await mkdir(ctx.outDir, { recursive: true });
-    await writeCutoutDataset(ctx.outDir, {
-      count: keep.length, size: n, bands: p.bands, clusters: entries,
+    await writer.close(keep, {
+      size: n, bands: p.bands, clusters: entries,
       cutout: {
         mode: p.mode, ...(p.mode === 'physical' ? { sizeMpc: p.sizeMpc } : { sizeArcmin: p.sizeArcmin }), edges: p.edges,
         stretch: 'asinh(flux / softening[band]) / norm, flux in nanomaggies per native pixel', softening: p.softening, norm: p.norm,
         orientation: 'row 0 is north, column 0 is east', maskedValue: 0,
       },
-    }, data);
+    });
     const seconds = (performance.now() - t0) / 1000;
     ctx.metric('cutouts.count', keep.length);
     ctx.metric('cutouts.dropped', clusters.length - keep.length);

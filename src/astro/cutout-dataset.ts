@@ -1,7 +1,7 @@
 // The cutout dataset (docs/formats.md): index.json plus one little-endian float32 file of
-// count x size x size x bands values in NHWC order. Written once by make-cutouts; read by the
-// model stages (whole, or one image at a time by offset).
-import { open, readFile, rename, writeFile } from 'node:fs/promises';
+// count x size x size x bands values in NHWC order. Written by make-cutouts image by image; read by
+// the model stages (whole, or one image at a time by offset).
+import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { Band } from './sdss-frame.js';
@@ -33,18 +33,54 @@ export interface CutoutIndex {
   readonly cutout: Readonly<Record<string, unknown>>;
 }
 
-/** Writes the float32 data and then index.json (each via a temporary name), so readers never see a half dataset. */
-export async function writeCutoutDataset(dir: string, index: Omit<CutoutIndex, 'format' | 'dtype' | 'layout' | 'file'>, data: Float32Array): Promise<void> {
-  const expected = index.count * index.size * index.size * index.bands.length;
-  if (data.length !== expected) throw new Error(`cutout data has ${data.length} values, index says ${expected}`);
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (endianness() === 'BE') bytes.swap32();
-  const file = 'cutouts.f32';
-  await writeFile(join(dir, `${file}.tmp`), bytes);
-  await rename(join(dir, `${file}.tmp`), join(dir, file));
-  const full: CutoutIndex = { format: CUTOUT_FORMAT, dtype: 'float32', layout: 'NHWC', file, ...index };
-  await writeFile(join(dir, 'index.json.tmp'), JSON.stringify(full, null, 1) + '\n');
-  await rename(join(dir, 'index.json.tmp'), join(dir, 'index.json'));
+/**
+ * Writes the images one at a time at their positions in a temporary file, so a paper-scale dataset
+ * (26k clusters x 5 bands x 64 px is 2 GB) never sits in memory; `close` keeps the chosen images
+ * in order, writes cutouts.f32 and then index.json, each under a temporary name first, so a reader
+ * never sees a half-written dataset.
+ */
+export class CutoutWriter {
+  private constructor(private readonly dir: string, private readonly fh: FileHandle, private readonly per: number) {}
+
+  static async open(dir: string, count: number, per: number): Promise<CutoutWriter> {
+    const fh = await open(join(dir, 'cutouts.f32.all.tmp'), 'w+');
+    await fh.truncate(count * per * 4);
+    return new CutoutWriter(dir, fh, per);
+  }
+
+  /** Image i (per floats, NHWC). */
+  async put(i: number, image: Float32Array): Promise<void> {
+    if (image.length !== this.per) throw new Error(`cutout ${i} has ${image.length} values, expected ${this.per}`);
+    const bytes = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+    if (endianness() === 'BE') bytes.swap32();
+    await this.fh.write(bytes, 0, bytes.length, i * this.per * 4);
+  }
+
+  /** Keeps images `keep` (ascending indices) and writes the index. */
+  async close(keep: readonly number[], index: Omit<CutoutIndex, 'format' | 'dtype' | 'layout' | 'file' | 'count'>): Promise<void> {
+    const file = 'cutouts.f32';
+    const all = join(this.dir, 'cutouts.f32.all.tmp');
+    const size = (await this.fh.stat()).size;
+    if (keep.length === size / (this.per * 4)) {
+      await this.fh.close();
+      await rename(all, join(this.dir, file));
+    } else {
+      const out = await open(join(this.dir, `${file}.tmp`), 'w');
+      const buf = Buffer.alloc(this.per * 4);
+      for (const [k, i] of keep.entries()) {
+        await this.fh.read(buf, 0, buf.length, i * this.per * 4);
+        await out.write(buf, 0, buf.length, k * this.per * 4);
+      }
+      await out.close();
+      await this.fh.close();
+      await rm(all, { force: true });
+      await rename(join(this.dir, `${file}.tmp`), join(this.dir, file));
+    }
+    if (index.clusters.length !== keep.length) throw new Error(`index lists ${index.clusters.length} clusters for ${keep.length} images`);
+    const full: CutoutIndex = { format: CUTOUT_FORMAT, dtype: 'float32', layout: 'NHWC', file, count: keep.length, ...index };
+    await writeFile(join(this.dir, 'index.json.tmp'), JSON.stringify(full, null, 1) + '\n');
+    await rename(join(this.dir, 'index.json.tmp'), join(this.dir, 'index.json'));
+  }
 }
 
 export async function readCutoutIndex(dir: string): Promise<CutoutIndex> {
