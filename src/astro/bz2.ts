@@ -1,6 +1,6 @@
-// bzip2 through the system `bzip2` program. Measured against pure-JS decoders it is the fast path
-// (docs/astro.md has the figures), and it is on every Linux/macOS machine that handles SDSS data.
-// A failure is a result naming the file, with how far decompression got before it stopped.
+// bzip2 through the system `bzip2` program (C; on every Linux/macOS machine that handles SDSS data),
+// run as a child process so decompression overlaps the JS work and uses a second core. Its measured
+// speed is in docs/astro.md. A failure is a result naming the file, with how far decompression got.
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { fitsError, type FitsError } from './fits-error.js';
