@@ -1,8 +1,8 @@
 // The networks the training-speed benchmark times, written once in tfjs here and once in PyTorch
 // (torch_speed.py) with the same layers, shapes, loss and optimizer:
 //   band:      network 1 of the pipeline (src/ml/band-net.ts), one band in, 5 classes out;
-//   reference: the 5-band CNN of the measured backend notes (conv32-pool-conv64-pool-conv128-GAP-
-//              dense5), so figures can be set against those notes.
+//   reference: a plain 5-band CNN (conv32-pool-conv64-pool-conv128-GAP-dense5), the network of
+//              earlier backend measurements, so figures can be set against those.
 import * as tf from '@tensorflow/tfjs';
 import { bandNetFeatures, bandNetLogits, initBandNet } from '../../src/ml/band-net.js';
 import { ParamStore } from '../../src/ml/params.js';

@@ -40,7 +40,7 @@ class Band(nn.Module):
 
 
 class Reference(nn.Module):
-    """The 5-band CNN of the measured backend notes."""
+    """The plain 5-band reference CNN of nets.ts."""
 
     def __init__(self):
         super().__init__()

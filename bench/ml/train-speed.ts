@@ -1,4 +1,4 @@
-// Training speed of the pipeline's network 1 (and the reference CNN of the backend notes) on each
+// Training speed of the pipeline's network 1 (and a plain reference CNN, see nets.ts) on each
 // available tfjs backend against PyTorch CPU on the same network, measured in the same run, one
 // engine at a time. Prints images/s and the ratio to PyTorch.
 //   node --import tsx bench/ml/train-speed.ts [--sizes 64,128] [--seconds 8] [--backends native,wasm]
