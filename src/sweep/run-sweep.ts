@@ -87,7 +87,6 @@ export async function runSweep(
 
   const outcomes = new Map<Unit, StageOutcome>();
   const points = new Map<Unit, TimedPoint[]>();
-  const inFlight = new Set<Unit>();
   const states = plan.trials.map((t): TrialState => ({
     plan: t, name: t.trial.name, admitted: false, done: false, backlog: [], recorder: undefined, emit: () => {},
     rc: undefined, restored: new Map(), settled: 0, brokenAt: undefined, counts: { ran: 0, shared: 0, cached: 0 },
@@ -173,23 +172,26 @@ export async function runSweep(
     };
     s.emit({ type: 'run-start', runId: s.plan.runId, pipeline: s.plan.pipeline.name, file: s.plan.pipeline.file, plan: [], jobs: opts.jobs, executor: opts.executor.name, at: s.startedAt });
     for (const fn of s.backlog.splice(0)) fn();
+    for (const u of parked.get(s) ?? []) ready.push(u);
+    parked.delete(s);
     maybeFinish(s);
   };
 
+  // Trials are admitted in order; `active` counts those admitted and not done.
+  let nextToAdmit = 0, active = 0, done = 0;
   const admitMore = () => {
     const limit = opts.concurrency ?? states.length;
-    let active = states.filter((s) => s.admitted && !s.done).length;
-    for (const s of states) {
-      if (active >= limit) break;
-      if (s.admitted) continue;
-      admit(s);
-      if (!s.done) active++;
+    while (nextToAdmit < states.length && active < limit) {
+      active++;
+      admit(states[nextToAdmit++]!);
     }
   };
 
   const maybeFinish = (s: TrialState) => {
     if (!s.admitted || s.done || s.settled < s.plan.pipeline.stages.length) return;
     s.done = true;
+    done++;
+    active--;
     const counts = emptyCounts();
     const rec = s.recorder!.record;
     for (const st of Object.values(rec.stages)) if (st.outcome in counts) counts[st.outcome as OutcomeKind]++;
@@ -232,7 +234,7 @@ export async function runSweep(
     return p;
   };
 
-  const execute = async (u: Unit): Promise<StageOutcome> => {
+  const execute = async (u: Unit, decision: Extract<Unit['decision'], { kind: 'run' }>): Promise<StageOutcome> => {
     const s = stateOf.get(u.owner)!;
     const started = Date.now();
     try {
@@ -242,7 +244,6 @@ export async function runSweep(
       } catch (e) {
         return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: `could not restore upstream outputs into the trial workspace: ${(e as Error).message}` }, logTail: [] };
       }
-      const decision = u.decision.kind === 'run' ? u.decision : { kind: 'run' as const, reason: { kind: 'not-cached' as const } };
       return await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
     } catch (e) {
       return abort.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
@@ -270,7 +271,6 @@ export async function runSweep(
 
   const settle = (u: Unit, outcome: StageOutcome) => {
     outcomes.set(u, outcome);
-    inFlight.delete(u);
     const ran = u.decision.kind === 'run';
     // A unit found in the cache (at planning, or by another process while it waited for a lock) did not run.
     if (outcome.kind === 'ran' || !succeeded(outcome)) record.units[outcome.kind === 'ran' ? 'ran' : outcome.kind]++;
@@ -293,9 +293,15 @@ export async function runSweep(
         if (st && !own) st.reason = role.kind === 'share' ? `shared: ran in trial ${role.owner}` : role.kind === 'cached' ? `cached: from run ${role.runId}` : st.reason;
         if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
         s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
-        if (!own && succeeded(outcome)) tracking?.tagStage(s.name, m.id, role.kind === 'share' ? { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner } : { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.kind === 'cached' ? role.runId : '' });
+        if (role.kind === 'share' && succeeded(outcome)) tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner });
+        if (role.kind === 'cached') tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.runId });
       });
       maybeFinish(s);
+    }
+    for (const d of down.get(u) ?? []) {
+      const n = waiting.get(d)! - 1;
+      waiting.set(d, n);
+      if (n === 0) ready.push(d);
     }
     wake();
   };
@@ -310,42 +316,51 @@ export async function runSweep(
     return undefined;
   };
 
-  const pending = [...plan.units];
+  // Units become ready when their last upstream unit settles; a ready unit whose owner trial is
+  // not admitted yet is parked with it. Each unit is looked at a bounded number of times.
+  const down = new Map<Unit, Unit[]>();
+  const waiting = new Map<Unit, number>();
+  for (const u of plan.units) {
+    const ups = new Set(u.upstream);
+    waiting.set(u, ups.size);
+    for (const v of ups) (down.get(v) ?? down.set(v, []).get(v)!).push(u);
+  }
+  const ready: Unit[] = plan.units.filter((u) => waiting.get(u) === 0);
+  const parked = new Map<TrialState, Unit[]>();
+
   const dispatch = () => {
-    for (let i = 0; i < pending.length; i++) {
-      const u = pending[i]!;
-      if (!u.upstream.every((v) => outcomes.has(v))) continue;
-      const owner = stateOf.get(u.owner)!;
+    if (abort.signal.aborted) {
+      for (const us of parked.values()) ready.push(...us);
+      parked.clear();
+    }
+    while (ready.length) {
+      const u = ready.shift()!;
       const cause = upstreamCause(u);
-      const members = u.members.map((m) => stateOf.get(m.trial)!);
-      if (abort.signal.aborted) { pending.splice(i--, 1); settle(u, { kind: 'cancelled' }); continue; }
-      if (cause) { pending.splice(i--, 1); settle(u, { kind: 'skipped', cause }); continue; }
+      if (abort.signal.aborted) { settle(u, { kind: 'cancelled' }); continue; }
+      if (cause) { settle(u, { kind: 'skipped', cause }); continue; }
       if (u.decision.kind === 'cached') {
-        pending.splice(i--, 1);
-        inFlight.add(u);
         const outputs = u.decision.entry.outs;
         void cachedPoints(u).catch(() => []).then((p) => { points.set(u, p); settle(u, { kind: 'fresh', outputs }); });
         continue;
       }
-      if (!owner.admitted) continue;
+      const owner = stateOf.get(u.owner)!;
+      if (!owner.admitted) { (parked.get(owner) ?? parked.set(owner, []).get(owner)!).push(u); continue; }
       // A failed trial stops what only it still needs (unless --keep-going); shared work goes on.
-      const broken = members.find((s) => s.brokenAt !== undefined);
-      if (!opts.keepGoing && members.every((s) => s.brokenAt !== undefined)) {
-        pending.splice(i--, 1);
-        settle(u, { kind: 'skipped', cause: { kind: 'run-stopped', after: broken!.brokenAt! } });
+      const members = u.members.map((m) => stateOf.get(m.trial)!);
+      if (!opts.keepGoing && members.every((m) => m.brokenAt !== undefined)) {
+        settle(u, { kind: 'skipped', cause: { kind: 'run-stopped', after: members[0]!.brokenAt! } });
         continue;
       }
-      pending.splice(i--, 1);
-      inFlight.add(u);
-      void queue.add(async () => settle(u, abort.signal.aborted ? { kind: 'cancelled' } : await execute(u)));
+      const decision = u.decision;
+      void queue.add(async () => settle(u, abort.signal.aborted ? { kind: 'cancelled' } : await execute(u, decision)));
     }
   };
 
-  while (!states.every((s) => s.done)) {
+  while (done < states.length) {
     const changed = new Promise<void>((r) => { wake = r; });
     admitMore();
     dispatch();
-    if (states.every((s) => s.done)) break;
+    if (done >= states.length) break;
     await changed;
   }
   await queue.onIdle();
