@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
 /** Part of the wasm backend's version string: bump when these kernels change numerically. */
-export const WASM_KERNELS_VERSION = 1;
+export { WASM_KERNELS_VERSION } from './backend-describe.js';
 
 interface WasmBackendLike {
   disposeData(dataId: DataId, force?: boolean): boolean;
