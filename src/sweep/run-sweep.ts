@@ -80,7 +80,9 @@ export async function runSweep(
   const wsRoot = join(sweepsDir(layout), plan.sweepId);
   const backend = backendLabel(plan.backend);
   const pool = new ResourcePool({ cpu: opts.jobs, memoryBytes: totalmem(), gpu: opts.gpus });
-  const queue = new PQueue({ concurrency: Math.max(1, opts.jobs) });
+  // Twice the job slots in flight: the resource pool still lets only `jobs` stages execute at once,
+  // while the others take locks and restore their inputs into their trial's workspace meanwhile.
+  const queue = new PQueue({ concurrency: 2 * Math.max(1, opts.jobs) });
   const abort = new AbortController();
   const onAbort = () => { sink({ type: 'sweep-interrupt', at: Date.now() }); abort.abort(); };
   if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });

@@ -1,7 +1,7 @@
 // `massflow compare EXPERIMENT|SWEEP|RUN...`
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { readRunRecord } from '../../record/run-record.js';
+import { readRunRecord, type RunRecord } from '../../record/run-record.js';
 import { buildComparison, comparisonJson, comparisonLines, type CompareSource } from '../../sweep/compare.js';
 import { projectRelative } from '../../sweep/detect.js';
 import { latestSweepOf, readSweepRecord, type SweepRecord } from '../../sweep/record.js';
@@ -21,7 +21,7 @@ export interface CompareOptions extends CommonOptions {
 export async function compareCommand(args: string[], opts: CompareOptions, term: Terminal): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const sweeps: SweepRecord[] = [];
-  const singles: string[] = [];
+  const singles: RunRecord[] = [];
   for (const arg of args) {
     if (/\.ya?ml$/i.test(arg)) {
       const file = projectRelative(layout.root, arg);
@@ -32,8 +32,9 @@ export async function compareCommand(args: string[], opts: CompareOptions, term:
     }
     const s = await readSweepRecord(layout.runsDir, arg);
     if (s) { sweeps.push(s); continue; }
-    if (!(await readRunRecord(layout.runsDir, arg))) throw new UsageError(`no run, sweep or experiment named '${arg}' (run ids are the names under runs/)`);
-    singles.push(arg);
+    const run = await readRunRecord(layout.runsDir, arg);
+    if (!run) throw new UsageError(`no run, sweep or experiment named '${arg}' (run ids are the names under runs/)`);
+    singles.push(run);
   }
 
   const sources: CompareSource[] = [];
@@ -45,7 +46,7 @@ export async function compareCommand(args: string[], opts: CompareOptions, term:
       sources.push({ label: sweeps.length > 1 ? t.runId : t.name, record, variant: s.ablations.length ? t.ablation ?? 'baseline' : undefined });
     }
   }
-  for (const id of singles) sources.push({ label: id, record: (await readRunRecord(layout.runsDir, id))! });
+  for (const record of singles) sources.push({ label: record.runId, record });
 
   let objective: Objective | null = sweeps.find((s) => s.objective)?.objective ?? null;
   if (opts.objective) {
