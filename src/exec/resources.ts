@@ -23,8 +23,10 @@ export class ResourcePool {
     while (!this.fits(want)) {
       signal.throwIfAborted();
       await new Promise<void>((wake) => {
-        this.waiters.push(wake);
-        signal.addEventListener('abort', () => wake(), { once: true });
+        // The abort listener goes when the waiter is woken: a long run waits many times on one signal.
+        const onAbort = () => wake();
+        this.waiters.push(() => { signal.removeEventListener('abort', onAbort); wake(); });
+        signal.addEventListener('abort', onAbort, { once: true });
       });
     }
     this.free = { cpu: this.free.cpu - want.cpu, memoryBytes: this.free.memoryBytes - want.memoryBytes, gpu: this.free.gpu - want.gpu };
