@@ -37,6 +37,7 @@ extraCommands.push((program, term, setCode, common) => {
     .description('Replay a recorded run from its spec snapshot and overrides, forced, in a fresh workspace; check every output digest against the record.')
     .argument('<run-id>')
     .option('--allow-drift', 'replay even when code or the lockfile differ from the record (warns)')
+    .addOption(new Option('--executor <name>', 'where stages run (default: local)'))
     .option('-j, --jobs <n>', 'stages run at once at most (default: the number of cores)')
     .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)'))
     .action(async (runId: string, opts) => setCode(await (await import('../cli/commands/rerun.js')).rerunCommand(runId, opts, term, userArgv())));

@@ -30,6 +30,7 @@ import { positiveInt, runHooks } from './run.js';
 
 export interface RerunOptions extends CommonOptions {
   allowDrift?: boolean;
+  executor?: string;
   jobs?: string;
   gpus?: string;
 }
@@ -71,6 +72,10 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
 
   const jobs = positiveInt(opts.jobs, '--jobs') ?? availableParallelism();
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
+  const make = opts.executor && opts.executor !== 'local' ? runHooks.executors?.[opts.executor] : undefined;
+  if (opts.executor && opts.executor !== 'local' && !make) {
+    throw new UsageError(`unknown executor '${opts.executor}' (known: local${Object.keys(runHooks.executors ?? {}).map((k) => `, ${k}`).join('')})`);
+  }
   const runId = newRunId();
   const root = join(rerunsDir(layout), runId);
   const paths = workspacePaths(pipeline);
@@ -83,8 +88,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     lockfile,
     previous: new Map(),
   };
-  const make = runHooks.executors?.[record.executor];
-  const executor: Executor = record.executor !== 'local' && make ? await make(ws, pipeline) : new LocalExecutor();
+  const executor: Executor = make ? await make(ws, pipeline) : new LocalExecutor();
 
   term.out.write(`rerun of ${id} (${record.pipeline.file}${record.sweep ? `, trial ${record.sweep.trial} of sweep ${record.sweep.id}` : ''}) in ${relative(layout.root, root)}\n`);
   const view = new RunView(term.out, term.style, term.live);
