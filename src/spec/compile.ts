@@ -2,7 +2,6 @@
 // `fileExists` (used to check that a `run:` module is there).
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { Value } from '@sinclair/typebox/value';
 import { asDigest, asStageId, type StageId } from '../core/brand.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic, type Location } from './diagnostics.js';
 import { hasInterpolation, interpolate, lookupPath, type Scope } from './interpolate.js';
@@ -11,6 +10,7 @@ import { applyOverrides, pickParams, type Override } from './params.js';
 import { PipelineSchema, STAGE_NAME, type PipelineSpec, type StageSpec } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 import { buildEdges } from '../plan/graph.js';
+import { didYouMean, schemaDiagnostics } from './schema-diagnostics.js';
 import { parseMemory } from './units.js';
 
 export interface CompileInput {
@@ -39,7 +39,7 @@ export function compilePipeline(input: CompileInput): CompileResult {
     diagnostics.push(diag('schema', 'a pipeline file must be a map with `name` and `stages`', source.locate([])));
     return done();
   }
-  diagnostics.push(...schemaDiagnostics(source, raw));
+  diagnostics.push(...specDiagnostics(source, raw));
   if (hasErrors(diagnostics)) return done();
   const spec = raw as PipelineSpec;
 
@@ -104,26 +104,8 @@ export function compilePipeline(input: CompileInput): CompileResult {
   });
 }
 
-function schemaDiagnostics(source: YamlSource, raw: object): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const e of Value.Errors(PipelineSchema, raw)) {
-    const path = e.path.split('/').slice(1).map(decodePointer);
-    // A union reports once per branch; one message per location is enough.
-    if (seen.has(e.path)) continue;
-    seen.add(e.path);
-    const unexpected = e.message === 'Unexpected property';
-    const missing = e.message === 'Expected required property';
-    const last = path[path.length - 1];
-    const parent = path.slice(0, -1);
-    const inParent = parent.length ? ` in '${parent.join('.')}'` : '';
-    const message = unexpected
-      ? `unknown key '${last}'${inParent}`
-      : missing
-        ? `missing required key '${last}'${inParent}`
-        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${e.message.toLowerCase()}`;
-    out.push(diag('schema', message, source.locate(missing ? parent : path, { key: unexpected || (missing && parent.length > 0) })));
-  }
+function specDiagnostics(source: YamlSource, raw: object): Diagnostic[] {
+  const out = schemaDiagnostics(PipelineSchema, source, raw);
   const stages = (raw as { stages?: unknown }).stages;
   if (stages && typeof stages === 'object') {
     for (const name of Object.keys(stages)) {
@@ -134,11 +116,6 @@ function schemaDiagnostics(source: YamlSource, raw: object): Diagnostic[] {
   }
   return out;
 }
-
-const decodePointer = (s: string): PathSegment => {
-  const t = s.replace(/~1/g, '/').replace(/~0/g, '~');
-  return /^\d+$/.test(t) ? Number(t) : t;
-};
 
 function compileStage(
   source: YamlSource,
@@ -156,7 +133,7 @@ function compileStage(
   }
   (stage.params ?? []).forEach((key, i) => {
     if (!lookupPath(params, key.split('.')).found) {
-      diagnostics.push(diag('unknown-param', `unknown param '${key}' in stage '${name}'${suggest(key, params)}`, loc(['params', i])));
+      diagnostics.push(diag('unknown-param', `unknown param '${key}' in stage '${name}'${didYouMean(key, params)}`, loc(['params', i])));
     }
   });
 
@@ -280,23 +257,4 @@ export function normalizeProjectPath(p: string): string | undefined {
   const n = posix.normalize(p.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (n === '..' || n.startsWith('../') || n === '' || n === '.') return undefined;
   return n;
-}
-
-function suggest(key: string, params: Record<string, unknown>): string {
-  const path = key.split('.');
-  const parent = lookupPath(params, path.slice(0, -1));
-  if (!parent.found || parent.value === null || typeof parent.value !== 'object') return '';
-  const keys = Object.keys(parent.value);
-  const leaf = path[path.length - 1]!;
-  const close = keys.find((k) => editDistance(k, leaf) <= 2);
-  return close ? ` (did you mean '${[...path.slice(0, -1), close].join('.')}'?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
 }

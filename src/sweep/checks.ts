@@ -1,59 +1,6 @@
-// Small checks an experiment file shares with pipeline files: TypeBox errors turned into located
-// diagnostics, and "did you mean" for a param key. (The pipeline compiler has its own copies bound
-// to the pipeline schema; these take any schema.)
-import type { TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { diag, type Diagnostic } from '../spec/diagnostics.js';
-import { lookupPath } from '../spec/interpolate.js';
-import type { PathSegment, YamlSource } from '../spec/yaml-source.js';
-
-export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unknown): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const seen = new Set<string>();
-  for (const e of Value.Errors(schema, raw)) {
-    const path = e.path.split('/').slice(1).map(decodePointer);
-    // A union reports once per branch, and a parent once per bad child: keep the first per location.
-    if (seen.has(e.path) || [...seen].some((p) => p !== '' && e.path.startsWith(p + '/'))) continue;
-    seen.add(e.path);
-    const unexpected = e.message === 'Unexpected property';
-    const missing = e.message === 'Expected required property';
-    const last = path[path.length - 1];
-    const parent = path.slice(0, -1);
-    const inParent = parent.length ? ` in '${parent.join('.')}'` : '';
-    const message = unexpected
-      ? `unknown key '${last}'${inParent}`
-      : missing
-        ? `missing required key '${last}'${inParent}`
-        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${e.message.toLowerCase()}`;
-    out.push(diag('schema', message, source.locate(missing ? parent : path, { key: unexpected || (missing && parent.length > 0) })));
-  }
-  return out;
-}
-
-const decodePointer = (s: string): PathSegment => {
-  const t = s.replace(/~1/g, '/').replace(/~0/g, '~');
-  return /^\d+$/.test(t) ? Number(t) : t;
-};
-
-/** ` (did you mean 'fit.lr'?)` when a sibling key of the unknown one is within two edits. */
-export function didYouMean(key: string, params: Record<string, unknown>): string {
-  const path = key.split('.');
-  const parent = lookupPath(params, path.slice(0, -1));
-  if (!parent.found || parent.value === null || typeof parent.value !== 'object') return '';
-  const leaf = path[path.length - 1]!;
-  const close = Object.keys(parent.value).find((k) => editDistance(k, leaf) <= 2);
-  return close ? ` (did you mean '${[...path.slice(0, -1), close].join('.')}'?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
+// Checks specific to experiment files; the located schema errors and "did you mean" they share
+// with pipeline files live in src/spec/schema-diagnostics.ts.
+export { didYouMean, schemaDiagnostics } from '../spec/schema-diagnostics.js';
 
 /** The JSON kind of a value, for checking that an override keeps a param's type. */
 export function kindOf(v: unknown): 'null' | 'number' | 'string' | 'boolean' | 'list' | 'map' {

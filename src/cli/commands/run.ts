@@ -17,6 +17,7 @@ import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
 import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { withInterrupts } from '../interrupts.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
@@ -99,16 +100,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const extra = await runHooks.sinks?.({ project, pipeline, runId });
   const tracking = await openTracking(project.layout.root, pipeline, analysis, runId, opts, term);
 
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) abort.abort();
-    else process.exit(EXIT.cancelled); // a second Ctrl-C: the user insists
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  try {
+  return withInterrupts(async (signal) => {
     const result = await runPipeline(project, pipeline, analysis, executor, {
       runId,
       jobs,
@@ -119,13 +111,10 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       targets: stages,
       overrides,
       profiles,
-    }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], abort.signal);
+    }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+  });
 }

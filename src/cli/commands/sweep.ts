@@ -14,6 +14,7 @@ import { planSweep } from '../../sweep/plan.js';
 import { runSweep } from '../../sweep/run-sweep.js';
 import { SweepView } from '../../sweep/view.js';
 import { DiagnosticsError, layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
+import { withInterrupts } from '../interrupts.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { positiveInt, runHooks } from './run.js';
@@ -69,24 +70,12 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
 
   const view = new SweepView(term.out, term.style);
   view.setObjective(exp.spec.objective?.metric);
-  const abort = new AbortController();
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) abort.abort();
-    else process.exit(EXIT.cancelled); // a second Ctrl-C: the user insists
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  try {
+  return withInterrupts(async (signal) => {
     const record = await runSweep(project, plan, {
       jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
       concurrency, argv, executor, git,
-    }, view.sink, tracking.tracking, abort.signal);
+    }, view.sink, tracking.tracking, signal);
     if (tracking.tracking) term.out.write(await tracking.tracking.close(sweepId) + '\n');
     return record.status === 'succeeded' ? EXIT.ok : record.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+  });
 }
