@@ -8,6 +8,8 @@ import { SDSS_CALIBRATION } from '../../src/astro/sim/calibration.js';
 import { frameFile, haveSharedData, PHOTOFIELD } from './shared-data.js';
 
 describe.skipIf(!haveSharedData)('calibration measured on the real field 2583-2-136', async () => {
+  // skipIf still runs this body to collect tests: without the data there is nothing to read.
+  if (!haveSharedData) return;
   const pf = await readFitsFile(PHOTOFIELD);
   if (!pf.ok) throw new Error(pf.error.message);
   const table = readTable(pf.value, pf.value.hdus[1]!);

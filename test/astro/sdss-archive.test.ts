@@ -54,6 +54,8 @@ describe('finding fields', () => {
 });
 
 describe.skipIf(!haveSharedData)('the real photoField of run 2583 camcol 2', async () => {
+  // skipIf still runs this body to collect tests: without the data there is nothing to read.
+  if (!haveSharedData) return;
   const pf = await readFitsFile(PHOTOFIELD);
   if (!pf.ok) throw new Error(pf.error.message);
   const boxes = fieldsFromTable(pf.value);
