@@ -58,7 +58,8 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
   common(program.command('gc')
     .description('Remove cached outputs that neither the current state nor recent runs reference.')
     .option('--keep-runs <n>', 'keep what the last N runs reference', '10')
-    .option('-n, --dry-run', 'only say what would be removed'))
+    .option('-n, --dry-run', 'only say what would be removed')
+    .option('--min-age <seconds>', 'never remove objects younger than this: a concurrent run may be committing them', '3600'))
     .action(async (opts) => setCode(await (await import('./commands/gc.js')).gcCommand(opts, term)));
 
   program.command('schema')

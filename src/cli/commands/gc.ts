@@ -13,14 +13,15 @@ import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { positiveInt } from './run.js';
 
-/** Objects younger than this may belong to a run committing right now. */
-const GRACE_MS = 60 * 60 * 1000;
+/** Objects younger than this may belong to a run committing right now (default for --min-age). */
+const GRACE_S = 3600;
 
-export async function gcCommand(opts: CommonOptions & { keepRuns?: string; dryRun?: boolean }, term: Terminal): Promise<ExitCode> {
+export async function gcCommand(opts: CommonOptions & { keepRuns?: string; dryRun?: boolean; minAge?: string }, term: Terminal): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const project = openProject(layout);
   const keepRuns = positiveInt(opts.keepRuns, '--keep-runs') ?? 10;
   if (keepRuns < 1) throw new UsageError('--keep-runs must be at least 1');
+  const GRACE_MS = (positiveInt(opts.minAge, '--min-age') ?? GRACE_S) * 1000;
   const keepFps = new Set<string>();
   // The latest fingerprint of every stage (what `status` calls fresh) ...
   for (const f of await readdir(layout.fingerprintsDir).catch(() => [] as string[])) {
