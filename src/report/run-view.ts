@@ -106,7 +106,7 @@ export class RunView {
   private drawLive() {
     if (!this.tty || this.live.size === 0) return;
     const now = Date.now();
-    const cols = this.out.columns ?? 100;
+    const cols = this.out.columns || 100;
     const lines = [...this.live.values()].map((l) => {
       const spin = this.style.cyan(SPIN[this.frame % SPIN.length]!);
       const t = fmtDuration(now - l.since);
@@ -116,7 +116,9 @@ export class RunView {
         const w = 20;
         bar = ` [${'#'.repeat(Math.round(frac * w))}${'-'.repeat(w - Math.round(frac * w))}] ${l.done}/${l.total}`;
       }
-      return `${spin} ${pad(l.id, this.width)}${pad(t, 8)}${l.waiting ? this.style.dim(l.waiting) : bar}`.slice(0, cols + 20);
+      // Truncate the plain text to the terminal width, so a line never wraps and breaks the redraw.
+      const text = `${pad(l.id, this.width)}${pad(t, 8)}${l.waiting ?? bar}`.slice(0, Math.max(10, cols - 3));
+      return `${spin} ${text}`;
     });
     this.out.write(lines.join('\n') + '\n');
     this.drawn = lines.length;
