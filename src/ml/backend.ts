@@ -10,6 +10,7 @@
 // TensorFlow (0.5 s for the native library), because the runner fingerprints every stage with it.
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import { shimLegacyUtil } from './node-util-shim.js';
 
 export { BACKEND_NAMES, BACKEND_ENV, describeBackend, requestedBackend, type BackendName, type BackendInfo, type BackendResult } from './backend-describe.js';
 import { BACKEND_ENV, BACKEND_NAMES, NATIVE_PACKAGE, describeBackend, probe, requestedBackend, type BackendInfo, type BackendName, type BackendResult } from './backend-describe.js';
@@ -36,6 +37,7 @@ async function activate(info: BackendInfo): Promise<LoadedBackend> {
     // logging is initialised still appear on stderr; no environment variable silences them).
     process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
     // Importing the package registers the 'tensorflow' backend on the shared tfjs engine.
+    shimLegacyUtil();
     await import(NATIVE_PACKAGE[info.name]);
   } else if (info.name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
