@@ -172,20 +172,25 @@ export type BinColumnSpec =
   | { readonly name: string; readonly format: 'A'; readonly width: number; readonly unit?: string; readonly values: readonly string[] }
   | { readonly name: string; readonly format: 'L'; readonly repeat?: number; readonly unit?: string; readonly values: readonly (boolean | null)[] };
 
+/** The mandatory cards that open a table extension, binary or ASCII. */
+function tableCards(xtension: string, what: string, rowLen: number, rowUnit: string, rows: number, fields: number): Card[] {
+  return [
+    { key: 'XTENSION', value: xtension, comment: what },
+    { key: 'BITPIX', value: 8 },
+    { key: 'NAXIS', value: 2 },
+    { key: 'NAXIS1', value: rowLen, comment: rowUnit },
+    { key: 'NAXIS2', value: rows, comment: 'rows' },
+    { key: 'PCOUNT', value: 0 },
+    { key: 'GCOUNT', value: 1 },
+    { key: 'TFIELDS', value: fields },
+  ];
+}
+
 /** A BINTABLE extension with `rows` rows; numeric and logical values are flat (rows * repeat). */
 export function binTableUnit(rows: number, columns: readonly BinColumnSpec[], extra: readonly Card[] = []): Unit {
   const widths = columns.map((c) => (c.format === 'A' ? c.width : (c.repeat ?? 1) * BIN_SIZE[c.format]!));
   const rowLen = widths.reduce((a, b) => a + b, 0);
-  const cards: Card[] = [
-    { key: 'XTENSION', value: 'BINTABLE', comment: 'binary table extension' },
-    { key: 'BITPIX', value: 8 },
-    { key: 'NAXIS', value: 2 },
-    { key: 'NAXIS1', value: rowLen, comment: 'bytes per row' },
-    { key: 'NAXIS2', value: rows, comment: 'rows' },
-    { key: 'PCOUNT', value: 0 },
-    { key: 'GCOUNT', value: 1 },
-    { key: 'TFIELDS', value: columns.length },
-  ];
+  const cards = tableCards('BINTABLE', 'binary table extension', rowLen, 'bytes per row', rows, columns.length);
   columns.forEach((c, i) => {
     const k = i + 1;
     cards.push({ key: `TTYPE${k}`, value: c.name });
@@ -314,16 +319,7 @@ export function asciiTableUnit(rows: number, columns: readonly AsciiColumnSpec[]
     pos += c.width + 1;
   }
   const rowLen = Math.max(0, pos - 1);
-  const cards: Card[] = [
-    { key: 'XTENSION', value: 'TABLE', comment: 'ASCII table extension' },
-    { key: 'BITPIX', value: 8 },
-    { key: 'NAXIS', value: 2 },
-    { key: 'NAXIS1', value: rowLen, comment: 'characters per row' },
-    { key: 'NAXIS2', value: rows, comment: 'rows' },
-    { key: 'PCOUNT', value: 0 },
-    { key: 'GCOUNT', value: 1 },
-    { key: 'TFIELDS', value: columns.length },
-  ];
+  const cards = tableCards('TABLE', 'ASCII table extension', rowLen, 'characters per row', rows, columns.length);
   columns.forEach((c, i) => {
     const k = i + 1;
     cards.push({ key: `TTYPE${k}`, value: c.name });

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../../src/stage/define.js';
-import { mulberry32 } from './rng.js';
+import { Rng } from '../../src/ml/rng.js';
 
 export default defineStage({
   description: 'Generate a seeded synthetic regression data set.',
@@ -12,7 +12,8 @@ export default defineStage({
   }),
   async run(ctx) {
     const { n, seed, noise, slope, intercept } = ctx.params.data;
-    const rand = mulberry32(seed);
+    const rng = new Rng(seed);
+    const rand = () => rng.next();
     const rows = ['x,y'];
     for (let i = 0; i < n; i++) {
       const x = rand() * 10;

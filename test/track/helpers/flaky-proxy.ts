@@ -1,6 +1,7 @@
 // A loopback HTTP proxy that loses requests on purpose: some are dropped before they reach the
 // server, some after the server has answered (the client never hears that its write landed).
 import { createServer, request, type Server } from 'node:http';
+import { Rng } from '../../../src/ml/rng.js';
 
 export interface FlakyProxy {
   readonly url: string;
@@ -12,20 +13,10 @@ export interface FlakyProxy {
   close(): Promise<void>;
 }
 
-/** A small seeded PRNG, so a failing run can be replayed with the same seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: number; dropAfter: number; seed?: number }): Promise<FlakyProxy> {
-  const random = mulberry32(opts.seed ?? 42);
+  // Seeded, so a failing run can be replayed with the same seed.
+  const rng = new Rng(opts.seed ?? 42);
+  const random = () => rng.next();
   const stats = { forwarded: 0, droppedBefore: 0, droppedAfter: 0, droppedAfterWrites: 0, appliedPoints: 0 };
   let writes = 0;
   const server: Server = createServer((req, res) => {
