@@ -1,7 +1,8 @@
 // Stage explain: for the N best- and N worst-predicted clusters of the cross-validation (each with
 // the fold model that predicted it, so it never saw the cluster in training), integrated gradients
 // through both networks to the input pixels, Grad-CAM of network 2's last convolution, the two
-// joined (src/ml/explain.ts), as PNG overlays per band plus band-averaged maps.
+// joined (src/ml/explain.ts), as PNG overlays per band plus band-averaged maps. Only the bands whose
+// features network 2 was trained on (the feature index's bands) are differentiated and drawn.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
@@ -15,9 +16,9 @@ import { bandAverageFigure, clusterFigure, type ExplainedCluster } from '../src/
 import { normalisedPixels } from '../src/ml/extract.js';
 import { readFeatures } from '../src/ml/features.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
-import { MASS_NET_KIND } from '../src/ml/mass-net.js';
+import { MASS_NET_KIND, type MassNetConfig } from '../src/ml/mass-net.js';
 import { ParamStore } from '../src/ml/params.js';
-import { unwrap } from '../src/ml/result.js';
+import { stageFailure, unwrap } from '../src/ml/result.js';
 import { EXPLAIN_DEFAULTS, ExplainParams } from '../src/ml/schemas.js';
 
 export default defineStage({
@@ -43,6 +44,13 @@ export default defineStage({
         ...byError.slice(-n).reverse().map((q, i) => ({ ...q, label: `worst ${i + 1}` })),
       ];
       const cutoutIndex = new Map(set.index.clusters.map((c) => [c.id, c.cutoutIndex]));
+      // The pixels of the bands network 2 saw, in the features' channel order.
+      const missing = set.index.bands.filter((b) => !ds.bands.includes(b));
+      if (missing.length > 0) {
+        throw stageFailure(`explain: the features are of band${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which the cutouts (${ds.bands.join(', ')}) do not have`);
+      }
+      const used = set.index.bands.map((b) => ds.bands.indexOf(b));
+      if (used.length < ds.bands.length) ctx.log(`network 2 saw band${used.length > 1 ? 's' : ''} ${set.index.bands.join(', ')} of ${ds.bands.join(', ')}: attributions to those only`);
       await mkdir(ctx.outDir, { recursive: true });
       const done: ExplainedCluster[] = [];
       const records = [];
@@ -51,15 +59,20 @@ export default defineStage({
         if (!net) {
           const dir = inputs.massFolds.get(c.fold);
           if (!dir) throw new Error(`explain: no fit-mass output for fold ${c.fold} among the deps`);
-          net = unwrap(await ParamStore.load(dir, MASS_NET_KIND), 'explain').store;
+          const loaded = unwrap(await ParamStore.load<MassNetConfig>(dir, MASS_NET_KIND), 'explain');
+          net = loaded.store;
           massNets.set(c.fold, net);
+          if (loaded.config.channels !== set.index.channels) {
+            throw stageFailure(`explain: fold ${c.fold}'s network 2 takes ${loaded.config.channels} feature channels, ` +
+              `the features have ${set.index.channels} (${set.index.bands.join(', ')}); was fit-mass run on these features?`);
+          }
         }
         const ci = cutoutIndex.get(c.id);
         if (ci === undefined || ds.index.clusters[ci]?.id !== c.id) {
           throw new Error(`explain: cluster ${c.id} of the cross-validation is not at its recorded place in the cutouts`);
         }
-        const pixels = normalisedPixels(ds, ci, band.config);
-        const e = await explainCluster(band.store, net, pixels, ds.size, [...ds.bands], { steps: p.steps, batch: p.batch, signal: ctx.signal });
+        const pixels = normalisedPixels(ds, ci, band.config, used);
+        const e = await explainCluster(band.store, net, pixels, ds.size, [...set.index.bands], { steps: p.steps, batch: p.batch, signal: ctx.signal });
         const rel = e.completenessError / Math.max(Math.abs(e.fx - e.fBaseline), 1e-9);
         ctx.log(`${c.label} ${c.id} (fold ${c.fold}): true ${c.truth.toFixed(3)} pred ${c.pred.toFixed(3)}; ` +
           `IG sum ${e.igSum.toFixed(4)} vs F(x)-F(0) ${(e.fx - e.fBaseline).toFixed(4)} (completeness error ${(100 * rel).toFixed(2)}%)`);

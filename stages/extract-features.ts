@@ -1,19 +1,22 @@
-// Stage extract-features: network 1 frozen, run on each band of every labelled cluster; the
-// per-band feature maps are stored concatenated (band-major channels) for network 2.
+// Stage extract-features: network 1 frozen, run on each band of `features.bands` (all cutout bands
+// by default) of every labelled cluster; the per-band feature maps are stored concatenated
+// (band-major channels, in the cutouts' band order) for network 2.
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../src/stage/define.js';
 import { loadBackendForStage } from '../src/ml/backend.js';
 import { BAND_NET_KIND, featureSide, type BandNetConfig } from '../src/ml/band-net.js';
 import { CutoutDataset } from '../src/ml/cutouts.js';
 import { extractFeatureMaps } from '../src/ml/extract.js';
-import { FEATURES_FORMAT, writeFeatures } from '../src/ml/features.js';
+import { FEATURES_FORMAT, selectFeatureBands, writeFeatures } from '../src/ml/features.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
 import { ParamStore } from '../src/ml/params.js';
 import { unwrap } from '../src/ml/result.js';
+import { FeaturesParams } from '../src/ml/schemas.js';
 
 export default defineStage({
-  description: 'Network 1 frozen: per-band feature maps of every labelled cluster, for network 2.',
-  params: Type.Object({}),
+  description: 'Network 1 frozen: per-band feature maps (features.bands) of every labelled cluster, for network 2.',
+  // Optional so a pipeline that declares no `features` group gets every band, as before the group existed.
+  params: Type.Object({ features: Type.Optional(FeaturesParams) }),
   async run(ctx) {
     const backend = await loadBackendForStage(ctx.backend);
     ctx.log(`backend ${backend.name} (${backend.version})`);
@@ -27,20 +30,23 @@ export default defineStage({
         throw new Error(`extract-features: network 1 was trained on ${config.size} px ${config.bands.join('')}, ` +
           `the cutouts are ${ds.size} px ${ds.bands.join('')}`);
       }
+      const used = unwrap(selectFeatureBands(ds.bands, ctx.params.features?.bands), 'extract-features');
+      const bands = used.map((b) => ds.bands[b]!);
+      if (used.length < ds.bands.length) ctx.log(`features of band${bands.length > 1 ? 's' : ''} ${bands.join(', ')} of ${ds.bands.join(', ')}`);
       const labelled = ds.index.clusters.flatMap((c, i) => (c.logM500 === null ? [] : [i]));
       if (labelled.length === 0) throw new Error(`extract-features: no cluster in ${cutoutsDir} has a logM500`);
       ctx.log(`${labelled.length} of ${ds.count} clusters are labelled`);
       const t0 = performance.now();
       const data = await extractFeatureMaps(ds, store, config, labelled, 32, {
-        signal: ctx.signal, onProgress: (d, t) => ctx.progress(d, t),
+        bands: used, signal: ctx.signal, onProgress: (d, t) => ctx.progress(d, t),
       });
       const seconds = (performance.now() - t0) / 1000;
-      ctx.metric('images_per_s', (labelled.length * ds.bands.length) / seconds);
+      ctx.metric('images_per_s', (labelled.length * used.length) / seconds);
       const side = featureSide(ds.size);
       await writeFeatures(ctx.outDir, {
         index: {
-          format: FEATURES_FORMAT, count: labelled.length, side, bands: [...ds.bands],
-          channelsPerBand: config.featureChannels, channels: config.featureChannels * ds.bands.length,
+          format: FEATURES_FORMAT, count: labelled.length, side, bands,
+          channelsPerBand: config.featureChannels, channels: config.featureChannels * bands.length,
           size: ds.size, normalisation: config.normalisation, backend: `${backend.name} (${backend.version})`,
           file: 'features.f32',
           clusters: labelled.map((i) => {
@@ -50,7 +56,7 @@ export default defineStage({
         },
         data,
       });
-      ctx.log(`wrote ${labelled.length} x ${side}x${side}x${config.featureChannels * ds.bands.length} feature maps in ${seconds.toFixed(1)} s`);
+      ctx.log(`wrote ${labelled.length} x ${side}x${side}x${config.featureChannels * bands.length} feature maps in ${seconds.toFixed(1)} s`);
     } finally {
       store.dispose();
       ds.close();

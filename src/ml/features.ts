@@ -1,5 +1,6 @@
 // The feature dataset extract-features writes and fit-mass, cross-validate and explain read:
-// network 1's frozen feature maps for every labelled cluster, all bands concatenated band-major.
+// network 1's frozen feature maps for every labelled cluster, the bands of `features.bands` (all
+// cutout bands by default) concatenated band-major in the cutouts' band order.
 //   index.json   { format, count, side, bands, channelsPerBand, channels, file, size, normalisation,
 //                  backend, clusters: [{ id, cutoutIndex, logM500, richness, z }] }
 //   features.f32 count x side x side x channels little-endian float32 (NHWC)
@@ -79,6 +80,25 @@ export async function readFeatures(dir: string): Promise<Result<FeatureSet>> {
   if (bytes.byteLength !== expected) return err(`${join(dir, index.file)} has ${bytes.byteLength} bytes, expected ${expected}`);
   const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return ok({ index, data });
+}
+
+/**
+ * Positions in the cutouts' bands of the bands network 2 is to see (`features.bands`; all when
+ * omitted), in the cutouts' order whatever the order asked: the channel layout then depends only
+ * on which bands are chosen.
+ */
+export function selectFeatureBands(available: readonly string[], wanted: readonly string[] | undefined): Result<number[]> {
+  const have = available.join(', ');
+  if (wanted === undefined) return ok(available.map((_, i) => i));
+  if (wanted.length === 0) return err(`features.bands is empty; choose one or more of ${have}`);
+  const unknown = [...new Set(wanted.filter((b) => !available.includes(b)))];
+  if (unknown.length > 0) {
+    const names = unknown.map((b) => `'${b}'`).join(', ');
+    return err(`unknown band${unknown.length > 1 ? 's' : ''} ${names} in features.bands; the cutouts have ${have}`);
+  }
+  const twice = wanted.find((b, i) => wanted.indexOf(b) !== i);
+  if (twice !== undefined) return err(`band '${twice}' is listed twice in features.bands`);
+  return ok(available.flatMap((b, i) => (wanted.includes(b) ? [i] : [])));
 }
 
 /** Feature maps of the given clusters as one contiguous block. */

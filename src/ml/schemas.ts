@@ -53,3 +53,12 @@ export const ExplainParams = Type.Object({
 }, { additionalProperties: false });
 export type ExplainParams = Static<typeof ExplainParams>;
 export const EXPLAIN_DEFAULTS = { batch: 16 } as const;
+
+export const FeaturesParams = Type.Object({
+  /**
+   * Bands whose network-1 features network 2 sees (a subset of the cutout bands, stored in the
+   * cutouts' band order); all cutout bands when omitted.
+   */
+  bands: Type.Optional(Type.Array(Type.String())),
+}, { additionalProperties: false });
+export type FeaturesParams = Static<typeof FeaturesParams>;

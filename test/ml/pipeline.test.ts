@@ -1,6 +1,7 @@
 // The ML half of the paper pipeline (pipelines/paper.ml-fragment.yaml, scaled down) through the
 // real CLI: everything runs once; a rerun finds every stage fresh; with the outputs deleted every
-// stage is restored from the cache, none retrained; a changed explain param reruns only explain.
+// stage is restored from the cache, none retrained; a changed explain param reruns only explain;
+// a band subset for network 2 reruns everything after network 1; an unknown band is one clear line.
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -82,5 +83,25 @@ describe('ML pipeline through the CLI', () => {
     const o = outcomes(r.out);
     expect(o['explain']).toBe('ran');
     for (const s of STAGES.filter((x) => x !== 'explain')) expect(o[s], s).toBe('fresh');
+  }, 120_000);
+
+  it('with features.bands [r] reruns from extract-features on, network 1 untouched', async () => {
+    const r = await massflow('run', 'pipelines/ml.yaml', '-p', 'features.bands=[r]');
+    expect(r.code, r.out).toBe(0);
+    expect(outcomes(r.out)).toEqual({ ...Object.fromEntries(STAGES.map((s) => [s, 'ran'])), 'pretrain-bands': 'fresh' });
+    const index = JSON.parse(readFileSync(join(dir, 'data/features/index.json'), 'utf8'));
+    expect([index.bands, index.channels]).toEqual([['r'], 4]);
+    const a = JSON.parse(readFileSync(join(dir, 'reports/explain/attributions.json'), 'utf8'));
+    for (const c of a.clusters) expect(Object.keys(c.bandTotals)).toEqual(['r']);
+  }, 120_000);
+
+  it('an unknown band in features.bands fails extract-features with one line, no stack trace', async () => {
+    const r = await massflow('run', 'pipelines/ml.yaml', '-p', 'features.bands=[r, q]');
+    expect(r.code).toBe(1);
+    const message = "extract-features: unknown band 'q' in features.bands; the cutouts have u, g, r, i, z";
+    expect(r.out).toMatch(new RegExp(`^ {2}extract-features\\s+failed\\s+\\S+\\s+${message}$`, 'm'));
+    expect(r.out).toContain(`  | ${message}\n`);
+    expect(r.out).not.toMatch(/^ {2}\| +at /m);
+    expect(outcomes(r.out)['fit-mass@fold=0']).toBe('skipped');
   }, 120_000);
 });

@@ -1,11 +1,13 @@
 // The five ML stages chained in-process on a tiny synthetic sky, through the stage contract:
-// pretrain-bands -> extract-features -> fit-mass (every fold) -> cross-validate -> explain.
+// pretrain-bands -> extract-features -> fit-mass (every fold) -> cross-validate -> explain; then
+// the chain after network 1 again with the features of the r band only (features.bands).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStageInProcess, type RecordedStageRun } from '../../src/stage/testing.js';
 import { describeBackend } from '../../src/ml/backend.js';
+import { selectFeatureBands } from '../../src/ml/features.js';
 import pretrainBands from '../../stages/pretrain-bands.js';
 import extractFeatures from '../../stages/extract-features.js';
 import fitMass from '../../stages/fit-mass.js';
@@ -113,5 +115,93 @@ describe(`ML stages on a tiny synthetic sky (${backend})`, () => {
     }
     const pngs = runs.explain.artifacts.map((x) => x.path).filter((p) => p.endsWith('.png'));
     expect(pngs).toHaveLength(3);
+  });
+
+  describe('with features.bands [r] (network 1 still the all-band one)', () => {
+    const extractR = (bands: string[], out = 'data/features-r') => runStageInProcess(extractFeatures, {
+      projectDir: dir, backend, params: { features: { bands } }, deps: ['data/cutouts', 'models/band-classifier'], outs: [out],
+    });
+
+    it('extract-features writes F channels: the r-band slice of the all-band features', async () => {
+      runs.extractR = await extractR(['r']);
+      const index = JSON.parse(readFileSync(join(dir, 'data/features-r/index.json'), 'utf8'));
+      expect(index.bands).toEqual(['r']);
+      expect(index.channelsPerBand).toBe(pretrain.featureChannels);
+      expect(index.channels).toBe(pretrain.featureChannels);
+      const f = pretrain.featureChannels;
+      const floats = (file: string) => new Float32Array(new Uint8Array(readFileSync(join(dir, file))).buffer);
+      const all = floats('data/features/features.f32');
+      const r = floats('data/features-r/features.f32');
+      expect(r.length).toBe(all.length / 5);
+      // Band-major channels: r is band 2 of ugriz, channels 2F..3F-1 of every position.
+      let maxDiff = 0;
+      for (let pos = 0; pos < r.length / f; pos++) {
+        for (let c = 0; c < f; c++) maxDiff = Math.max(maxDiff, Math.abs(r[pos * f + c]! - all[pos * 5 * f + 2 * f + c]!));
+      }
+      expect(maxDiff).toBeLessThan(1e-5);
+      expect(runs.extractR.logs).toContain('features of band r of u, g, r, i, z');
+    });
+
+    it('fit-mass, cross-validate and explain run on the r-band features', async () => {
+      for (let fold = 0; fold < FOLDS; fold++) {
+        const r = await runStageInProcess(fitMass, {
+          projectDir: dir, backend, params: { fit, cv }, vars: { fold }, deps: ['data/features-r'], outs: [`models-r/mass-fold-${fold}`],
+        });
+        expect(metric(r, 'test_mae')).toHaveLength(1);
+        const model = JSON.parse(readFileSync(join(dir, `models-r/mass-fold-${fold}/model.json`), 'utf8'));
+        expect(model.config.channels).toBe(pretrain.featureChannels);
+      }
+      await runStageInProcess(crossValidate, {
+        projectDir: dir, backend, params: { cv }, deps: ['data/features-r', 'models-r', 'data/floor.json'], outs: ['reports/cv-r'],
+      });
+      expect(JSON.parse(readFileSync(join(dir, 'reports/cv-r/summary.json'), 'utf8')).perFold).toHaveLength(FOLDS);
+      const ex = await runStageInProcess(explain, {
+        projectDir: dir, backend, params: { explain: { clusters: 1, steps: 64, batch: 16 } },
+        deps: ['data/cutouts', 'data/features-r', 'models-r', 'models/band-classifier', 'reports/cv-r'], outs: ['reports/explain-r'],
+      });
+      const a = JSON.parse(readFileSync(join(dir, 'reports/explain-r/attributions.json'), 'utf8'));
+      for (const c of a.clusters) {
+        // Attributions go through the r band only, and network 1 on r alone reproduces the fold model.
+        expect(Object.keys(c.bandTotals)).toEqual(['r']);
+        expect(Math.abs(c.fx - c.pred)).toBeLessThan(1e-3);
+        expect(c.completenessError).toBeLessThan(0.1 * Math.abs(c.fx - c.fBaseline) + 1e-4);
+      }
+      expect(ex.logs).toContain('network 2 saw band r of u, g, r, i, z: attributions to those only');
+      expect(ex.artifacts.map((x) => x.path).filter((p) => p.endsWith('.png'))).toHaveLength(3);
+    });
+
+    it('explain refuses fold models of other features', async () => {
+      // models-r holds folds trained on r only; the all-band features have 5F channels.
+      await expect(runStageInProcess(explain, {
+        projectDir: dir, backend, params: { explain: { clusters: 1, steps: 8, batch: 8 } },
+        deps: ['data/cutouts', 'data/features', 'models-r', 'models/band-classifier', 'reports/cv-r'], outs: ['reports/explain-bad'],
+      })).rejects.toThrow(new RegExp(`^explain: fold \\d's network 2 takes ${pretrain.featureChannels} feature channels, ` +
+        `the features have ${5 * pretrain.featureChannels} \\(u, g, r, i, z\\); was fit-mass run on these features\\?$`));
+    });
+
+    it('an unknown band or an empty list is a one-line error naming the cutout bands', async () => {
+      await expect(extractR(['r', 'y'], 'data/features-bad')).rejects.toThrow(
+        /^extract-features: unknown band 'y' in features\.bands; the cutouts have u, g, r, i, z$/);
+      await expect(extractR([], 'data/features-bad')).rejects.toThrow(
+        /^extract-features: features\.bands is empty; choose one or more of u, g, r, i, z$/);
+      expect(existsSync(join(dir, 'data/features-bad'))).toBe(false);
+    });
+  });
+});
+
+describe('selectFeatureBands', () => {
+  const ugriz = ['u', 'g', 'r', 'i', 'z'];
+  const pick = (wanted: string[] | undefined) => selectFeatureBands(ugriz, wanted);
+
+  it('keeps the cutouts\' band order whatever the order asked; all bands when omitted', () => {
+    expect(pick(undefined)).toEqual({ ok: true, value: [0, 1, 2, 3, 4] });
+    expect(pick(['r'])).toEqual({ ok: true, value: [2] });
+    expect(pick(['z', 'g'])).toEqual({ ok: true, value: [1, 4] });
+  });
+
+  it('names every unknown band, and a band listed twice', () => {
+    expect(pick(['x', 'r', 'y', 'x'])).toEqual({ ok: false, error: "unknown bands 'x', 'y' in features.bands; the cutouts have u, g, r, i, z" });
+    expect(pick(['r', 'r'])).toEqual({ ok: false, error: "band 'r' is listed twice in features.bands" });
+    expect(pick([])).toEqual({ ok: false, error: 'features.bands is empty; choose one or more of u, g, r, i, z' });
   });
 });

@@ -50,10 +50,18 @@ describe('shipped experiments', () => {
   it('each ablation recomputes from the stage it changes and shares everything before it', async () => {
     const p = await plan('experiments/ablations.yaml');
     const runs = own(p);
-    expect(Object.keys(runs)).toEqual(['baseline', 'no-pretrain', 'fixed-angle', 'ten-folds']);
+    expect(Object.keys(runs)).toEqual(['baseline', 'no-pretrain', 'fixed-angle', 'ten-folds', 'r-band-only']);
     expect(unique(runs['no-pretrain']!)).toEqual(['pretrain-bands', 'extract-features', 'fit-mass', 'cross-validate']);
     expect(unique(runs['fixed-angle']!)).toEqual(['make-cutouts', 'pretrain-bands', 'extract-features', 'fit-mass', 'cross-validate']);
     expect(runs['ten-folds']).toEqual([...Array.from({ length: 10 }, () => 'fit-mass'), 'cross-validate']);
+    // Network 1 stays the baseline's (trained on all five bands); only the features narrow to r.
+    expect(unique(runs['r-band-only']!)).toEqual(['extract-features', 'fit-mass', 'cross-validate']);
+    const rOnly = p.trials.find((t) => t.trial.name === 'r-band-only')!;
+    for (const name of ['sim-sky', 'make-cutouts', 'pretrain-bands']) {
+      const s = rOnly.pipeline.stages.find((x) => x.name === name)!;
+      expect(memberRole(rOnly, s.id), name).toEqual({ kind: 'share', owner: 'baseline' });
+    }
+    expect(rOnly.pipeline.params['features']).toEqual({ bands: ['r'] });
     const switched = p.trials[1]!.pipeline.stages.find((s) => s.name === 'pretrain-bands')!;
     expect(switched.impl).toEqual({ kind: 'ts', module: 'experiments/stages/untrained-bands.ts' });
   });
