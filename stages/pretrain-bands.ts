@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../src/stage/define.js';
 import { loadBackendForStage } from '../src/ml/backend.js';
-import { BAND_NET_KIND, checkBandNetConfig, initBandNet, type BandNetConfig } from '../src/ml/band-net.js';
+import { bandNetConfigFor } from '../src/ml/band-config.js';
+import { BAND_NET_KIND, initBandNet, type BandNetConfig } from '../src/ml/band-net.js';
 import { confusionMatrixPng } from '../src/ml/charts.js';
 import { CutoutDataset } from '../src/ml/cutouts.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
@@ -25,9 +26,8 @@ export default defineStage({
     const dir = unwrap(required(locateInputs(ctx.deps), 'cutouts', ctx.deps), 'pretrain-bands');
     const ds = unwrap(CutoutDataset.open(dir), 'pretrain-bands');
     try {
-      const cfg: BandNetConfig = unwrap(checkBandNetConfig({
-        size: ds.size, bands: [...ds.bands], width: p.width, featureChannels: p.featureChannels, normalisation: p.normalisation,
-      }), `pretrain-bands (${dir})`);
+      const cfg: BandNetConfig = unwrap(bandNetConfigFor(ds, p), `pretrain-bands (${dir})`);
+      if (cfg.bandScales) ctx.log(`band scales (robust sigma): ${cfg.bands.map((b, k) => `${b} ${cfg.bandScales![k]!.toPrecision(3)}`).join(', ')}`);
       const net = initBandNet(cfg, deriveSeed(p.seed, 'band-init'));
       ctx.log(`${ds.count} clusters x ${ds.bands.length} bands at ${ds.size} px; network 1 has ${net.size} weights`);
       const result = await trainBandNet(ds, net, cfg, {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../../src/stage/define.js';
 import { loadBackendForStage } from '../../src/ml/backend.js';
-import { BAND_NET_KIND, checkBandNetConfig, initBandNet, type BandNetConfig } from '../../src/ml/band-net.js';
+import { bandNetConfigFor } from '../../src/ml/band-config.js';
+import { BAND_NET_KIND, initBandNet, type BandNetConfig } from '../../src/ml/band-net.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
 import { locateInputs, required } from '../../src/ml/inputs.js';
 import { unwrap } from '../../src/ml/result.js';
@@ -23,9 +24,7 @@ export default defineStage({
     const dir = unwrap(required(locateInputs(ctx.deps), 'cutouts', ctx.deps), 'untrained-bands');
     const ds = unwrap(CutoutDataset.open(dir), 'untrained-bands');
     try {
-      const cfg: BandNetConfig = unwrap(checkBandNetConfig({
-        size: ds.size, bands: [...ds.bands], width: p.width, featureChannels: p.featureChannels, normalisation: p.normalisation,
-      }), `untrained-bands (${dir})`);
+      const cfg: BandNetConfig = unwrap(bandNetConfigFor(ds, p), `untrained-bands (${dir})`);
       // The same seed derivation as pretrain-bands: the baseline starts from exactly these weights.
       const net = initBandNet(cfg, deriveSeed(p.seed, 'band-init'));
       ctx.log(`network 1 untrained: ${net.size} weights at their initial values (${ds.bands.length} bands, ${ds.size} px)`);

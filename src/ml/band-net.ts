@@ -30,6 +30,8 @@ export interface BandNetConfig {
   /** Channels of the feature map handed to network 2. */
   featureChannels: number;
   normalisation: Normalisation;
+  /** Per-band scales for 'band' normalisation (see normalise.ts), in band order; fixed at pre-training. */
+  bandScales?: number[];
 }
 
 export function checkBandNetConfig(c: BandNetConfig): Result<BandNetConfig> {
@@ -38,6 +40,9 @@ export function checkBandNetConfig(c: BandNetConfig): Result<BandNetConfig> {
   }
   if (c.bands.length < 2) return err(`band classification needs at least two bands, got ${c.bands.length}`);
   if (c.width < 1 || c.featureChannels < 1) return err('width and featureChannels must be positive');
+  if (c.normalisation === 'band' && c.bandScales?.length !== c.bands.length) {
+    return err(`band normalisation needs one scale per band (${c.bands.length}), got ${c.bandScales?.length ?? 'none'}`);
+  }
   return ok(c);
 }
 

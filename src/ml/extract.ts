@@ -4,7 +4,7 @@ import { featureSide, type BandNetConfig } from './band-net.js';
 import { featuresFromPixels } from './composite.js';
 import type { CutoutDataset } from './cutouts.js';
 import { checkAborted, yieldToEventLoop } from './loop.js';
-import { normaliseImage } from './normalise.js';
+import { normaliseBand } from './normalise.js';
 import type { ParamStore } from './params.js';
 
 export const allBands = (ds: CutoutDataset): number[] => ds.bands.map((_, b) => b);
@@ -18,7 +18,7 @@ export function normalisedPixels(ds: CutoutDataset, i: number, cfg: BandNetConfi
   const px = ds.size * ds.size;
   const out = new Float32Array(px * nb);
   bands.forEach((band, k) => {
-    const img = normaliseImage(ds.readBand(i, band), cfg.normalisation);
+    const img = normaliseBand(ds.readBand(i, band), cfg, band);
     for (let p = 0; p < px; p++) out[p * nb + k] = img[p]!;
   });
   return out;

@@ -21,7 +21,7 @@ export const PretrainParams = Type.Object({
   valFraction: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5 })),
 }, { additionalProperties: false });
 export type PretrainParams = Static<typeof PretrainParams>;
-export const PRETRAIN_DEFAULTS = { width: 16, featureChannels: 16, normalisation: 'image', augment: true, valFraction: 0.1 } as const;
+export const PRETRAIN_DEFAULTS = { width: 16, featureChannels: 16, normalisation: 'band', augment: true, valFraction: 0.1 } as const;
 
 export const FitParams = Type.Object({
   epochs: Count(),

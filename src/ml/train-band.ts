@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { dihedral } from './augment.js';
 import { bandNetFeatures, bandNetLogits, type BandNetConfig } from './band-net.js';
 import type { CutoutDataset } from './cutouts.js';
-import { normaliseImage } from './normalise.js';
+import { normaliseBand } from './normalise.js';
 import type { ParamStore } from './params.js';
 import { deriveSeed, range, Rng } from './rng.js';
 import { checkAborted, yieldToEventLoop } from './loop.js';
@@ -58,7 +58,7 @@ class BandImages {
       this.cache = new Float32Array(total);
       for (let i = 0; i < ds.count; i++) {
         for (let b = 0; b < ds.bands.length; b++) {
-          this.cache.set(normaliseImage(ds.readBand(i, b), cfg.normalisation), (i * ds.bands.length + b) * this.px);
+          this.cache.set(normaliseBand(ds.readBand(i, b), cfg, b), (i * ds.bands.length + b) * this.px);
         }
       }
     }
@@ -69,7 +69,7 @@ class BandImages {
       const o = (i * this.ds.bands.length + b) * this.px;
       return this.cache.subarray(o, o + this.px);
     }
-    return normaliseImage(this.ds.readBand(i, b), this.cfg.normalisation);
+    return normaliseBand(this.ds.readBand(i, b), this.cfg, b);
   }
 }
 

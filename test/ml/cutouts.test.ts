@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dihedral } from '../../src/ml/augment.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
-import { normaliseImage } from '../../src/ml/normalise.js';
+import { checkBandNetConfig } from '../../src/ml/band-net.js';
+import { bandScales, normaliseBand, normaliseImage, robustStats } from '../../src/ml/normalise.js';
 import { writeSyntheticCutouts } from './synthetic.js';
 
 let dir: string;
@@ -65,6 +66,26 @@ describe('image preprocessing', () => {
     expect(normaliseImage(Float32Array.of(1, 2, 3), 'none')).toEqual(Float32Array.of(1, 2, 3));
     // A constant (e.g. fully masked) image is centred, not divided by zero.
     expect(Array.from(normaliseImage(new Float32Array(9).fill(4), 'image'))).toEqual(new Array(9).fill(0));
+  });
+
+  it('band normalisation brings each band\'s noise to 1 but keeps a brighter image brighter', () => {
+    const noise = Float32Array.from({ length: 400 }, (_, i) => Math.sin(i * 1.7) * Math.cos(i * 0.31));
+    // Band 0 is quiet, band 1 four times noisier; image 1 of each band holds a bright source.
+    const img = (i: number, b: number) => noise.map((v, k) => (b === 0 ? 1 : 4) * (v + (i === 1 && k % 50 === 0 ? 20 : 0)) + 7);
+    const scales = bandScales(img, [0, 1, 2], 2);
+    expect(scales[1]! / scales[0]!).toBeCloseTo(4, 3);
+    const cfg = { normalisation: 'band' as const, bandScales: scales };
+    const faint = [0, 1].map((b) => normaliseBand(img(0, b), cfg, b));
+    // The noise of both bands now has the same spread, so it does not tell the bands apart ...
+    expect(robustStats(faint[0]!).sigma).toBeCloseTo(robustStats(faint[1]!).sigma, 4);
+    expect(robustStats(faint[0]!).med).toBeCloseTo(0, 5);
+    // ... while the image with the source keeps its flux: per-image scaling would have shrunk it.
+    const bright = normaliseBand(img(1, 0), cfg, 0);
+    expect(Math.max(...bright)).toBeGreaterThan(15 * Math.max(...faint[0]!));
+    expect(() => normaliseBand(img(0, 0), { normalisation: 'band' }, 0)).toThrow(/no scale for band 0/);
+    const netCfg = { size: 8, bands: ['u', 'g'], width: 2, featureChannels: 2, normalisation: 'band' as const };
+    expect(checkBandNetConfig(netCfg)).toEqual({ ok: false, error: 'band normalisation needs one scale per band (2), got none' });
+    expect(checkBandNetConfig({ ...netCfg, bandScales: [1, 2] }).ok).toBe(true);
   });
 
   it('dihedral transforms are the 8 distinct symmetries of the square', () => {

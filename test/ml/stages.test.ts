@@ -102,7 +102,7 @@ describe(`ML stages on a tiny synthetic sky (${backend})`, () => {
 
   it('explain writes overlays whose integrated gradients are complete', async () => {
     runs.explain = await runStageInProcess(explain, {
-      projectDir: dir, backend, params: { explain: { clusters: 1, steps: 64, batch: 16 } },
+      projectDir: dir, backend, params: { explain: { clusters: 1, steps: 256, batch: 16 } },
       deps: ['data/cutouts', 'data/features', 'models', 'reports/cv'], outs: ['reports/explain'],
     });
     const a = JSON.parse(readFileSync(join(dir, 'reports/explain/attributions.json'), 'utf8'));
@@ -110,7 +110,8 @@ describe(`ML stages on a tiny synthetic sky (${backend})`, () => {
     for (const c of a.clusters) {
       // The composed networks reproduce the fold model's prediction from the stored features.
       expect(Math.abs(c.fx - c.pred)).toBeLessThan(1e-3);
-      // Loose: 64 steps on a barely trained net; the 2% bound at 256 steps is in attribution.test.ts.
+      // Loose: a barely trained net on band-normalised inputs (bright sources keep their flux, so
+      // the path is steeper than with per-image scaling); the 2% bound is in attribution.test.ts.
       expect(c.completenessError).toBeLessThan(0.1 * Math.abs(c.fx - c.fBaseline) + 1e-4);
     }
     const pngs = runs.explain.artifacts.map((x) => x.path).filter((p) => p.endsWith('.png'));
