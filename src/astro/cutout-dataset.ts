@@ -4,20 +4,14 @@
 import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import type { ClusterRow } from './cluster-catalog.js';
 import type { Band } from './sdss-frame.js';
 
 export const CUTOUT_FORMAT = 'massflow.cutouts/1';
 
-export interface CutoutClusterEntry {
-  readonly id: string;
-  readonly ra: number;
-  readonly dec: number;
-  readonly z: number;
-  readonly logM500: number | null;
-  readonly richness: number | null;
+/** A catalogue row as the cutout index keeps it: no extra columns, plus how much of it is masked. */
+export interface CutoutClusterEntry extends Omit<ClusterRow, 'extra'> {
   readonly maskedFraction: number;
-  /** True member count (simulated skies only), else null. */
-  readonly membersTrue: number | null;
 }
 
 export interface CutoutIndex {
