@@ -5,6 +5,7 @@
 //              earlier backend measurements, so figures can be set against those.
 import * as tf from '@tensorflow/tfjs';
 import { bandNetFeatures, bandNetLogits, initBandNet } from '../../src/ml/band-net.js';
+import { conv2dBias, relu } from '../../src/ml/ops.js';
 import { ParamStore } from '../../src/ml/params.js';
 import { Rng } from '../../src/ml/rng.js';
 
@@ -33,7 +34,7 @@ export function buildNet(name: NetName, size: number): BenchNet {
   p.he('d/w', [128, 5], 128, rng);
   p.constant('d/b', [5], 0);
   const conv = (i: number, x: tf.Tensor4D) =>
-    tf.relu(tf.add(tf.conv2d(x, p.get(`c${i}/w`) as tf.Tensor4D, 1, 'same'), p.get(`c${i}/b`)) as tf.Tensor4D);
+    relu(conv2dBias(x, p.get(`c${i}/w`) as tf.Tensor4D, p.get(`c${i}/b`)));
   return {
     channels: 5,
     params: p,

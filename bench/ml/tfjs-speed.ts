@@ -2,6 +2,7 @@
 // Run by train-speed.ts in a child process per backend (a process keeps one backend for life).
 //   MASSFLOW_BACKEND=wasm node --import tsx bench/ml/tfjs-speed.ts 64,128 [minSeconds]
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from '../../src/ml/adam.js';
 import { loadBackend } from '../../src/ml/backend.js';
 import { buildNet, NETS } from './nets.js';
 
@@ -15,10 +16,9 @@ for (const net of NETS) {
     const n = buildNet(net, size);
     const x = tf.randomNormal([BATCH, size, size, n.channels], 0, 1, 'float32', 1) as tf.Tensor4D;
     const y = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 5), 'int32'), 5);
-    const opt = tf.train.adam(1e-3);
-    const vars = n.params.list();
+    const opt = new FlatAdam(n.params.list(), 1e-3);
     const step = async () => {
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, n.logits(x)) as tf.Scalar, true, vars)!;
+      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, n.logits(x)) as tf.Scalar);
       await loss.data();
       loss.dispose();
     };

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import { shimLegacyUtil } from './node-util-shim.js';
+import { registerNativeKernels } from './native-kernels.js';
 
 export { BACKEND_NAMES, BACKEND_ENV, describeBackend, requestedBackend, type BackendName, type BackendInfo, type BackendResult } from './backend-describe.js';
 import { BACKEND_ENV, BACKEND_NAMES, NATIVE_PACKAGE, describeBackend, probe, requestedBackend, type BackendInfo, type BackendName, type BackendResult } from './backend-describe.js';
@@ -39,6 +40,7 @@ async function activate(info: BackendInfo): Promise<LoadedBackend> {
     // Importing the package registers the 'tensorflow' backend on the shared tfjs engine.
     shimLegacyUtil();
     await import(NATIVE_PACKAGE[info.name]);
+    registerNativeKernels();
   } else if (info.name === 'wasm') {
     await import('@tensorflow/tfjs-backend-wasm');
     // Before the backend initialises, so the replaced kernel keeps its wasm setup.

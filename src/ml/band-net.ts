@@ -14,6 +14,7 @@
 // residual branches start near zero (gain 0.1) instead, which keeps the untrained net stable.
 import * as tf from '@tensorflow/tfjs';
 import type { Normalisation } from './normalise.js';
+import { avgPool2, conv2dBias, relu } from './ops.js';
 import { ParamStore } from './params.js';
 import { err, ok, type Result } from './result.js';
 import { Rng } from './rng.js';
@@ -72,21 +73,21 @@ export function initBandNet(cfg: BandNetConfig, seed: number): ParamStore {
 }
 
 function conv(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.conv2d(x, p.get(`${name}/w`) as tf.Tensor4D, 1, 'same'), p.get(`${name}/b`)) as tf.Tensor4D;
+  return conv2dBias(x, p.get(`${name}/w`) as tf.Tensor4D, p.get(`${name}/b`));
 }
 
 function residual(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  const h = tf.relu(conv(p, `${name}a`, x));
-  return tf.relu(tf.add(x, conv(p, `${name}b`, h)) as tf.Tensor4D);
+  const h = relu(conv(p, `${name}a`, x));
+  return relu(tf.add(x, conv(p, `${name}b`, h)) as tf.Tensor4D);
 }
 
 function down(p: ParamStore, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.relu(conv(p, name, tf.avgPool(x, 2, 2, 'valid')));
+  return relu(conv(p, name, avgPool2(x)));
 }
 
 /** [N,S,S,1] normalised single-band images -> [N,S/8,S/8,F] feature maps. */
 export function bandNetFeatures(p: ParamStore, x: tf.Tensor4D): tf.Tensor4D {
-  let h = tf.relu(conv(p, 'stem', x));
+  let h = relu(conv(p, 'stem', x));
   h = down(p, 'down1', h);
   h = residual(p, 'res1', h);
   h = down(p, 'down2', h);

@@ -8,6 +8,7 @@
 //   conv3x3(hidden) + ReLU, conv3x3(hidden) + ReLU   <- "last convolution" (Grad-CAM)
 //   global average pool, dense(1)                     -> log10 M500
 import * as tf from '@tensorflow/tfjs';
+import { conv2dBias, relu } from './ops.js';
 import { ParamStore } from './params.js';
 import { Rng } from './rng.js';
 
@@ -48,8 +49,8 @@ export function initMassNet(cfg: MassNetConfig, seed: number, shift: Float32Arra
 /** Feature maps [N,s,s,C] -> the last convolution's activations [N,s,s,hidden]. */
 export function massNetTrunk(p: ParamStore, f: tf.Tensor4D): tf.Tensor4D {
   const z = tf.mul(tf.sub(f, p.get('norm/shift')), p.get('norm/scale')) as tf.Tensor4D;
-  const c1 = tf.relu(tf.add(tf.conv2d(z, p.get('conv1/w') as tf.Tensor4D, 1, 'same'), p.get('conv1/b')) as tf.Tensor4D);
-  return tf.relu(tf.add(tf.conv2d(c1, p.get('conv2/w') as tf.Tensor4D, 1, 'same'), p.get('conv2/b')) as tf.Tensor4D);
+  const c1 = relu(conv2dBias(z, p.get('conv1/w') as tf.Tensor4D, p.get('conv1/b')));
+  return relu(conv2dBias(c1, p.get('conv2/w') as tf.Tensor4D, p.get('conv2/b')));
 }
 
 /** Last-convolution activations -> predicted log10 M500 [N]. */

@@ -1,6 +1,7 @@
 // Training network 1 on every (cluster, band) image of a cutout dataset: which band is this?
 // Validation holds out whole clusters (all their bands), so the accuracy is on unseen sky.
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from './adam.js';
 import { dihedral } from './augment.js';
 import { bandNetFeatures, bandNetLogits, type BandNetConfig } from './band-net.js';
 import type { CutoutDataset } from './cutouts.js';
@@ -94,8 +95,7 @@ export async function trainBandNet(
   const valPairs = pairs(val);
   if (trainPairs.length === 0) throw new Error('no training images');
   const rng = new Rng(deriveSeed(opts.seed, 'band-train'));
-  const optimizer = tf.train.adam(opts.lr);
-  const vars = net.list();
+  const optimizer = new FlatAdam(net.list(), opts.lr);
   const stepsPerEpoch = Math.ceil(trainPairs.length / opts.batch);
   const history: BandEpoch[] = [];
   let confusion: number[][] = [];
@@ -127,7 +127,7 @@ export async function trainBandNet(
           const logits = bandNetLogits(net, bandNetFeatures(net, x));
           hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(y, 1)), 'float32')) as tf.Scalar);
           return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
-        }, true, vars) as tf.Scalar;
+        });
         lossSum += (await loss.data())[0]! * chunk.length;
         correct += (await hits!.data())[0]!;
         tf.dispose([x, y, loss, hits!]);

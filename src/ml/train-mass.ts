@@ -2,6 +2,7 @@
 // clusters, early stopping on a validation split carved out of the training folds (never the test
 // fold, which must stay unseen until it is scored), best-epoch weights restored at the end.
 import * as tf from '@tensorflow/tfjs';
+import { FlatAdam } from './adam.js';
 import { dihedral } from './augment.js';
 import { gatherMaps, mapLength, type FeatureSet } from './features.js';
 import { checkAborted, yieldToEventLoop } from './loop.js';
@@ -115,8 +116,7 @@ export async function trainMassNet(
   const norm = channelStandardisation(set, fit);
   const net = initMassNet(config, deriveSeed(opts.seed, 'mass-init'), norm.shift, norm.scale);
   const rng = new Rng(deriveSeed(opts.seed, 'mass-shuffle'));
-  const optimizer = tf.train.adam(opts.lr);
-  const vars = net.list();
+  const optimizer = new FlatAdam(net.list(), opts.lr);
   const n = mapLength(set.index);
   const steps = Math.ceil(fit.length / opts.batch);
   const history: MassEpoch[] = [];
@@ -142,8 +142,8 @@ export async function trainMassNet(
         const x = tf.tensor4d(xs, [chunk.length, side, side, channels]);
         const y = tf.tensor1d(chunk.map((i) => logM[i]!));
         const loss = optimizer.minimize(
-          () => tf.mean(tf.abs(tf.sub(massNetPredict(net, x), y))) as tf.Scalar, true, vars,
-        ) as tf.Scalar;
+          () => tf.mean(tf.abs(tf.sub(massNetPredict(net, x), y))) as tf.Scalar,
+        );
         absSum += (await loss.data())[0]! * chunk.length;
         tf.dispose([x, y, loss]);
         hooks.onProgress?.((epoch - 1) * steps + step + 1, opts.epochs * steps);
