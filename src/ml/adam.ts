@@ -1,9 +1,10 @@
 // Adam over all of a network's variables as one flat vector.
 //
 // tfjs's own Adam issues about thirteen small ops per variable per step (18 variables in network 1:
-// ~230 ops). On the native backend every op is a round trip through N-API and TensorFlow's eager
-// executor, so at 64 px the optimizer cost ~10% of a step. Here the gradients are concatenated, the
-// moment updates run once on the flat vector, and the update is split back: ~4 ops per variable.
+// ~230 ops), and on the native backend every op is a round trip through N-API and TensorFlow's eager
+// executor. Here the gradients are concatenated, the moment updates run once on the flat vector, and
+// the update is split back: ~4 ops per variable. Measured on native: network 2's step (8x8 maps)
+// 8.3-9.2 -> 7.7-7.9 ms; network 1 at 64 px, where large activations dominate, no measurable change.
 // Same algorithm and defaults as tf.train.adam (bias-corrected moments, epsilon outside the root);
 // test/ml/adam.test.ts checks the two agree step by step.
 import * as tf from '@tensorflow/tfjs';

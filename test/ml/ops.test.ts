@@ -1,25 +1,13 @@
-// The networks' layer ops (src/ml/ops.ts) and the flat Adam (src/ml/adam.ts) against tfjs's own
-// ops and optimizer: same values and gradients on the cpu backend, and on the native TensorFlow
-// backend (its ReluGrad/BiasAdd/BiasAddGrad kernels) when it is installed.
+// The networks' layer ops (src/ml/ops.ts) against tfjs's own ops: same values and gradients on the
+// cpu backend, and on the native TensorFlow backend (its ReluGrad/BiasAdd/BiasAddGrad kernels) when
+// it is installed.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { FlatAdam } from '../../src/ml/adam.js';
 import { BACKEND_ENV, describeBackend } from '../../src/ml/backend.js';
 import { registerNativeKernels } from '../../src/ml/native-kernels.js';
 import { shimLegacyUtil } from '../../src/ml/node-util-shim.js';
 import { avgPool2, biasAdd, conv2dBias, relu } from '../../src/ml/ops.js';
-
-// Deterministic values in [-0.5, 0.5) (seeded tf.random* differs between backends).
-function fill(shape: number[], seed: number): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return tf.tensor(out, shape);
-}
+import { maxAbsDiff, pseudoRandomTensor as fill } from './arrays.js';
 
 /** A small conv block written with our ops and with tfjs's, plus its gradients w.r.t. all inputs. */
 function block(useOurs: boolean): Float32Array[] {
@@ -37,13 +25,6 @@ function block(useOurs: boolean): Float32Array[] {
     const { value, grads } = tf.valueAndGrads(f)([x, w, b]);
     return [value, ...grads].map((t) => t.dataSync() as Float32Array);
   });
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe('layer ops on the cpu backend', () => {
@@ -67,42 +48,6 @@ describe('layer ops on the cpu backend', () => {
   it('avgPool2 refuses odd sides', async () => {
     await tf.setBackend('cpu');
     expect(() => avgPool2(tf.zeros([1, 5, 4, 1]) as tf.Tensor4D)).toThrow(/even spatial sides, got 5x4/);
-  });
-});
-
-describe('FlatAdam', () => {
-  it('follows tf.train.adam step by step', async () => {
-    await tf.setBackend('cpu');
-    const run = (flat: boolean) => tf.tidy(() => {
-      const w = tf.variable(fill([3, 3, 2, 4], 5), true, flat ? 'flat-w' : 'tf-w');
-      const b = tf.variable(fill([4], 6), true, flat ? 'flat-b' : 'tf-b');
-      const x = fill([2, 5, 5, 2], 7);
-      const target = fill([2, 5, 5, 4], 8);
-      const loss = () => tf.mean(tf.abs(tf.sub(relu(conv2dBias(x as tf.Tensor4D, w as unknown as tf.Tensor4D, b)), target))) as tf.Scalar;
-      const losses: number[] = [];
-      if (flat) {
-        const opt = new FlatAdam([w, b], 0.01);
-        for (let i = 0; i < 6; i++) losses.push(opt.minimize(loss).dataSync()[0]!);
-        opt.dispose();
-      } else {
-        const opt = tf.train.adam(0.01);
-        for (let i = 0; i < 6; i++) losses.push(opt.minimize(loss, true, [w, b])!.dataSync()[0]!);
-        opt.dispose();
-      }
-      const out = { losses, w: w.dataSync() as Float32Array, b: b.dataSync() as Float32Array };
-      tf.dispose([w, b]);
-      return out;
-    });
-    const a = run(true);
-    const t = run(false);
-    expect(a.losses[5]).toBeLessThan(a.losses[0]!);
-    for (let i = 0; i < 6; i++) expect(a.losses[i]).toBeCloseTo(t.losses[i]!, 6);
-    expect(maxAbsDiff(a.w, t.w)).toBeLessThan(1e-6);
-    expect(maxAbsDiff(a.b, t.b)).toBeLessThan(1e-6);
-  });
-
-  it('refuses an empty variable list', () => {
-    expect(() => new FlatAdam([], 0.01)).toThrow(/no variables/);
   });
 });
 

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmTrainingKernels } from '../../src/ml/wasm-kernels.js';
+import { maxAbsDiff, pseudoRandom } from './arrays.js';
 
 interface Case {
   name: string;
@@ -22,25 +23,13 @@ const cases: Case[] = [
   { name: '5x4 same, one input channel', x: [2, 8, 8, 1], k: [5, 4, 1, 3], stride: 1, pad: 'same' },
 ];
 
-// A deterministic pseudo-random fill (the seeded tf.randomNormal differs between backends).
-function fill(shape: number[], seed: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
-}
-
 async function grads(backend: string, c: Case): Promise<{ dx: Float32Array; dw: Float32Array; y: Float32Array }> {
   await tf.setBackend(backend);
-  const x = tf.tensor4d(fill(c.x, 1), c.x);
-  const w = tf.tensor4d(fill(c.k, 2), c.k);
+  const x = tf.tensor4d(pseudoRandom(c.x, 1), c.x);
+  const w = tf.tensor4d(pseudoRandom(c.k, 2), c.k);
   const y = tf.conv2d(x, w, c.stride, c.pad);
   // A weighted sum so every output position has its own upstream gradient.
-  const weights = tf.tensor(fill(y.shape, 3), y.shape);
+  const weights = tf.tensor(pseudoRandom(y.shape, 3), y.shape);
   const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
     tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), weights)));
   const [dx, dw] = g([x, w]);
@@ -51,13 +40,6 @@ async function grads(backend: string, c: Case): Promise<{ dx: Float32Array; dw: 
   };
   tf.dispose([x, w, y, weights, dx!, dw!]);
   return out;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe('wasm training kernels', () => {
