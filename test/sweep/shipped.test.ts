@@ -69,7 +69,8 @@ describe('shipped experiments', () => {
   it('the paper rerun applies the full profile and keeps every stage', async () => {
     const p = await plan('experiments/paper-rerun.yaml');
     const t = p.trials[0]!;
-    expect(t.pipeline.params['sim']).toMatchObject({ clusters: 3000 });
+    expect(t.pipeline.params['sim']).toMatchObject({ clusters: 3000, cellMpc: 1 });
+    expect(t.pipeline.params['cutout']).toMatchObject({ size: 128, sizeMpc: 1 });
     expect(t.pipeline.params['fit']).toMatchObject({ epochs: 200 });
     expect(t.pipeline.stages.map((s) => s.name)).toContain('explain');
   });
