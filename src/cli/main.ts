@@ -2,6 +2,7 @@
 // mistake ends as a message and exit code 2, never a stack trace. Command modules load on use,
 // so `status` does not pay for the executor's imports.
 import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
 import { pipelineJsonSchema } from '../spec/schema.js';
 import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -30,7 +31,15 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
   const common = (c: Command) => c
     .option('-C, --project <dir>', 'project directory (default: the current directory)')
     .option('-p, --param <key=value>', 'override a param (repeatable; +key=value adds a new one)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--profile <name>', "apply a named param set from the spec's profiles (repeatable, before -p)", (v: string, acc: string[] = []) => [...acc, v]);
+    .option('--profile <name>', "apply a named param set from the spec's profiles (repeatable, before -p)", (v: string, acc: string[] = []) => [...acc, v])
+    .addOption(new Option('--backend <name>', `tensor backend for the stages (over ${BACKEND_ENV}; default: the first that loads)`).choices([...BACKEND_NAMES, 'auto']));
+
+  // The backend enters every fingerprint and reaches the stage processes through the environment
+  // (the executors pass it on), so the flag sets the variable before any command looks at it.
+  program.hook('preAction', (_program, action) => {
+    const backend = action.opts()['backend'] as string | undefined;
+    if (backend) process.env[BACKEND_ENV] = backend;
+  });
 
   common(program.command('run')
     .description('Run the pipeline (or the named stages and what they need); cached stages are skipped or restored.')
