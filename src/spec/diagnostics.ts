@@ -28,6 +28,7 @@ export type DiagnosticCode =
   | 'duplicate-out'
   | 'path-escape'
   | 'unknown-param'
+  | 'stage-params'
   | 'interpolation'
   | 'foreach'
   | 'override'

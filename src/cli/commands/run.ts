@@ -18,6 +18,7 @@ import { TrackingSink } from '../../run/tracking-sink.js';
 import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
+import { preflightParams } from '../param-preflight.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
@@ -94,6 +95,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
     executor = await make(project, pipeline);
   }
   const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
+  await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();
   const view = new RunView(term.out, term.style, term.live);
   view.setLogsDir(`runs/${runId}/logs`);
