@@ -1,7 +1,7 @@
 // Entry point of the param pre-flight's child process (TypeScript stage modules need the tsx
 // loader, and importing them may load heavy libraries the runner itself never needs). Reads
-// `ParamCheckRequest[]` as JSON on stdin, imports each module once, and writes one
-// `ParamCheckResult` per request as JSON on stdout.
+// `ParamCheckRequest[]` as JSON on stdin, imports each module once, and sends one
+// `ParamCheckResult` per request back over IPC.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
@@ -40,6 +40,6 @@ for (const r of requests) {
     .map((e) => ({ path: e.path.split('/').filter(Boolean), message: describe(e.schema as { anyOf?: { const?: unknown }[] }, e.message) }));
   results.push({ id: r.id, errors });
 }
-process.stdout.write(JSON.stringify(results));
-// Stage modules may hold handles (a backend's thread pool); the answer is out, so leave now.
-process.exit(0);
+// Over IPC, not stdout: a module that prints when imported must not garble the answer. Stage
+// modules may hold handles (a backend's thread pool), so leave once the answer is out.
+process.send!(results, undefined, {}, () => process.exit(0));

@@ -37,21 +37,15 @@ export function checkStageParams(requests: readonly ParamCheckRequest[], signal?
     const child = fork(CHILD_ENTRY, [], {
       cwd: requests[0]!.projectDir,
       execArgv: ['--import', TSX_LOADER],
-      stdio: ['pipe', 'pipe', 'ignore', 'ipc'],
+      // A module's own output at import time is not the runner's to show.
+      stdio: ['pipe', 'ignore', 'ignore', 'ipc'],
       timeout: TIMEOUT_MS,
       ...(signal ? { signal } : {}),
     });
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => { out += c.toString('utf8'); });
+    let answer: ParamCheckResult[] | undefined;
+    child.on('message', (m) => { answer = m as ParamCheckResult[]; });
     child.on('error', () => resolve([]));
-    child.on('close', (code) => {
-      if (code !== 0) return resolve([]);
-      try {
-        resolve((JSON.parse(out) as ParamCheckResult[]).filter((r) => r.errors.length > 0));
-      } catch {
-        resolve([]);
-      }
-    });
+    child.on('close', () => resolve(Array.isArray(answer) ? answer.filter((r) => r.errors.length > 0) : []));
     child.stdin!.end(JSON.stringify(requests));
   });
 }

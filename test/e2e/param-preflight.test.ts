@@ -8,6 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '${DEFINE_URL}';
+// Output at import time must neither reach the user nor garble the pre-flight's answer.
+console.log('train module loaded');
 export default defineStage({
   params: Type.Object({ train: Type.Object({ epochs: Type.Integer({ minimum: 1 }), mode: Type.Union([Type.Literal('fast'), Type.Literal('slow')]) }) }),
   async run(ctx) {
