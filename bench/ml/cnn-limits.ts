@@ -6,7 +6,7 @@
 //   3. What would a perfect counter reach? Nearest-neighbour medians of log M on the true member
 //      counts the sim wrote into its catalogue (in the cutout's cell, in the whole cluster).
 //   node --import tsx bench/ml/cnn-limits.ts [workspace] [--epochs 150] [--patience 30] [--lr 1e-3]
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadBackend } from '../../src/ml/backend.js';
@@ -24,6 +24,12 @@ const { values, positionals } = parseArgs({
 });
 const ws = positionals[0] ?? '.';
 const FOLDS = 5;
+for (const need of ['data/features/index.json', 'data/cutouts', 'data/sky/catalog.csv', 'data/sky/floor.json']) {
+  if (!existsSync(join(ws, need))) {
+    console.error(`${join(ws, need)} is missing: run the simulated-sky pipeline there first (massflow run pipelines/paper.yaml [--profile wide])`);
+    process.exit(2);
+  }
+}
 const backend = await loadBackend();
 const features = unwrap(await readFeatures(join(ws, 'data/features')), 'features');
 const logM = features.index.clusters.map((c) => c.logM500);
