@@ -1,12 +1,12 @@
 // Entry point of the param pre-flight's child process (TypeScript stage modules need the tsx
 // loader, and importing them may load heavy libraries the runner itself never needs). Reads
-// `ParamCheckRequest[]` as JSON on stdin, imports each module once, and sends one
-// `ParamCheckResult` per request back over IPC.
+// `ParamCheckRequest[]` as JSON on stdin, imports each module once, and sends back over IPC, in
+// request order, what each stage's schema rejected.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Value } from '@sinclair/typebox/value';
 import { isStageDefinition } from '../stage/define.js';
-import type { ParamCheckRequest, ParamCheckResult } from './param-check.js';
+import type { ParamCheckRequest, ParamProblem } from './param-check.js';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -23,7 +23,7 @@ function describe(schema: { anyOf?: { const?: unknown }[] }, message: string): s
 
 const requests = JSON.parse(await readStdin()) as ParamCheckRequest[];
 const modules = new Map<string, Promise<unknown>>();
-const results: ParamCheckResult[] = [];
+const results: ParamProblem[][] = [];
 for (const r of requests) {
   const url = pathToFileURL(resolve(r.projectDir, r.module)).href;
   let def: unknown;
@@ -32,13 +32,13 @@ for (const r of requests) {
     def = await modules.get(url);
   } catch {
     // A module that does not load fails its stage with the full error; the pre-flight only judges params.
-    results.push({ id: r.id, errors: [] });
+    results.push([]);
     continue;
   }
-  if (!isStageDefinition(def) || !def.params) { results.push({ id: r.id, errors: [] }); continue; }
+  if (!isStageDefinition(def) || !def.params) { results.push([]); continue; }
   const errors = Value.Check(def.params, r.params) ? [] : [...Value.Errors(def.params, r.params)].slice(0, 5)
     .map((e) => ({ path: e.path.split('/').filter(Boolean), message: describe(e.schema as { anyOf?: { const?: unknown }[] }, e.message) }));
-  results.push({ id: r.id, errors });
+  results.push(errors);
 }
 // Over IPC, not stdout: a module that prints when imported must not garble the answer. Stage
 // modules may hold handles (a backend's thread pool), so leave once the answer is out.

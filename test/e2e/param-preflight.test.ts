@@ -1,5 +1,5 @@
-// Stage params a stage's own schema rejects stop the run before anything starts, located at the
-// value in the spec, at the profile entry that set it, or naming the -p override; exit 2.
+// Stage params a stage's own schema rejects stop the run (or the sweep) before anything starts,
+// located at the value in the spec, at the profile entry that set it, or naming the override; exit 2.
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFINE_URL, Rig, writerStage } from './rig.js';
 
@@ -96,5 +96,29 @@ describe('stage param pre-flight', () => {
     // Only `prepare` is selected: train's bad override is not its concern.
     const sel = await rig.run(['run', 'pipelines/p.yaml', 'prepare', '-f', '-p', 'train.epochs=0', '--tracking-uri', 'none']);
     expect(sel.code).toBe(0);
+  });
+});
+
+describe('sweep param pre-flight', () => {
+  it('names the trials and the experiment value a stage rejects, before any trial runs', async () => {
+    rig = create();
+    rig.write('experiments/grid.yaml', 'pipeline: pipelines/p.yaml\nsweep:\n  grid:\n    train.epochs: [2, 0, 3]\n');
+    for (const args of [['--dry-run'], []]) {
+      const r = await rig.run(['sweep', 'experiments/grid.yaml', ...args, '--tracking-uri', 'none']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.split('\n').slice(0, 2)).toEqual([
+        "error: trial t001: stage 'train' rejects param 'train.epochs': expected integer to be greater or equal to 1 (set by train.epochs=0 in experiments/grid.yaml)",
+        "  pipelines/p.yaml:13:13 note: stage 'train' declares its params here",
+      ]);
+      nothingRan(rig);
+    }
+    // A -p on the sweep command is named as such, and a value every trial shares lists them all.
+    rig.write('experiments/grid.yaml', 'pipeline: pipelines/p.yaml\nsweep:\n  grid:\n    train.epochs: [2, 3]\n');
+    const r = await rig.run(['sweep', 'experiments/grid.yaml', '-p', 'train.mode=turbo', '--tracking-uri', 'none']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("error: trial t000: stage 'train' rejects param 'train.mode': expected one of \"fast\", \"slow\" (set by -p train.mode=turbo)");
+    expect(r.stderr).toContain("error: trial t001: stage 'train' rejects param 'train.mode'");
+    nothingRan(rig);
   });
 });

@@ -15,6 +15,7 @@ import { runSweep } from '../../sweep/run-sweep.js';
 import { SweepView } from '../../sweep/view.js';
 import { DiagnosticsError, layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
+import { preflightSweepParams } from '../param-preflight.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { positiveInt, runHooks } from './run.js';
@@ -46,6 +47,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
   if (!planned.ok) throw new DiagnosticsError(planned.diagnostics, new Map([...loaded.sources, ...planned.sources]));
   const plan = planned.plan;
+  await preflightSweepParams(layout.root, plan, opts.param ?? []);
   if (opts.dryRun) {
     term.out.write(dryRunLines(plan).join('\n') + '\n');
     return EXIT.ok;
