@@ -432,7 +432,11 @@ class TrackerImpl implements Tracker {
 
   async #close(flushTimeoutMs: number): Promise<TrackerSummary> {
     this.#closed = true;
-    const deadline = setTimeout(() => this.#abort.abort(new Error('tracker close: flush timeout')), Math.max(0, flushTimeoutMs));
+    let cutShort = false;
+    const deadline = setTimeout(() => {
+      cutShort = true;
+      this.#abort.abort(new Error('tracker close: flush timeout'));
+    }, Math.max(0, flushTimeoutMs));
     try {
       await this.#writer.close();
       this.#stopping = true;
@@ -448,6 +452,11 @@ class TrackerImpl implements Tracker {
     // Without a live deliverer (lock held elsewhere), the state on disk still says what was sent.
     const state = this.#state ?? (this.#opts.config.mode === 'server' ? loadStateOrUndefined(this.outboxDir, this.#opts.config.server.uri) : undefined);
     const acked = state?.acked ?? 0;
+    // A window still inside the client's own retries when the deadline hit has not reported its
+    // error yet; the summary must still say why points are left.
+    if (cutShort && recorded > acked && this.#lastError === undefined) {
+      this.#lastError = `delivery did not finish within the ${flushTimeoutMs} ms close deadline (the server was slow or unreachable)`;
+    }
     const summary: TrackerSummary = {
       mode: this.#opts.config.mode,
       recorded,

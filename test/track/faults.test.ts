@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openTracker, syncRun, type TrackingConfig } from '../../src/track/index.js';
 import { readOutbox } from '../../src/track/outbox.js';
 import { REPO, startTestServer, type TestServer } from './helpers/server.js';
@@ -16,6 +16,11 @@ import { range, runsOf, stepsOf, waitFor } from './helpers/inspect.js';
 let srv: TestServer;
 beforeAll(async () => {
   srv = await startTestServer({ store: 'file' });
+});
+// A test that killed the server and failed before restarting it must not fail the next ones too.
+afterEach(async () => {
+  // health() retries a refused connection with backoff; a dead server must answer within 3 s.
+  if (!(await srv.client.health({ signal: AbortSignal.timeout(3000) }))) await srv.restart();
 });
 afterAll(async () => {
   await srv?.stop();
