@@ -2,6 +2,7 @@
 // and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
 import { Type, type Static } from '@sinclair/typebox';
 import { TrackingSpecSchema } from '../track/config.js';
+import { RemoteSpecSchema } from '../remote/config.js';
 
 const PathList = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
 
@@ -74,6 +75,7 @@ export const PipelineSchema = Type.Object(
     })),
     tracking: Type.Optional(TrackingSchema),
     executor: Type.Optional(ExecutorSchema),
+    remote: Type.Optional(RemoteSpecSchema),
     slurm: Type.Optional(SlurmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://massflow.dev/schema/pipeline.schema.json', title: 'massflow pipeline' },
