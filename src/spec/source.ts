@@ -1,5 +1,5 @@
 // A loaded source file: its text split into lines and a mapping from offsets to positions.
-import type { Position, Range } from './diagnostics.js';
+import type { Location, Position, Range } from './diagnostics.js';
 
 export class SourceFile {
   readonly lines: string[];
@@ -22,5 +22,9 @@ export class SourceFile {
 
   range(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(Math.max(start, end)) };
+  }
+
+  location(start: number, end: number): Location {
+    return { file: this.path, range: this.range(start, end), source: this };
   }
 }
