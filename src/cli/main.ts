@@ -3,6 +3,7 @@
 // so `status` does not pay for the executor's imports.
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
+import { MASSFLOW_VERSION } from '../core/package.js';
 import { pipelineJsonSchema } from '../spec/schema.js';
 import { DiagnosticsError, printDiagnostics } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -10,6 +11,7 @@ import { processTerminal, type Terminal } from './terminal.js';
 import { extraCommands } from './registry.js';
 import '../sweep/register.js';
 import './commands/tracking-register.js';
+import './commands/project-register.js';
 import '../exec/slurm/register.js';
 
 const EXIT_HELP = `
@@ -22,7 +24,7 @@ Exit codes:
 export function buildProgram(term: Terminal, argv: string[], setCode: (c: number) => void): Command {
   const program = new Command('massflow')
     .description('Run YAML pipelines of ML stages as a cached, parallel DAG, tracked in MLflow.')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(MASSFLOW_VERSION)
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
     .configureOutput({ writeOut: (s) => term.out.write(s), writeErr: (s) => term.err.write(s) })
