@@ -1,11 +1,9 @@
 // Located diagnostics: every user mistake in a spec becomes one of these, never an exception.
 // A diagnostic points at a source range and may name related locations (e.g. every stage on a cycle).
-// A location carries the source it points into, so whoever prints it needs nothing else.
-import type { SourceFile } from './source.js';
+// A location (source.ts) carries the source it points into, so whoever prints it needs nothing else.
+import type { Location } from './source.js';
 
-export interface Position { line: number; col: number } // both 1-based
-export interface Range { start: Position; end: Position }
-export interface Location { file: string; range: Range; source: SourceFile }
+export type { Location, Position, Range } from './source.js';
 
 export interface Related { message: string; location: Location }
 

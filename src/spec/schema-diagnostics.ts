@@ -32,7 +32,7 @@ export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unkn
       ? `unknown key '${last}'${inParent}`
       : missing
         ? `missing required key '${last}'${inParent}`
-        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${lowerFirst(e.message)}`;
+        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${ownMessage(e.schema) ?? lowerFirst(e.message)}`;
     const better = unexpected || missing ? undefined : hint?.(path, e.value, message);
     if (better) { out.push(diag('schema', better.message, source.locate(better.path ?? path))); continue; }
     out.push(diag('schema', message, source.locate(missing ? parent : path, { key: unexpected || (missing && parent.length > 0) })));
@@ -42,6 +42,12 @@ export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unkn
 
 // Only the first letter: the rest may quote a pattern, whose case matters.
 const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** A message the schema gives for its own failure (`errorMessage`, as editors read it). */
+function ownMessage(schema: TSchema): string | undefined {
+  const m = (schema as { errorMessage?: unknown }).errorMessage;
+  return typeof m === 'string' ? m : undefined;
+}
 
 const decodePointer = (s: string): PathSegment => {
   const t = s.replace(/~1/g, '/').replace(/~0/g, '~');

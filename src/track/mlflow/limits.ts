@@ -1,7 +1,6 @@
 // The server's validation limits (mlflow/utils/validation.py) and a chunker that keeps every
 // log-batch request inside them, so a large run never gets a 400 for its size.
 import type { KeyValue, WireMetric } from './types.js';
-import { EXPERIMENT_NAME_MAX_LENGTH } from '../../spec/tracking-schema.js';
 
 export const LIMITS = Object.freeze({
   metricsPerBatch: 1000,
@@ -15,7 +14,7 @@ export const LIMITS = Object.freeze({
   paramValueLength: 6000,
   /** Recent servers accept 8000; the proto only promises 5000, so stay portable. */
   tagValueLength: 5000,
-  experimentNameLength: EXPERIMENT_NAME_MAX_LENGTH,
+  experimentNameLength: 500,
 });
 
 /**

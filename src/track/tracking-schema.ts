@@ -1,9 +1,7 @@
-// The `tracking:` block of a pipeline or experiment file. It belongs to the spec (the tracking
-// layer reads it, src/track/config.ts), so the spec's schema embeds it without importing upward.
+// The `tracking:` block of a pipeline or experiment file: a schema alone, so the spec's schema can
+// embed it without loading the tracking configuration (config.ts reads the block).
 import { Type, type Static } from '@sinclair/typebox';
-
-/** MLflow's longest experiment name (the tracking client enforces the same figure). */
-export const EXPERIMENT_NAME_MAX_LENGTH = 500;
+import { LIMITS } from './mlflow/limits.js';
 
 export const TrackingSpecSchema = Type.Object(
   {
@@ -14,7 +12,7 @@ export const TrackingSpecSchema = Type.Object(
     })),
     experiment: Type.Optional(Type.String({
       minLength: 1,
-      maxLength: EXPERIMENT_NAME_MAX_LENGTH,
+      maxLength: LIMITS.experimentNameLength,
       description: 'MLflow experiment name (created if missing). Defaults to the pipeline or experiment-file name.',
     })),
   },
