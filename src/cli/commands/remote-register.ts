@@ -1,7 +1,7 @@
 // Registers `push` and `pull`; the implementations load on use.
-import { extraCommands } from '../registry.js';
+import type { AddCommands } from '../registry.js';
 
-extraCommands.push((program, term, setCode, common) => {
+export const addRemoteCommands: AddCommands = (program, term, setCode, common) => {
   common(program.command('push')
     .description('Send cached outputs and their fingerprint entries to the remote cache (only what it lacks).')
     .argument('[pipeline-runs-stages...]', '[PIPELINE] then run ids and/or stage names (default: every stage at its current fingerprint)')
@@ -11,4 +11,4 @@ extraCommands.push((program, term, setCode, common) => {
     .description('Fetch the cached outputs of the named stages (default: all) from the remote cache, verifying every object.')
     .argument('[pipeline-and-stages...]', '[PIPELINE] then stage names'))
     .action(async (args: string[], opts) => setCode(await (await import('./remote.js')).pullCommand(args, opts, term)));
-});
+};

@@ -5,7 +5,7 @@ import type { CacheEntry } from '../cache/entries.js';
 import type { Digest } from '../core/brand.js';
 import type { Project } from '../project/analyze.js';
 import { readRunRecord } from '../record/run-record.js';
-import type { PushReport } from './push.js';
+import type { PushReport } from '../remote/push.js';
 
 /** The complete local entries of the runs' stages (only those a run executed, with `ranOnly`); undefined names a run with no record. */
 export async function entriesOfRuns(project: Project, runIds: readonly string[], ranOnly: boolean): Promise<{ entries: CacheEntry[]; unknown: string[] }> {
