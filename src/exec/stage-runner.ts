@@ -54,7 +54,8 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     }
     // The lock may have been held by a run producing exactly this: use its result.
     const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
-    const remote = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest, (line) => emit({ type: 'stage-log', id: stage.id, line, at: Date.now() }));
+    const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const remote = fetched?.kind === 'fetched' ? fetched : undefined;
     const entry = local ?? remote?.entry;
     if (entry) {
       const stale: string[] = [];
@@ -71,7 +72,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain);
+    return await execute(rc, stage, planned, started, chain, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
@@ -80,7 +81,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, remoteNote?: string): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -88,7 +89,8 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
+    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
