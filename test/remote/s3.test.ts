@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/cache/canonical.js';
 import { normalize, Rig } from '../e2e/rig.js';
 import { Moto, MOTO_MISSING, requireMoto, SECRET } from './moto.js';
+import { env as countEnv, executions, GRID, PIPELINE, STEP } from '../sweep/fixture.js';
 
 const haveMoto = requireMoto();
 const BUCKET = 'lab';
@@ -160,4 +161,20 @@ stages:
     expect(push.stdout).toBe('pushed 1 entry and 1 object (0.0 kB) to s3://lab/down; 0 objects and 0 entries were already there\n');
     expect(await moto.keys(BUCKET, 'down/entries/')).toHaveLength(1);
   }, 180_000);
+
+  it('a sweep pushes what its trials ran (push: auto); the same sweep in another clone runs nothing', async () => {
+    const files = {
+      'pipelines/tiny.yaml': PIPELINE.replace('name: tiny\n', `name: tiny\nremote: { url: s3://${BUCKET}/sweep, push: auto }\n`),
+      'step.mjs': STEP, 'count/.keep': '', 'experiments/grid.yaml': GRID,
+    };
+    const [a, b] = [Rig.create(files), Rig.create(files)];
+    rigs.push(a, b);
+    const first = await cli(a, ['sweep', 'experiments/grid.yaml', '--tracking-uri', 'none'], countEnv(a));
+    expect(first.code).toBe(0);
+    expect(executions(a)).toEqual({ fit: 3, prep: 1, score: 3 });
+    expect(first.stdout).toMatch(/^remote: pushed 7 entries \(\d+ new objects, [0-9.]+ kB\) to s3:\/\/lab\/sweep$/m);
+    const second = await cli(b, ['sweep', 'experiments/grid.yaml', '--tracking-uri', 'none'], countEnv(b));
+    expect(second.code).toBe(0);
+    expect(executions(b)).toEqual({});
+  }, 240_000);
 });
