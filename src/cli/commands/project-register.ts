@@ -1,7 +1,7 @@
 // Registers the commands that set up a machine and a project: setup, doctor, init.
-import { extraCommands } from '../registry.js';
+import type { AddCommands } from '../registry.js';
 
-extraCommands.push((program, term, setCode, common) => {
+export const addProjectCommands: AddCommands = (program, term, setCode, common) => {
   program.command('setup')
     .description('Install the optional heavy pieces into the per-user cache shared by all projects: the native TensorFlow backend and the pinned MLflow server. Idempotent and resumable.')
     .option('--native', 'only the native TensorFlow backend (from the tensorflow-cpu wheel on PyPI)')
@@ -16,4 +16,4 @@ extraCommands.push((program, term, setCode, common) => {
     .argument('[dir]', 'the project folder (default: the current directory)')
     .option('--example <name>', 'write the example project instead: cluster-mass (the paper pipeline)')
     .action(async (dir: string | undefined, opts) => setCode(await (await import('./init.js')).initCommand(dir, opts, term)));
-});
+};
