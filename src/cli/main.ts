@@ -69,6 +69,12 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
       setCode(await (await import('./commands/sweep.js')).sweepCommand(args[0]!, opts, term, process.argv.slice(2)));
     });
 
+  common(program.command('check')
+    .description('Check pipelines and experiments for every error at once, running nothing (exit 0 or 2); for CI and pre-commit.')
+    .argument('[files...]', 'pipeline or experiment files (default: massflow.yaml or the only file in pipelines/)')
+    .option('--json', 'print the diagnostics as JSON (file, line, column, end, message, related locations)'))
+    .action(async (files: string[], opts) => setCode(await (await import('./commands/check.js')).checkCommand(files, opts, term)));
+
   common(program.command('status')
     .description('List each stage as fresh, cached (restorable) or stale, with the reason.')
     .argument('[pipeline-and-stages...]'))
