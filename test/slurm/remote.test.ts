@@ -10,13 +10,8 @@ const haveMoto = requireMoto();
 const SPEC = (greeting: string) => `name: lab
 remote: { url: s3://lab/slurm, push: auto }
 stages:
-  make:
-    cmd: [sh, -c, "mkdir -p data; echo made > data/a.txt"]
-    outs: [data/a.txt]
-  greet:
-    cmd: [sh, -c, "echo ${greeting} >> data/greeting.txt"]
-    deps: [data/a.txt]
-    outs: [data/greeting.txt]
+  make: { cmd: [sh, -c, "mkdir -p data; echo made > data/a.txt"], outs: [data/a.txt] }
+  greet: { cmd: [sh, -c, "echo ${greeting} >> data/greeting.txt"], deps: [data/a.txt], outs: [data/greeting.txt] }
 `;
 
 describe.skipIf(!haveMoto)(`remote cache with Slurm${haveMoto ? '' : ` - skipped: ${MOTO_MISSING}`}`, () => {
