@@ -4,12 +4,30 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { describeFailure } from '../exec/outcome.js';
+import { describeFailure, type OutcomeKind } from '../exec/outcome.js';
 import { logFileName } from '../exec/stage-runner.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent, RunStatus } from '../report/events.js';
 import type { Pipeline } from '../spec/model.js';
-import type { Tracker, TrackerSummary } from '../track/index.js';
+import type { EndStatus, Tracker, TrackerSummary } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
+
+/** The MLflow status a pipeline run, a trial or a sweep ends with. */
+export function runEndStatus(s: RunStatus): EndStatus {
+  switch (s) {
+    case 'succeeded': return 'FINISHED';
+    case 'failed': return 'FAILED';
+    case 'cancelled': return 'KILLED';
+  }
+}
+
+/** A stage's: one that never got to run (skipped, cancelled) is KILLED; a cached one FINISHED. */
+function stageEndStatus(k: OutcomeKind): EndStatus {
+  switch (k) {
+    case 'ran': case 'restored': case 'fresh': return 'FINISHED';
+    case 'failed': return 'FAILED';
+    case 'skipped': case 'cancelled': return 'KILLED';
+  }
+}
 
 export interface TrackingSinkOptions {
   tracker: Tracker;
@@ -85,27 +103,27 @@ export class TrackingSink {
         t.setTags(key, { 'massflow.cache': o.kind, ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}) });
         const log = join(this.o.runDir, 'logs', logFileName(e.id));
         if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) t.logArtifact(key, log, `logs/${logFileName(e.id)}`);
-        t.endRun(key, o.kind === 'failed' ? 'FAILED' : o.kind === 'cancelled' || o.kind === 'skipped' ? 'KILLED' : 'FINISHED');
+        t.endRun(key, stageEndStatus(o.kind));
         return;
       }
       case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
       case 'run-end':
-        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
+        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, runEndStatus(e.status));
         t.setTags(this.root, { 'massflow.status': e.status });
         return;
     }
   };
 
   /** After the run record is final: attach it and end the root run (the tracker stays open). */
-  end(status: 'succeeded' | 'failed' | 'cancelled'): void {
+  end(status: RunStatus): void {
     const t = this.o.tracker;
     const rec = join(this.o.runDir, 'run.json');
     if (existsSync(rec)) t.logArtifact(this.root, rec, 'run.json');
-    t.endRun(this.root, status === 'succeeded' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED');
+    t.endRun(this.root, runEndStatus(status));
   }
 
   /** After the run record is final: end the root run, then flush and close the tracker. */
-  async close(status: 'succeeded' | 'failed' | 'cancelled', flushTimeoutMs: number): Promise<TrackerSummary> {
+  async close(status: RunStatus, flushTimeoutMs: number): Promise<TrackerSummary> {
     this.end(status);
     return this.o.tracker.close({ flushTimeoutMs });
   }

@@ -10,13 +10,12 @@ import type { StageId } from '../core/brand.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { EventSink, RunStatus } from '../report/events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
-import { TrackingSink } from '../run/tracking-sink.js';
+import { TrackingSink, runEndStatus } from '../run/tracking-sink.js';
 import type { Pipeline } from '../spec/model.js';
 import { describeTrackingConfig, type Tracker } from '../track/index.js';
 import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
-const endStatus = (s: RunStatus) => (s === 'succeeded' ? 'FINISHED' : s === 'failed' ? 'FAILED' : 'KILLED');
 
 export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
 
@@ -58,7 +57,7 @@ export class SweepTracking {
       this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial });
       this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
     }
-    this.tracker.endRun(SWEEP, endStatus(status));
+    this.tracker.endRun(SWEEP, runEndStatus(status));
   }
 
   /** Flushes; the line says where the runs went. */
