@@ -27,6 +27,8 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
@@ -121,6 +123,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+      ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     }, rc.signal, chain?.upstream);
     if (rc.signal.aborted) return { kind: 'cancelled' };

@@ -20,6 +20,7 @@ import type { BackendId } from '../project/backend-id.js';
 import type { Pipeline } from '../spec/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../exec/stage-runner.js';
+import { secretMasker } from '../track/index.js';
 
 export interface RunOptions {
   runId: RunId;
@@ -35,6 +36,8 @@ export interface RunOptions {
   /** Git facts, when the run's root is not the project's own (a rerun's mirrored workspace). */
   git?: GitInfo | undefined;
   rerunOf?: RunId | undefined;
+  /** Masks known secrets in stage output; by default the tracking secrets in the environment. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
@@ -158,6 +161,7 @@ export async function runPipeline(
     emit,
     signal: abort.signal,
     force: opts.force,
+    redact: opts.redact ?? secretMasker(undefined),
   }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing });
   signal.removeEventListener('abort', onAbort);
   await executor.close?.();

@@ -29,6 +29,7 @@ import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
 import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
+import { secretMasker } from '../track/index.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
 
 export interface SweepRunOptions {
@@ -216,7 +217,7 @@ export async function runSweep(
       return {
         project: ws, locks: new LockManager(ws.layout.locksDir), executor: opts.executor, pool,
         runId: s.plan.runId, logsDir: join(runDir(layout.runsDir, s.plan.runId), 'logs'), backend,
-        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force,
+        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force, redact: tracking?.redact ?? secretMasker(undefined),
       } satisfies StageRunContext;
     })();
     return s.rc;

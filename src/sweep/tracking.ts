@@ -12,7 +12,7 @@ import type { EventSink, RunStatus } from '../report/events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
 import { TrackingSink, runEndStatus } from '../run/tracking-sink.js';
 import type { Pipeline } from '../spec/model.js';
-import { describeTrackingConfig, type Tracker } from '../track/index.js';
+import { describeTrackingConfig, secretMasker, type Tracker } from '../track/index.js';
 import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
@@ -22,7 +22,13 @@ export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; f
 export class SweepTracking {
   private readonly sinks = new Map<string, TrackingSink>();
 
-  constructor(private readonly tracker: Tracker, private readonly where: string, private readonly objective: Objective | undefined) {}
+  constructor(
+    private readonly tracker: Tracker,
+    private readonly where: string,
+    private readonly objective: Objective | undefined,
+    /** Masks the tracking secrets in the trials' stage output. */
+    readonly redact: (text: string) => string = secretMasker(undefined),
+  ) {}
 
   sweepStarted(name: string, tags: Record<string, string>) {
     this.tracker.startRun(SWEEP, { name, tags });
@@ -93,5 +99,5 @@ export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: tru
     o.onWarning(`tracking disabled for this sweep: ${tracker}`);
     return { ok: true, tracking: undefined };
   }
-  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective) };
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, secretMasker(choice.config)) };
 }

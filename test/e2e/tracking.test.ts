@@ -1,7 +1,7 @@
 // `massflow run` against a real MLflow server: the nesting, params, metric steps and artifacts the
 // runner logs; offline runs delivered later by `massflow sync`, exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../track/helpers/server.js';
 import { runsOf, stepsOf } from '../track/helpers/inspect.js';
 import { DEFINE_URL, Rig } from './rig.js';
@@ -72,5 +72,57 @@ describe('tracking through the CLI', () => {
     expect(s2.stdout).toContain(`${offId}: nothing new to send`);
     const synced = await runsOf(server.client, 'tracked', offId);
     expect(await stepsOf(server.client, synced.get('stage:train@fold=0')!.run.info.run_id, 'loss')).toEqual([0, 1, 2]);
+  }, 120_000);
+
+  it('keeps tracking credentials out of stage environments, and masks known secrets in stage logs, locally and in MLflow', async () => {
+    const SECRETS = ['uri-pass-5e3c1a', 'env-pass-77aa0b', 'env-token-9f8e7d'];
+    const secretRig = Rig.create({
+      'pipelines/s.yaml': `
+name: secrets
+stages:
+  show: { cmd: [sh, -c, "env | sort; echo copy=$SECRET_COPY; echo ok > shown.txt"], outs: [shown.txt] }
+  ts: { run: stages/ts.ts, outs: [ts.txt] }
+`,
+      'stages/ts.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({
+  async run(ctx) {
+    console.log('password=' + (process.env.MLFLOW_TRACKING_PASSWORD ?? 'unset') + ' token=' + (process.env.MLFLOW_TRACKING_TOKEN ?? 'unset'));
+    ctx.log('uri=' + process.env.MLFLOW_TRACKING_URI);
+    writeFileSync(ctx.outDir, 'ok');
+  },
+});
+`,
+    });
+    try {
+      const uri = server.url.replace('http://', 'http://mfuser:uri-pass-5e3c1a@');
+      const r = await secretRig.run(['run', 'pipelines/s.yaml'], {
+        MLFLOW_TRACKING_URI: uri, MLFLOW_TRACKING_USERNAME: 'mfuser', MLFLOW_TRACKING_PASSWORD: 'env-pass-77aa0b',
+        MLFLOW_TRACKING_TOKEN: 'env-token-9f8e7d', SECRET_COPY: 'env-pass-77aa0b',
+      });
+      expect(r.code).toBe(0);
+      const id = runIdOf(secretRig);
+      const showLog = secretRig.read(`runs/${id}/logs/show.log`);
+      const tsLog = secretRig.read(`runs/${id}/logs/ts.log`);
+      // The stage saw the server without userinfo and no other tracking variable.
+      expect(showLog).toContain(`MLFLOW_TRACKING_URI=${server.url}/`);
+      expect(showLog).not.toMatch(/MLFLOW_TRACKING_(PASSWORD|TOKEN|USERNAME)=/);
+      expect(showLog).toContain('SECRET_COPY=***');
+      expect(showLog).toContain('copy=***');
+      expect(tsLog).toContain('password=unset token=unset');
+      expect(tsLog).toContain(`uri=${server.url}/`);
+      const record = secretRig.read(`runs/${id}/run.json`);
+      const outbox = secretRig.read(`runs/${id}/tracking/ops.jsonl`);
+      for (const text of [showLog, tsLog, record, outbox, r.stdout, r.stderr]) for (const s of SECRETS) expect(text).not.toContain(s);
+
+      // The log uploaded to MLflow is the masked one.
+      const runs = await runsOf(server.client, 'secrets', id);
+      const show = runs.get('stage:show')!;
+      const uploaded = (await server.client.downloadArtifact(show.run.info.artifact_uri!, 'logs/show.log')).toString('utf8');
+      expect(uploaded).toBe(showLog);
+    } finally {
+      secretRig.cleanup();
+    }
   }, 120_000);
 });

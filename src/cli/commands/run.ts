@@ -15,7 +15,7 @@ import { succeeded, type StageOutcome } from '../../exec/outcome.js';
 import type { Analysis } from '../../project/analyze.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
-import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
+import { describeTrackingConfig, secretMasker, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
@@ -70,7 +70,7 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis
   });
   if (typeof tracker === 'string') { term.err.write(`tracking disabled for this run: ${tracker}\n`); return undefined; }
   const sink = new TrackingSink({ tracker, pipeline, runDir, fingerprints: analysis.fingerprints });
-  return { sink, where: describeTrackingConfig(choice.config) };
+  return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config) };
 }
 
 function trackingLine(s: TrackerSummary, where: string, runId: string): string {
@@ -113,6 +113,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       targets: stages,
       overrides,
       profiles,
+      redact: tracking?.redact,
     }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], signal);
     if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
