@@ -45,7 +45,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const { project, emit } = rc;
   const root = project.layout.root;
   const fp = planned.fingerprint;
-  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, from: planned.decision.entry.runId };
 
   const held: Lock[] = [];
   const started = Date.now();
@@ -61,14 +61,14 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         const w = await project.stat.digestOnly(join(root, path));
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
-      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs, from: entry.runId };
       emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, from: entry.runId };
     }
     return await execute(rc, stage, planned, started, chain);
   } catch (e) {

@@ -21,6 +21,7 @@ import type { Pipeline } from '../spec/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../exec/stage-runner.js';
 import { secretMasker } from '../track/index.js';
+import { cachedMetrics, replayedMetrics } from './cached-metrics.js';
 
 export interface RunOptions {
   runId: RunId;
@@ -142,7 +143,9 @@ export async function runPipeline(
     rerunOf: opts.rerunOf,
   });
   const recorder = new RunRecorder(dir, record);
-  const emit: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
+  const cached = await cachedMetrics(project.layout.runsDir, analysis.plan);
+  const forward: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
+  const emit: EventSink = (e) => { for (const m of replayedMetrics(cached, e)) forward(m); forward(e); };
   const jobs = opts.jobs ?? availableParallelism();
   emit({ type: 'run-start', runId: opts.runId, pipeline: pipeline.name, file: pipeline.file, plan: plannedLines(analysis), jobs, executor: executor.name, at: started });
 

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import { asDigest, asStageId, type StageId } from '../core/brand.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic, type Location } from './diagnostics.js';
 import { hasInterpolation, interpolate, lookupPath, type Scope } from './interpolate.js';
-import type { Pipeline, Resources, StageInstance } from './model.js';
+import type { HeadlineMetric, Pipeline, Resources, StageInstance } from './model.js';
 import { applyOverrides, pickParams, type Override } from './params.js';
 import { PipelineSchema, STAGE_NAME, type PipelineSpec, type StageSpec } from './schema.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
@@ -89,9 +89,13 @@ export function compilePipeline(input: CompileInput): CompileResult {
   diagnostics.push(...graph.diagnostics);
   if (hasErrors(diagnostics) || !graph.order) return done();
 
+  const headline = compileHeadline(source, spec.summary, stages, byName, graph.upstream, diagnostics);
+  if (hasErrors(diagnostics)) return done();
+
   const byId = new Map(stages.map((s) => [s.id, s] as const));
   return done({
     name: spec.name,
+    description: spec.description,
     file: input.file,
     specText: input.text,
     specDigest: asDigest(createHash('sha256').update(input.text).digest('hex')),
@@ -99,9 +103,32 @@ export function compilePipeline(input: CompileInput): CompileResult {
     stages: graph.order.map((id) => byId.get(id)!),
     upstream: graph.upstream,
     tracking: { uri: spec.tracking?.uri, experiment: spec.tracking?.experiment },
+    headline,
     executor: spec.executor ?? 'local',
     slurm: spec.slurm ?? {},
   });
+}
+
+/** `summary: [STAGE/METRIC]` resolved to stage ids; without it, the final stages (none depends on them), all metrics. */
+function compileHeadline(source: YamlSource, refs: readonly string[] | undefined, stages: readonly StageInstance[], byName: ReadonlyMap<string, StageId[]>,
+  upstream: ReadonlyMap<StageId, StageId[]>, diagnostics: Diagnostic[]): HeadlineMetric[] {
+  if (refs === undefined) {
+    const needed = new Set([...upstream.values()].flat());
+    return stages.filter((s) => !needed.has(s.id)).map((s) => ({ stage: s.id }));
+  }
+  const out: HeadlineMetric[] = [];
+  refs.forEach((ref, i) => {
+    const slash = ref.indexOf('/');
+    const stage = ref.slice(0, slash);
+    const metric = ref.slice(slash + 1);
+    const exact = stages.find((s) => s.id === stage);
+    const named = byName.get(stage) ?? [];
+    const where = source.locate(['summary', i]);
+    if (exact) out.push({ stage: exact.id, metric });
+    else if (named.length > 1) diagnostics.push(diag('summary', `summary '${ref}': stage '${stage}' runs as ${named.length} instances (${named.join(', ')}); name one`, where));
+    else diagnostics.push(diag('summary', `summary '${ref}': unknown stage '${stage}' (stages: ${[...byName.keys()].join(', ')})`, where));
+  });
+  return out;
 }
 
 function specDiagnostics(source: YamlSource, raw: object): Diagnostic[] {

@@ -33,7 +33,8 @@ export type DiagnosticCode =
   | 'foreach'
   | 'override'
   | 'file'
-  | 'experiment';
+  | 'experiment'
+  | 'summary';
 
 export function diag(
   code: DiagnosticCode,

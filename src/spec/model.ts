@@ -34,8 +34,14 @@ export interface StageInstance {
   location: Location | undefined;
 }
 
+export interface HeadlineMetric {
+  stage: StageId;
+  metric?: string | undefined;
+}
+
 export interface Pipeline {
   name: string;
+  description?: string | undefined;
   file: string;
   specText: string;
   specDigest: Digest;
@@ -45,6 +51,8 @@ export interface Pipeline {
   /** Stage id -> the ids it waits for (needs and deps produced by other stages). */
   upstream: Map<StageId, StageId[]>;
   tracking: { uri?: string | undefined; experiment?: string | undefined };
+  /** Headline metrics for the top-level MLflow run: a stage's metric, or (no metric) all of them. */
+  headline: HeadlineMetric[];
   executor: 'local' | 'slurm';
   slurm: SlurmOptions;
 }

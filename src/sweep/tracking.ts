@@ -17,7 +17,7 @@ import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
 
-export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
+export interface TrialTrack { name: string; /** The MLflow run name: the trial and its point. */ label?: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
 
 export class SweepTracking {
   private readonly sinks = new Map<string, TrackingSink>();
@@ -38,7 +38,7 @@ export class SweepTracking {
   trialSink(t: TrialTrack, tags: Record<string, string>): EventSink {
     const sink = new TrackingSink({
       tracker: this.tracker, pipeline: t.pipeline, runDir: t.runDir, fingerprints: t.fingerprints,
-      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.name, keyPrefix: `${t.name}/`,
+      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.label ?? t.name, keyPrefix: `${t.name}/`,
     });
     this.sinks.set(t.name, sink);
     return (e) => {

@@ -60,6 +60,9 @@ interface RunWork {
   end?: Extract<TrackingOp, { op: 'end' }>;
 }
 
+/** The experiment tag that makes the MLflow 3 UI open on the runs table. */
+export const EXPERIMENT_KIND = { key: 'mlflow.experimentKind', value: 'custom_model_development' } as const;
+
 export class Deliverer {
   readonly #ctx: DeliveryContext;
 
@@ -159,12 +162,17 @@ export class Deliverer {
       const name = op.experiment ?? 'Default';
       let id = state.experiments[name];
       if (id === undefined) {
-        const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts()));
+        const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts(), [EXPERIMENT_KIND]));
         if (exp.lifecycle_stage === 'deleted') {
           throw new MlflowError(
             { kind: 'http', code: 'EXPERIMENT_DELETED', endpoint: 'GET /api/2.0/mlflow/experiments/get-by-name', applied: 'no', attempts: 1 },
             `experiment ${JSON.stringify(name)} is deleted on the server: restore it in the MLflow UI or choose another experiment name`,
           );
+        }
+        // MLflow 3 opens an experiment without a kind in its GenAI view; massflow's are model training.
+        // A kind the user set is never overwritten.
+        if (!exp.tags?.some((t) => t.key === EXPERIMENT_KIND.key)) {
+          await this.#counted(stats, () => client.setExperimentTag(exp.experiment_id, EXPERIMENT_KIND.key, EXPERIMENT_KIND.value, this.#opts()));
         }
         id = exp.experiment_id;
         state.experiments[name] = id;
