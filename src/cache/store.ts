@@ -9,6 +9,7 @@ import { asDigest, type Digest } from '../core/brand.js';
 import { tempName, writeFileAtomic } from './atomic.js';
 import { manifestText, parseManifest, type FileEntry, type PathDigest } from './digest-path.js';
 import { sha256 } from './canonical.js';
+import { removeLeftovers } from './leftovers.js';
 
 export type StoredOutput =
   | { kind: 'file'; digest: Digest; size: number; exec: boolean }
@@ -64,7 +65,8 @@ export class ObjectStore {
     return digest;
   }
 
-  private async adopt(tmp: string, digest: Digest): Promise<void> {
+  /** Moves a verified temp file (in tmpDir) into the store under its digest. */
+  async adopt(tmp: string, digest: Digest): Promise<void> {
     const dest = this.objectPath(digest);
     if (await this.has(digest)) { await rm(tmp, { force: true }); return; }
     await mkdir(dirname(dest), { recursive: true });
@@ -111,6 +113,7 @@ export class ObjectStore {
    */
   async materialize(o: StoredOutput, dest: string): Promise<void> {
     await mkdir(dirname(dest), { recursive: true });
+    await removeLeftovers(dirname(dest));
     const staging = tempName(dirname(dest), 'restore');
     try {
       if (o.kind === 'file') await this.copyOut(o.digest, staging, o.exec);

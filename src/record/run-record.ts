@@ -103,8 +103,8 @@ export class RunRecorder {
         s.outcome = o.kind;
         switch (o.kind) {
           case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
-          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.from; break;
-          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; s.from = o.from; break;
+          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.fromRun; break;
+          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; s.from = o.fromRun; break;
           case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;

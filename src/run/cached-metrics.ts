@@ -24,6 +24,6 @@ export async function cachedMetrics(runsDir: string, plan: readonly PlannedStage
 export function replayedMetrics(cached: ReadonlyMap<StageId, Cached>, e: RunEvent): RunEvent[] {
   if (e.type !== 'stage-end' || (e.outcome.kind !== 'fresh' && e.outcome.kind !== 'restored')) return [];
   const c = cached.get(e.id);
-  if (!c || (e.outcome.from !== undefined && e.outcome.from !== c.from)) return [];
+  if (!c || (e.outcome.fromRun !== undefined && e.outcome.fromRun !== c.from)) return [];
   return Object.entries(c.metrics).map(([key, value]) => ({ type: 'stage-metric', id: e.id, key, value, step: undefined, timestamp: c.at, from: c.from }));
 }

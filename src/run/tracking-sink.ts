@@ -138,7 +138,7 @@ export class TrackingSink {
           'massflow.cache': o.kind,
           ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}),
           // A cached result: the run that computed it (its metrics are logged here too).
-          ...((o.kind === 'fresh' || o.kind === 'restored') && o.from !== undefined ? { 'massflow.from_run': o.from } : {}),
+          ...((o.kind === 'fresh' || o.kind === 'restored') && o.fromRun !== undefined ? { 'massflow.from_run': o.fromRun } : {}),
         });
         const log = join(this.o.runDir, 'logs', logFileName(e.id));
         if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) t.logArtifact(key, log, `logs/${logFileName(e.id)}`);
