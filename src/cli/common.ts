@@ -13,6 +13,7 @@ import type { Terminal } from './terminal.js';
 import type { YamlSource } from '../spec/yaml-source.js';
 import { UsageError } from './exit-codes.js';
 import type { StageId } from '../core/brand.js';
+import { useRemote } from './remote-setup.js';
 
 export interface CommonOptions { project?: string; param?: string[]; profile?: string[] }
 
@@ -70,7 +71,9 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined, pr
   }
   const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  const project = openProject(layout);
+  useRemote(project, loaded.result.pipeline!.remote);
+  return { layout, project, pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

@@ -126,6 +126,7 @@ export function compilePipeline(input: CompileInput): CompileResult {
     upstream: graph.upstream,
     tracking: { uri: spec.tracking?.uri, experiment: spec.tracking?.experiment },
     executor: spec.executor ?? 'local',
+    remote: spec.remote,
     slurm: spec.slurm ?? {},
   });
 }
