@@ -3,7 +3,7 @@
 import type { Digest } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
 import type { Project } from '../project/analyze.js';
-import type { StageInstance } from '../spec/model.js';
+import type { StageInstance } from '../pipeline/model.js';
 import { targetOf } from '../remote/remote-cache.js';
 
 const size = (objects: number, bytes: number) => `${objects} object${objects === 1 ? '' : 's'}, ${bytes} bytes`;

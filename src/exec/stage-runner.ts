@@ -9,7 +9,7 @@ import type { StoredOutput } from '../cache/store.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import type { EventSink } from '../report/events.js';
-import { outputPaths, type StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../pipeline/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';

@@ -10,7 +10,7 @@ import { FingerprintState } from '../cache/fingerprint-state.js';
 import { ObjectStore } from '../cache/store.js';
 import { decide, type PlannedStage } from '../plan/decide.js';
 import { classifyDeps, computeFingerprints, type CodeInfo, type Fingerprint, type FingerprintObject } from '../plan/fingerprint.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { backendLabel, detectBackend, type BackendId } from './backend-id.js';
 import { CodeDigester } from './code.js';
 import type { ProjectLayout } from './layout.js';

@@ -7,7 +7,7 @@ import type { StageId } from '../core/brand.js';
 import { describeFailure, type OutcomeKind } from '../exec/outcome.js';
 import { logFileName } from '../exec/stage-runner.js';
 import type { RunEvent, RunStatus } from '../report/events.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import type { EndStatus, Tracker, TrackerSummary } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import { runNoteMarkdown, type RunNote } from './run-label.js';

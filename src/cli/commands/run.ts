@@ -3,7 +3,7 @@ import { analyze } from '../../project/analyze.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
-import type { Pipeline } from '../../spec/model.js';
+import type { Pipeline } from '../../pipeline/model.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
