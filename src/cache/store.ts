@@ -10,9 +10,9 @@ import { tempName, writeFileAtomic } from './atomic.js';
 import { manifestText, parseManifest, type FileEntry, type PathDigest } from './digest-path.js';
 import { sha256 } from './canonical.js';
 
-export type StoredOutput =
-  | { kind: 'file'; digest: Digest; size: number; exec: boolean }
-  | { kind: 'dir'; digest: Digest; fileCount: number; size: number };
+import type { StoredOutput } from '../core/run-events.js';
+
+export type { StoredOutput };
 
 export class ObjectStore {
   readonly objectsDir: string;

@@ -8,13 +8,12 @@ import type { LockManager, Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
-import type { EventSink } from '../report/events.js';
+import { logFileName } from '../project/layout.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
-import type { StageOutcome } from './outcome.js';
+import type { BookkeepingStep, EventSink, Failure, StageOutcome } from '../core/run-events.js';
 import type { ResourcePool } from './resources.js';
-import { describeReason } from './reasons.js';
 
 export interface StageRunContext {
   project: Project;
@@ -28,8 +27,6 @@ export interface StageRunContext {
   signal: AbortSignal;
   force: boolean;
 }
-
-export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
 
 const LOG_TAIL = 20;
 
@@ -47,11 +44,13 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
 
   const held: Lock[] = [];
   const started = Date.now();
+  const step: Step = { current: 'lock' };
   try {
     for (const out of [...stage.outs, ...stage.metrics].sort()) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
+    step.current = 'restore';
     const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
     if (entry) {
       const stale: string[] = [];
@@ -60,7 +59,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
@@ -68,16 +67,28 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
     }
-    return await execute(rc, stage, planned, started, chain);
+    step.current = 'prepare';
+    return await execute(rc, stage, planned, started, chain, step);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
-    return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
+    return { kind: 'failed', durationMs: Date.now() - started, failure: unexpected(step, (e as Error).message), logTail: [] };
   } finally {
     for (const l of held) await l.release();
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined): Promise<StageOutcome> {
+/** Which part of a stage is under way, so an unexpected throw is filed under what it interrupted. */
+interface Step { current: BookkeepingStep | 'run' | 'commit' }
+
+function unexpected(step: Step, message: string): Failure {
+  switch (step.current) {
+    case 'run': return { kind: 'executor', message };
+    case 'commit': return { kind: 'commit', message };
+    default: return { kind: 'bookkeeping', step: step.current, message };
+  }
+}
+
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -85,7 +96,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -112,6 +123,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       if (!adopting) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
+    step.current = 'run';
     const result = await rc.executor.run(job, {
       log: (line) => {
         tail.push(line);
@@ -126,6 +138,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     if (rc.signal.aborted) return { kind: 'cancelled' };
     if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
 
+    step.current = 'commit';
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
     for (const out of [...stage.outs, ...stage.metrics]) {

@@ -5,14 +5,10 @@ import type { CacheEntry } from '../cache/entries.js';
 import type { ContentDigest } from '../cache/digest-path.js';
 import type { Pipeline } from '../spec/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
-import { diffFingerprints, type Change } from './why.js';
+import type { RunReason, StageReason } from '../core/run-events.js';
+import { diffFingerprints } from './why.js';
 
-export type RunReason =
-  | { kind: 'forced' }
-  | { kind: 'never-run' }
-  | { kind: 'changed'; changes: Change[] }
-  | { kind: 'cache-disabled' }
-  | { kind: 'not-cached' };
+export type { RunReason };
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
@@ -20,6 +16,15 @@ export type Decision =
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
+
+/** The reason a decision gives, as the plan announces it. */
+export function decisionReason(d: Decision): StageReason {
+  switch (d.kind) {
+    case 'fresh': return { kind: 'up-to-date' };
+    case 'restore': return { kind: 'outputs-missing', outs: d.outs };
+    case 'run': return d.reason;
+  }
+}
 
 export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;

@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { describeFailure } from '../exec/outcome.js';
-import { logFileName } from '../exec/stage-runner.js';
-import type { RunEvent } from '../report/events.js';
+import { describeFailure } from '../report/describe.js';
+import { logFileName } from '../project/layout.js';
+import { unhandled, type RunEvent } from '../core/run-events.js';
 import type { Pipeline } from '../spec/model.js';
-import type { Tracker, TrackerSummary } from '../track/index.js';
+import type { Tracker, TrackerSummary, TrackError, TrackResult } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 
 export interface TrackingSinkOptions {
@@ -23,6 +23,8 @@ export interface TrackingSinkOptions {
   extraParams?: Record<string, unknown> | undefined;
   /** Prefixes this sink's stage and group keys: trials of a sweep share one tracker and its key space. */
   keyPrefix?: string | undefined;
+  /** A call the tracker refused (an invalid metric key, a param changing value): the caller says so. */
+  onRejected: (error: TrackError) => void;
 }
 
 export class TrackingSink {
@@ -47,7 +49,7 @@ export class TrackingSink {
     const group = `${this.o.keyPrefix ?? ''}group:${s.name}`;
     if (!this.started.has(group)) {
       this.started.add(group);
-      this.o.tracker.startRun(group, { parentKey: this.root, name: s.name, tags: { 'massflow.stage': s.name } });
+      this.check(this.o.tracker.startRun(group, { parentKey: this.root, name: s.name, tags: { 'massflow.stage': s.name } }));
     }
     return this.stageRunKey(id);
   }
@@ -59,40 +61,45 @@ export class TrackingSink {
       const s = this.stages.get(id);
       const parentKey = s && Object.keys(s.vars).length ? `${this.o.keyPrefix ?? ''}group:${s.name}` : this.root;
       const fp = this.o.fingerprints.get(id);
-      this.o.tracker.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } });
-      if (s) this.o.tracker.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) });
+      this.check(this.o.tracker.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } }));
+      if (s) this.check(this.o.tracker.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) }));
     }
     return key;
+  }
+
+  private check(r: TrackResult): void {
+    if (!r.ok) this.o.onRejected(r.error);
   }
 
   readonly sink = (e: RunEvent): void => {
     const t = this.o.tracker;
     switch (e.type) {
       case 'run-start':
-        t.startRun(this.root, {
+        this.check(t.startRun(this.root, {
           ...(this.o.parentKey ? { parentKey: this.o.parentKey } : {}),
           name: this.o.rootName ?? `${e.pipeline} ${e.runId}`,
           tags: { 'massflow.run_id': e.runId, 'massflow.executor': e.executor },
-        });
-        t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) });
+        }));
+        this.check(t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) }));
         return;
       case 'stage-start': this.ensureStage(e.id); return;
-      case 'stage-metric': t.logMetric(this.ensureStage(e.id), e.key, e.value, e.step, e.timestamp); return;
-      case 'stage-artifact': t.logArtifact(this.ensureStage(e.id), e.path); return;
+      case 'stage-metric': this.check(t.logMetric(this.ensureStage(e.id), e.key, e.value, e.step, e.timestamp)); return;
+      case 'stage-artifact': this.check(t.logArtifact(this.ensureStage(e.id), e.path)); return;
       case 'stage-end': {
         const key = this.ensureStage(e.id);
         const o = e.outcome;
-        t.setTags(key, { 'massflow.cache': o.kind, ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}) });
+        this.check(t.setTags(key, { 'massflow.cache': o.kind, ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}) }));
         const log = join(this.o.runDir, 'logs', logFileName(e.id));
-        if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) t.logArtifact(key, log, `logs/${logFileName(e.id)}`);
-        t.endRun(key, o.kind === 'failed' ? 'FAILED' : o.kind === 'cancelled' || o.kind === 'skipped' ? 'KILLED' : 'FINISHED');
+        if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) this.check(t.logArtifact(key, log, `logs/${logFileName(e.id)}`));
+        this.check(t.endRun(key, o.kind === 'failed' ? 'FAILED' : o.kind === 'cancelled' || o.kind === 'skipped' ? 'KILLED' : 'FINISHED'));
         return;
       }
       case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
       case 'run-end':
-        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
-        t.setTags(this.root, { 'massflow.status': e.status });
+        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) this.check(t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED'));
+        this.check(t.setTags(this.root, { 'massflow.status': e.status }));
         return;
+      default: return unhandled(e);
     }
   };
 
@@ -100,8 +107,8 @@ export class TrackingSink {
   end(status: 'succeeded' | 'failed' | 'cancelled'): void {
     const t = this.o.tracker;
     const rec = join(this.o.runDir, 'run.json');
-    if (existsSync(rec)) t.logArtifact(this.root, rec, 'run.json');
-    t.endRun(this.root, status === 'succeeded' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED');
+    if (existsSync(rec)) this.check(t.logArtifact(this.root, rec, 'run.json'));
+    this.check(t.endRun(this.root, status === 'succeeded' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED'));
   }
 
   /** After the run record is final: end the root run, then flush and close the tracker. */

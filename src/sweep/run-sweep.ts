@@ -15,14 +15,14 @@ import type { StoredOutput } from '../cache/store.js';
 import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
 import { readMetricsFile } from '../exec/metrics-file.js';
-import { succeeded, type OutcomeKind, type SkipCause, type StageOutcome } from '../exec/outcome.js';
+import { succeeded, type OutcomeKind, type SkipCause, type StageOutcome } from '../core/run-events.js';
 import { ResourcePool } from '../exec/resources.js';
 import { runStage, type StageRunContext } from '../exec/stage-runner.js';
 import { openProject, type Project } from '../project/analyze.js';
 import { backendLabel } from '../project/backend-id.js';
 import type { GitInfo } from '../record/git-info.js';
 import { readRunRecord, runDir, RunRecorder } from '../record/run-record.js';
-import { emptyCounts, type EventSink, type RunEvent, type RunStatus } from '../report/events.js';
+import { emptyCounts, type EventSink, type RunEvent, type RunStatus } from '../core/run-events.js';
 import { newRunRecord } from '../run/run-pipeline.js';
 import type { SweepSink } from './events.js';
 import { compareByObjective, objectiveValue } from './objective.js';
@@ -244,7 +244,7 @@ export async function runSweep(
       try {
         for (const v of u.upstream) await restoreInto(s, rc, v);
       } catch (e) {
-        return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: `could not restore upstream outputs into the trial workspace: ${(e as Error).message}` }, logTail: [] };
+        return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'bookkeeping', step: 'trial-workspace', message: (e as Error).message }, logTail: [] };
       }
       return await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
     } catch (e) {

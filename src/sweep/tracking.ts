@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
-import type { EventSink, RunStatus } from '../report/events.js';
+import type { EventSink, RunStatus } from '../core/run-events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
 import { TrackingSink } from '../run/tracking-sink.js';
 import type { Pipeline } from '../spec/model.js';
-import { describeTrackingConfig, type Tracker } from '../track/index.js';
+import { describeTrackingConfig, type Tracker, type TrackError, type TrackResult } from '../track/index.js';
 import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
@@ -23,42 +23,51 @@ export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; f
 export class SweepTracking {
   private readonly sinks = new Map<string, TrackingSink>();
 
-  constructor(private readonly tracker: Tracker, private readonly where: string, private readonly objective: Objective | undefined) {}
+  constructor(
+    private readonly tracker: Tracker,
+    private readonly where: string,
+    private readonly objective: Objective | undefined,
+    private readonly onRejected: (error: TrackError) => void,
+  ) {}
+
+  private check(r: TrackResult): void {
+    if (!r.ok) this.onRejected(r.error);
+  }
 
   sweepStarted(name: string, tags: Record<string, string>) {
-    this.tracker.startRun(SWEEP, { name, tags });
+    this.check(this.tracker.startRun(SWEEP, { name, tags }));
   }
 
   /** The sink for one trial's run events; its run nests under the sweep's. */
   trialSink(t: TrialTrack, tags: Record<string, string>): EventSink {
     const sink = new TrackingSink({
       tracker: this.tracker, pipeline: t.pipeline, runDir: t.runDir, fingerprints: t.fingerprints,
-      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.name, keyPrefix: `${t.name}/`,
+      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.name, keyPrefix: `${t.name}/`, onRejected: this.onRejected,
     });
     this.sinks.set(t.name, sink);
     return (e) => {
       sink.sink(e);
-      if (e.type === 'run-start') this.tracker.setTags(`trial:${t.name}`, { ...tags, 'massflow.trial': t.name });
+      if (e.type === 'run-start') this.check(this.tracker.setTags(`trial:${t.name}`, { ...tags, 'massflow.trial': t.name }));
     };
   }
 
   /** After the stage's end went through the trial's sink: say it ran in another trial, or came from the cache. */
   tagStage(trial: string, id: StageId, tags: Record<string, string>) {
     const sink = this.sinks.get(trial);
-    if (sink) this.tracker.setTags(sink.stageRunKey(id), tags);
+    if (sink) this.check(this.tracker.setTags(sink.stageRunKey(id), tags));
   }
 
   trialEnded(trial: string, status: RunStatus, objective: number | null) {
-    if (this.objective && objective !== null) this.tracker.logMetric(`trial:${trial}`, this.objective.metric, objective);
+    if (this.objective && objective !== null) this.check(this.tracker.logMetric(`trial:${trial}`, this.objective.metric, objective));
     this.sinks.get(trial)?.end(status);
   }
 
   sweepEnded(status: RunStatus, best: { trial: string; value: number } | null) {
     if (best && this.objective) {
-      this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial });
-      this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
+      this.check(this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial }));
+      this.check(this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value));
     }
-    this.tracker.endRun(SWEEP, endStatus(status));
+    this.check(this.tracker.endRun(SWEEP, endStatus(status)));
   }
 
   /** Flushes; the line says where the runs went. */
@@ -94,5 +103,5 @@ export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: tru
     o.onWarning(`tracking disabled for this sweep: ${tracker}`);
     return { ok: true, tracking: undefined };
   }
-  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective) };
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, (e) => o.onWarning(e.message)) };
 }

@@ -7,7 +7,7 @@ import type { Pipeline } from '../../spec/model.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
-import { succeeded, type StageOutcome } from '../../exec/outcome.js';
+import { succeeded, type StageOutcome } from '../../core/run-events.js';
 import type { Analysis } from '../../project/analyze.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
@@ -58,7 +58,7 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis
     sourceName: pipeline.file, onWarning: (m) => term.err.write(`tracking: ${m}\n`),
   });
   if (typeof tracker === 'string') { term.err.write(`tracking disabled for this run: ${tracker}\n`); return undefined; }
-  const sink = new TrackingSink({ tracker, pipeline, runDir, fingerprints: analysis.fingerprints });
+  const sink = new TrackingSink({ tracker, pipeline, runDir, fingerprints: analysis.fingerprints, onRejected: (e) => term.err.write(`tracking: ${e.message}\n`) });
   return { sink, where: describeTrackingConfig(choice.config) };
 }
 

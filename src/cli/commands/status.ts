@@ -1,7 +1,7 @@
 // `massflow status [PIPELINE] [STAGE...]` and `massflow why STAGE`.
 import { analyze, fingerprintAll } from '../../project/analyze.js';
-import { describeReason } from '../../exec/reasons.js';
-import { diffFingerprints, describeChange } from '../../plan/why.js';
+import { diffFingerprints } from '../../plan/why.js';
+import { describeChange, describeRunReason } from '../../report/describe.js';
 import { table } from '../../report/format.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
@@ -16,7 +16,7 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
     switch (d.kind) {
       case 'fresh': return [p.id, 'fresh', 'up to date'];
       case 'restore': return [p.id, 'cached', `restorable: ${d.outs.join(', ')} not in the workspace`];
-      case 'run': return [p.id, 'stale', describeReason(d.reason)];
+      case 'run': return [p.id, 'stale', describeRunReason(d.reason)];
     }
   });
   term.out.write(table(rows, '').join('\n') + '\n');

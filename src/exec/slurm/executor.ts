@@ -11,7 +11,7 @@ import type { Project } from '../../project/analyze.js';
 import type { Pipeline } from '../../spec/model.js';
 import type { SlurmOptions } from '../../spec/schema.js';
 import type { Executor, ExecResult, StageJob, StageReporter, UpstreamJob } from '../executor.js';
-import type { Failure } from '../outcome.js';
+import type { Failure } from '../../core/run-events.js';
 import type { FromChild } from '../stage-protocol.js';
 import { sbatch, scancel, type JobId } from './commands.js';
 import { FileTail } from './file-tail.js';
