@@ -3,6 +3,7 @@
 // so `status` does not pay for the executor's imports.
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
+import { MASSFLOW_VERSION } from '../core/package.js';
 import { pipelineJsonSchema } from '../spec/schema.js';
 import { isExperimentFile } from '../sweep/detect.js';
 import { DiagnosticsError, layoutFrom, printDiagnostics, type CommonOptions } from './common.js';
@@ -10,6 +11,7 @@ import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
 import { addExperimentCommands } from './commands/experiment-register.js';
 import { addTrackingCommands } from './commands/tracking-register.js';
+import { addProjectCommands } from './commands/project-register.js';
 
 const EXIT_HELP = `
 Exit codes:
@@ -21,7 +23,7 @@ Exit codes:
 export function buildProgram(term: Terminal, argv: string[], setCode: (c: number) => void): Command {
   const program = new Command('massflow')
     .description('Run YAML pipelines of ML stages as a cached, parallel DAG, tracked in MLflow.')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(MASSFLOW_VERSION)
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
     .configureOutput({ writeOut: (s) => term.out.write(s), writeErr: (s) => term.err.write(s) })
@@ -82,7 +84,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
     .action(() => { term.out.write(pipelineJsonSchema()); setCode(EXIT.ok); });
 
-  for (const add of [addExperimentCommands, addTrackingCommands]) add(program, term, setCode, common);
+  for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands]) add(program, term, setCode, common);
   return program;
 }
 
