@@ -8,7 +8,7 @@ import { DEFAULT_RETRY_POLICY, retryPolicyFromEnv, type RetryPolicy } from './ml
 import type { Auth, TlsSettings } from './mlflow/transport.js';
 import { LIMITS } from './mlflow/limits.js';
 import { Secret } from './secret.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 /** The `tracking:` block of a pipeline or experiment spec; embed it in the spec's JSON Schema. */
 export const TrackingSpecSchema = Type.Object(

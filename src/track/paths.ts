@@ -1,7 +1,7 @@
 // Artifact names: normalized to a relative POSIX path under the run's artifact root. A name that
 // would land outside that root is refused before anything is written or sent.
 import { basename } from 'node:path';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 /**
  * `plots\\loss.png` -> `plots/loss.png`, `./a//b/../c.txt` -> `a/c.txt`. Rejects absolute paths,

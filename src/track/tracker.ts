@@ -15,7 +15,7 @@ import { encodeValue, type EndStatus, type OpDraft, type RunKey } from './ops.js
 import { OutboxWriter, readOutbox, readPending, type OutboxEntry } from './outbox.js';
 import { flattenParams } from './params.js';
 import { defaultArtifactPath, normalizeArtifactPath } from './paths.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { REDACTED, isSecretKey, type Redactor } from './secret.js';
 import { acquireLock, loadState, type Rejection, type SyncState } from './state.js';
 
