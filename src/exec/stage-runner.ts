@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import type { LockManager, Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { PlannedStage } from '../plan/decide.js';
+import type { ContentDigest } from '../cache/digest-path.js';
+import { staleOutputs, type PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import { logFileName } from '../project/layout.js';
 import type { StageInstance } from '../spec/model.js';
@@ -53,11 +54,9 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     step.current = 'restore';
     const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
     if (entry) {
-      const stale: string[] = [];
-      for (const [path, stored] of Object.entries(entry.outs)) {
-        const w = await project.stat.digestOnly(join(root, path));
-        if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
-      }
+      const workspace = new Map<string, ContentDigest>();
+      for (const path of Object.keys(entry.outs)) workspace.set(path, await project.stat.digestOnly(join(root, path)));
+      const stale = staleOutputs(entry.outs, workspace);
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
       emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, at: Date.now() });
       for (const path of stale) {

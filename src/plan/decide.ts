@@ -53,18 +53,23 @@ function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force:
   if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
   const entry = facts.entries.get(fp.digest);
   if (entry) {
-    const stale = Object.entries(entry.outs)
-      .filter(([path, stored]) => {
-        const w = facts.workspace.get(path);
-        return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
-      })
-      .map(([path]) => path);
+    const stale = staleOutputs(entry.outs, facts.workspace);
     return stale.length ? { kind: 'restore', entry, outs: stale } : { kind: 'fresh', entry };
   }
   const prev = facts.previous.get(id);
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);
   return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
+}
+
+/** The outputs of a cache entry that the workspace does not hold as stored (missing, or other content). */
+export function staleOutputs(outs: CacheEntry['outs'], workspace: ReadonlyMap<string, ContentDigest>): string[] {
+  return Object.entries(outs)
+    .filter(([path, stored]) => {
+      const w = workspace.get(path);
+      return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
+    })
+    .map(([path]) => path);
 }
 
 export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; unknown: string[] };
