@@ -41,7 +41,10 @@ export type StageReason =
   | { kind: 'up-to-date' }
   | { kind: 'outputs-missing'; outs: string[] }
   /** Planned from the cache, but the entry was gone by the time the stage's turn came. */
-  | { kind: 'entry-vanished' };
+  | { kind: 'entry-vanished' }
+  /** A sweep trial's stage that another trial ran for it, or that a run outside the sweep left cached. */
+  | { kind: 'shared'; trial: string }
+  | { kind: 'cached-elsewhere'; runId: string };
 
 /** The part of a stage's own bookkeeping that threw (not the stage's code, not the commit). */
 export type BookkeepingStep = 'lock' | 'restore' | 'prepare' | 'trial-workspace';

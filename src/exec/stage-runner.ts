@@ -8,7 +8,7 @@ import type { LockManager, Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
 import type { ContentDigest } from '../cache/digest-path.js';
 import { staleOutputs, type PlannedStage } from '../plan/decide.js';
-import type { Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
 import { logFileName } from '../project/layout.js';
 import type { StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';

@@ -45,6 +45,8 @@ export function describeStageReason(r: StageReason): string {
     case 'up-to-date': return 'up to date';
     case 'outputs-missing': return `outputs ${r.outs.join(', ')} not in the workspace`;
     case 'entry-vanished': return 'cached result vanished';
+    case 'shared': return `shared: ran in trial ${r.trial}`;
+    case 'cached-elsewhere': return `cached: from run ${r.runId}`;
     default: return describeRunReason(r);
   }
 }

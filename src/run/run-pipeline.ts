@@ -8,7 +8,8 @@ import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
 import { ResourcePool } from '../exec/resources.js';
 import { schedule } from '../exec/scheduler.js';
-import type { Analysis, Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
+import type { DiskPlan } from '../project/plan-from-disk.js';
 import { emptyCounts, succeeded, type EventSink, type PlanEntry, type RunStatus, type StageOutcome } from '../core/run-events.js';
 import { gitInfo, type GitInfo } from '../record/git-info.js';
 import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
@@ -38,7 +39,7 @@ export interface RunOptions {
 
 export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
 
-export function planEntries(analysis: Analysis): PlanEntry[] {
+export function planEntries(analysis: DiskPlan): PlanEntry[] {
   return analysis.plan.map((p) => ({ id: p.id, action: p.decision.kind, reason: decisionReason(p.decision) }));
 }
 
@@ -109,7 +110,7 @@ export function newRunRecord(r: NewRunRecord): RunRecord {
 export async function runPipeline(
   project: Project,
   pipeline: Pipeline,
-  analysis: Analysis,
+  analysis: DiskPlan,
   executor: Executor,
   opts: RunOptions,
   sinks: EventSink[],

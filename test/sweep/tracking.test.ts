@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stageEnv, type Executor, type ExecResult, type StageJob } from '../../src/exec/executor.js';
 import { asRunId } from '../../src/core/brand.js';
-import { openProject } from '../../src/project/analyze.js';
+import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
 import { gitInfo } from '../../src/record/git-info.js';
 import { FakeTracker } from '../../src/track/index.js';

@@ -9,7 +9,7 @@ import { LockManager } from '../../cache/locks.js';
 import { fmtBytes } from '../../exec/resources.js';
 import { readRunRecord } from '../../record/run-record.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
-import { openProject } from '../../project/analyze.js';
+import { openProject } from '../../project/open.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { positiveInt } from './run.js';

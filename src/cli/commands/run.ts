@@ -1,5 +1,5 @@
 // `massflow run [PIPELINE] [STAGE...]`
-import { analyze } from '../../project/analyze.js';
+import { planFromDisk } from '../../project/plan-from-disk.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
 import { succeeded, type StageOutcome } from '../../core/run-events.js';
-import type { Analysis } from '../../project/analyze.js';
+import type { DiskPlan } from '../../project/plan-from-disk.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
 import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
@@ -49,7 +49,7 @@ async function stageSummaries(root: string, pipeline: Pipeline, outcomes: Map<St
   return lines;
 }
 
-async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, runId: string, opts: RunCommandOptions, term: Terminal) {
+async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan, runId: string, opts: RunCommandOptions, term: Terminal) {
   const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);
   if (!choice.ok) throw new UsageError(`tracking settings: ${choice.messages.join('; ')}`);
   const runDir = join(root, 'runs', runId);
@@ -76,7 +76,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
   const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
-  const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
+  const analysis = await planFromDisk(project, pipeline, selected, Boolean(opts.force));
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();
   const view = new RunView(term.out, term.style, term.live);

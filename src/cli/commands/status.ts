@@ -1,5 +1,5 @@
 // `massflow status [PIPELINE] [STAGE...]` and `massflow why STAGE`.
-import { analyze, fingerprintAll } from '../../project/analyze.js';
+import { planFromDisk, fingerprintAll } from '../../project/plan-from-disk.js';
 import { diffFingerprints } from '../../plan/why.js';
 import { describeChange, describeRunReason } from '../../report/describe.js';
 import { table } from '../../report/format.js';
@@ -10,7 +10,7 @@ import type { Terminal } from '../terminal.js';
 export async function statusCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
   const { project, pipeline } = loadForCommand(opts, spec);
-  const analysis = await analyze(project, pipeline, select(pipeline, stages), false);
+  const analysis = await planFromDisk(project, pipeline, select(pipeline, stages), false);
   const rows = analysis.plan.map((p) => {
     const d = p.decision;
     switch (d.kind) {

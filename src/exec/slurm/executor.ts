@@ -7,7 +7,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { constants } from 'node:os';
-import type { Project } from '../../project/analyze.js';
+import type { Project } from '../../project/open.js';
 import type { Pipeline } from '../../spec/model.js';
 import type { SlurmOptions } from '../../spec/schema.js';
 import type { Executor, ExecResult, StageJob, StageReporter, UpstreamJob } from '../executor.js';
