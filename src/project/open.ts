@@ -4,6 +4,7 @@ import { StatCache } from '../cache/digest-path.js';
 import { EntryStore } from '../cache/entries.js';
 import { FingerprintState } from '../cache/fingerprint-state.js';
 import { ObjectStore } from '../cache/store.js';
+import type { FingerprintObject } from '../plan/fingerprint.js';
 import type { ProjectLayout } from './layout.js';
 
 export interface Project {
@@ -11,7 +12,7 @@ export interface Project {
   stat: StatCache;
   objects: ObjectStore;
   entries: EntryStore;
-  fingerprints: FingerprintState;
+  fingerprints: FingerprintState<FingerprintObject>;
 }
 
 export function openProject(layout: ProjectLayout): Project {
@@ -21,6 +22,6 @@ export function openProject(layout: ProjectLayout): Project {
     stat: new StatCache(layout.statDir),
     objects,
     entries: new EntryStore(layout.cacheDir, objects),
-    fingerprints: new FingerprintState(layout.fingerprintsDir),
+    fingerprints: new FingerprintState<FingerprintObject>(layout.fingerprintsDir),
   };
 }
