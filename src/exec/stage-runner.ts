@@ -10,7 +10,7 @@ import type { ContentDigest } from '../cache/digest-path.js';
 import { staleOutputs, type PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/open.js';
 import { logFileName } from '../project/layout.js';
-import type { StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { BookkeepingStep, EventSink, Failure, StageOutcome } from '../core/run-events.js';
@@ -47,7 +47,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const started = Date.now();
   const step: Step = { current: 'lock' };
   try {
-    for (const out of [...stage.outs, ...stage.metrics].sort()) {
+    for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
@@ -118,7 +118,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       if (!adopting) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
@@ -140,7 +140,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     step.current = 'commit';
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       const d = await project.stat.digest(join(root, out));
       const stored = await project.objects.putOutput(join(root, out), d);
       if (stored) outputs[out] = stored; else missing.push(out);

@@ -13,7 +13,7 @@ export interface InterpolationError { code: 'interpolation' | 'unknown-param'; m
 
 type Part = { text: string } | { expr: Expr; start: number; end: number };
 
-type Interpolated<T> = Result<T, InterpolationError>;
+export type Interpolated<T> = Result<T, InterpolationError>;
 const fail = (code: InterpolationError['code'], message: string, start: number, end: number): Interpolated<never> =>
   err({ code, message, start, end });
 
