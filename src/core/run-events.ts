@@ -46,6 +46,9 @@ export type StageReason =
   | { kind: 'shared'; trial: string }
   | { kind: 'cached-elsewhere'; runId: string };
 
+/** What a stage asks for beyond what the machine has: it cannot run here at all. */
+export interface Shortfall { resource: 'gpu' | 'memory'; needs: number; available: number }
+
 /** The part of a stage's own bookkeeping that threw (not the stage's code, not the commit). */
 export type BookkeepingStep = 'lock' | 'restore' | 'prepare' | 'trial-workspace';
 
@@ -56,7 +59,7 @@ export type Failure =
   | { kind: 'bad-module'; message: string }
   | { kind: 'params'; message: string }
   | { kind: 'missing-output'; paths: string[] }
-  | { kind: 'resources'; message: string }
+  | ({ kind: 'resources' } & Shortfall)
   | { kind: 'commit'; message: string }
   | { kind: 'bookkeeping'; step: BookkeepingStep; message: string }
   | { kind: 'executor'; message: string };

@@ -91,7 +91,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
-  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', message: fit.message }, logTail: [] };
+  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', ...fit.short }, logTail: [] };
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {

@@ -1,7 +1,7 @@
 // The words for what happens in a run: reasons, changes, failures, skips and outcomes. The terminal
 // views, the run record and MLflow all word the data of core/run-events.ts through these.
 import type { Change, Failure, RunReason, SkipCause, StageOutcome, StageReason } from '../core/run-events.js';
-import { fmtDuration } from './format.js';
+import { fmtBytes, fmtDuration } from './format.js';
 
 const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -59,7 +59,9 @@ export function describeFailure(f: Failure): string {
     case 'bad-module': return `bad stage module: ${f.message}`;
     case 'params': return `params rejected: ${f.message}`;
     case 'missing-output': return `did not write declared output${f.paths.length > 1 ? 's' : ''} ${f.paths.join(', ')}`;
-    case 'resources': return f.message;
+    case 'resources': return f.resource === 'gpu'
+      ? `needs ${f.needs} GPU slot(s), ${f.available} available (set --gpus or MASSFLOW_GPUS)`
+      : `needs ${fmtBytes(f.needs)} of memory, the machine has ${fmtBytes(f.available)}`;
     case 'commit': return `could not commit outputs: ${f.message}`;
     case 'bookkeeping': return `${BOOKKEEPING[f.step]}: ${f.message}`;
     case 'executor': return f.message;

@@ -6,7 +6,7 @@ import type { Digest } from '../../core/brand.js';
 import type { CacheEntry } from '../../cache/entries.js';
 import { digestOf } from '../../cache/canonical.js';
 import { LockManager } from '../../cache/locks.js';
-import { fmtBytes } from '../../exec/resources.js';
+import { fmtBytes } from '../../report/format.js';
 import { readRunRecord } from '../../record/run-record.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
 import { openProject } from '../../project/open.js';
