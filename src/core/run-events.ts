@@ -39,7 +39,8 @@ export type RunReason =
 export type StageReason =
   | RunReason
   | { kind: 'up-to-date' }
-  | { kind: 'outputs-missing'; outs: string[] }
+  /** `from: 'remote'`: the outputs are restored from the remote cache. */
+  | { kind: 'outputs-missing'; outs: string[]; from?: 'remote' }
   /** Planned from the cache, but the entry was gone by the time the stage's turn came. */
   | { kind: 'entry-vanished' }
   /** A sweep trial's stage that another trial ran for it, or that a run outside the sweep left cached. */
@@ -48,6 +49,9 @@ export type StageReason =
 
 /** What a stage asks for beyond what the machine has: it cannot run here at all. */
 export interface Shortfall { resource: 'gpu' | 'memory'; needs: number; available: number }
+
+/** What the remote cache did for a stage about to restore or run. */
+export type RemoteNote = { kind: 'fetched'; url: string; objects: number; bytes: number } | { kind: 'refused'; message: string };
 
 /** The part of a stage's own bookkeeping that threw (not the stage's code, not the commit). */
 export type BookkeepingStep = 'lock' | 'restore' | 'prepare' | 'trial-workspace';
@@ -70,8 +74,9 @@ export type SkipCause =
 
 export type StageOutcome =
   | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput> }
-  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput> }
-  | { kind: 'fresh'; outputs: Record<string, StoredOutput> }
+  /** `fromRun`: the run that computed the cached result (its record holds the stage's metrics); `from`: restored from the remote cache. */
+  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput>; from?: 'remote'; fromRun?: string | undefined }
+  | { kind: 'fresh'; outputs: Record<string, StoredOutput>; fromRun?: string | undefined }
   | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string }
   | { kind: 'skipped'; cause: SkipCause }
   | { kind: 'cancelled' };
@@ -87,11 +92,12 @@ export interface PlanEntry { id: StageId; action: 'fresh' | 'restore' | 'run'; r
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; pipeline: string; file: string; plan: PlanEntry[]; jobs: number; executor: string; at: number }
-  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: StageReason; at: number }
+  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: StageReason; remote?: RemoteNote | undefined; at: number }
   | { type: 'stage-wait'; id: StageId; resource: string; owner: LockOwner; at: number }
   | { type: 'stage-log'; id: StageId; line: string; at: number }
   | { type: 'stage-progress'; id: StageId; done: number; total: number; at: number }
-  | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number }
+  /** `from`: a cached stage's metric, recorded by that earlier run and replayed here. */
+  | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number; from?: string | undefined }
   | { type: 'stage-artifact'; id: StageId; path: string; name: string | undefined }
   | { type: 'stage-end'; id: StageId; outcome: StageOutcome; at: number }
   | { type: 'run-interrupt'; at: number }

@@ -13,8 +13,9 @@ import { logFileName } from '../project/layout.js';
 import { outputPaths, type StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
-import type { BookkeepingStep, EventSink, Failure, StageOutcome } from '../core/run-events.js';
+import type { BookkeepingStep, EventSink, Failure, RemoteNote, StageOutcome } from '../core/run-events.js';
 import type { ResourcePool } from './resources.js';
+import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
   project: Project;
@@ -27,6 +28,8 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 const LOG_TAIL = 20;
@@ -41,7 +44,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const { project, emit } = rc;
   const root = project.layout.root;
   const fp = planned.fingerprint;
-  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, fromRun: planned.decision.entry.runId };
 
   const held: Lock[] = [];
   const started = Date.now();
@@ -52,22 +55,25 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     }
     // The lock may have been held by a run producing exactly this: use its result.
     step.current = 'restore';
-    const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const remote = fetched?.kind === 'fetched' ? fetched : undefined;
+    const entry = local ?? remote?.entry;
     if (entry) {
       const workspace = new Map<string, ContentDigest>();
       for (const path of Object.keys(entry.outs)) workspace.set(path, await project.stat.digestOnly(join(root, path)));
       const stale = staleOutputs(entry.outs, workspace);
-      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, at: Date.now() });
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, ...(remote ? { remote: remote.note } : {}), at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
     step.current = 'prepare';
-    return await execute(rc, stage, planned, started, chain, step);
+    return await execute(rc, stage, planned, started, chain, step, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: unexpected(step, (e as Error).message), logTail: [] };
@@ -87,7 +93,7 @@ function unexpected(step: Step, message: string): Failure {
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step, remoteNote?: RemoteNote): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -95,7 +101,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, at: Date.now() });
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, ...(remoteNote ? { remote: remoteNote } : {}), at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -132,6 +138,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+      ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     }, rc.signal, chain?.upstream);
     if (rc.signal.aborted) return { kind: 'cancelled' };

@@ -12,7 +12,7 @@ export type { RunReason };
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
-  | { kind: 'restore'; entry: CacheEntry; outs: string[] }
+  | { kind: 'restore'; entry: CacheEntry; outs: string[]; from?: 'remote' }
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
@@ -21,7 +21,7 @@ export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision:
 export function decisionReason(d: Decision): StageReason {
   switch (d.kind) {
     case 'fresh': return { kind: 'up-to-date' };
-    case 'restore': return { kind: 'outputs-missing', outs: d.outs };
+    case 'restore': return { kind: 'outputs-missing', outs: d.outs, ...(d.from ? { from: d.from } : {}) };
     case 'run': return d.reason;
   }
 }
@@ -30,6 +30,8 @@ export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
   workspace: ReadonlyMap<string, ContentDigest>;
   previous: ReadonlyMap<StageId, FingerprintObject>;
+  /** Entries found only on the remote cache (none when no remote is configured). */
+  remote?: ReadonlyMap<Digest, CacheEntry>;
 }
 
 export function decide(
@@ -51,10 +53,12 @@ export function decide(
 function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force: boolean, id: StageId): Decision {
   if (force) return { kind: 'run', reason: { kind: 'forced' } };
   if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
-  const entry = facts.entries.get(fp.digest);
+  const local = facts.entries.get(fp.digest);
+  const entry = local ?? facts.remote?.get(fp.digest);
   if (entry) {
     const stale = staleOutputs(entry.outs, facts.workspace);
-    return stale.length ? { kind: 'restore', entry, outs: stale } : { kind: 'fresh', entry };
+    if (!stale.length) return { kind: 'fresh', entry };
+    return local ? { kind: 'restore', entry, outs: stale } : { kind: 'restore', entry, outs: stale, from: 'remote' };
   }
   const prev = facts.previous.get(id);
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };

@@ -6,6 +6,7 @@ import { FingerprintState } from '../cache/fingerprint-state.js';
 import { ObjectStore } from '../cache/store.js';
 import type { FingerprintObject } from '../plan/fingerprint.js';
 import type { ProjectLayout } from './layout.js';
+import type { RemoteCache } from '../remote/remote-cache.js';
 
 export interface Project {
   layout: ProjectLayout;
@@ -13,6 +14,8 @@ export interface Project {
   objects: ObjectStore;
   entries: EntryStore;
   fingerprints: FingerprintState<FingerprintObject>;
+  /** The shared cache, when one is configured (see src/remote/attach.ts). */
+  remote?: RemoteCache | undefined;
 }
 
 export function openProject(layout: ProjectLayout): Project {

@@ -1,6 +1,6 @@
 // The words for what happens in a run: reasons, changes, failures, skips and outcomes. The terminal
 // views, the run record and MLflow all word the data of core/run-events.ts through these.
-import type { Change, Failure, RunReason, SkipCause, StageOutcome, StageReason } from '../core/run-events.js';
+import type { Change, Failure, RemoteNote, RunReason, SkipCause, StageOutcome, StageReason } from '../core/run-events.js';
 import { fmtBytes, fmtDuration } from './format.js';
 
 const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -43,11 +43,21 @@ export function describeRunReason(r: RunReason): string {
 export function describeStageReason(r: StageReason): string {
   switch (r.kind) {
     case 'up-to-date': return 'up to date';
-    case 'outputs-missing': return `outputs ${r.outs.join(', ')} not in the workspace`;
+    case 'outputs-missing': return `outputs ${r.outs.join(', ')} not in the workspace${r.from === 'remote' ? ' (on the remote cache)' : ''}`;
     case 'entry-vanished': return 'cached result vanished';
     case 'shared': return `shared: ran in trial ${r.trial}`;
     case 'cached-elsewhere': return `cached: from run ${r.runId}`;
     default: return describeRunReason(r);
+  }
+}
+
+/** A stage's start: its reason, and what the remote cache did for it. */
+export function describeStageStart(e: { reason: StageReason; remote?: RemoteNote | undefined }): string {
+  const reason = describeStageReason(e.reason);
+  if (!e.remote) return reason;
+  switch (e.remote.kind) {
+    case 'fetched': return `${reason}; fetched from ${e.remote.url} (${e.remote.objects} object${e.remote.objects === 1 ? '' : 's'}, ${e.remote.bytes} bytes)`;
+    case 'refused': return `${reason}; the remote's copy was not used: ${e.remote.message}`;
   }
 }
 
@@ -86,7 +96,7 @@ export function describeSkip(c: SkipCause): string {
 export function outcomeDetail(o: StageOutcome): string {
   switch (o.kind) {
     case 'ran': return fmtDuration(o.durationMs);
-    case 'restored': return `${fmtDuration(o.durationMs)}  from cache: ${o.outs.join(', ')}`;
+    case 'restored': return `${fmtDuration(o.durationMs)}  from ${o.from === 'remote' ? 'remote cache' : 'cache'}: ${o.outs.join(', ')}`;
     case 'fresh': return 'up to date';
     case 'failed': return `${fmtDuration(o.durationMs)}  ${describeFailure(o.failure)}${o.jobId ? ` (job ${o.jobId})` : ''}`;
     case 'skipped': return describeSkip(o.cause);
