@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { Digest, RunId, StageId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { Failure, OutcomeKind, SkipCause } from '../exec/outcome.js';
-import type { RunEvent, RunStatus } from '../report/events.js';
+import type { Failure, OutcomeKind, SkipCause } from '../core/run-events.js';
+import { unhandled, type RunEvent, type RunStatus } from '../core/run-events.js';
+import { describeStageReason } from '../report/describe.js';
 import type { GitInfo } from './git-info.js';
 
 export const RUN_RECORD_FORMAT = 1;
@@ -26,6 +27,8 @@ export interface StageRecord {
   failure: Failure | null;
   skipped: SkipCause | null;
   log: string;
+  /** A cached stage: the run that computed it, whose record holds its logs (its metrics are copied here). */
+  from?: string | undefined;
 }
 
 export interface RunRecord {
@@ -80,7 +83,7 @@ export class RunRecorder {
       case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
       case 'stage-start': {
         const s = st(e.id);
-        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; }
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageReason(e.reason); }
         break;
       }
       case 'stage-metric': {
@@ -101,11 +104,12 @@ export class RunRecorder {
         s.outcome = o.kind;
         switch (o.kind) {
           case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
-          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
-          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; break;
+          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.fromRun; break;
+          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; s.from = o.fromRun; break;
           case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;
+          default: return unhandled(o);
         }
         break;
       }
@@ -115,6 +119,7 @@ export class RunRecorder {
         this.record.endedAt = new Date(e.at).toISOString();
         this.record.durationMs = e.durationMs;
         break;
+      default: return unhandled(e);
     }
     this.schedule();
   };
