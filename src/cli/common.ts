@@ -1,6 +1,6 @@
 // What most commands share: finding the project and pipeline, parsing overrides, rendering
 // diagnostics, selecting stages.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import { parseOverride, type Override } from '../spec/params.js';
 import type { SourceFile } from '../spec/source.js';
@@ -47,7 +47,7 @@ export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
 
 export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[]; profiles: string[] }
 
-export function loadForCommand(opts: CommonOptions, spec: string | undefined): Loaded {
+export async function loadForCommand(opts: CommonOptions, spec: string | undefined): Promise<Loaded> {
   const layout = layoutFrom(opts);
   const overrides = parseOverrides(opts.param);
   let specPath = spec;
@@ -56,13 +56,13 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
     if (typeof d !== 'string') throw new DiagnosticsError([d], new Map());
     specPath = d;
   }
-  const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
+  const loaded = await loadPipeline(layout.root, specPath, overrides, opts.profile ?? [], join(layout.massflowDir, 'state', 'compiled'));
   if (!loaded.ok) {
     const sources = new Map<string, SourceFile>();
     if (loaded.result) sources.set(loaded.result.source.file.path, loaded.result.source.file);
     throw new DiagnosticsError(loaded.diagnostics, sources);
   }
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  return { layout, project: openProject(layout), pipeline: loaded.pipeline, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {
