@@ -66,13 +66,17 @@ export function compilePipeline(input: CompileInput): CompileResult {
 
   const stages: StageInstance[] = [];
   for (const [name, stage] of Object.entries(spec.stages)) {
-    stages.push(...compileStage(source, name, stage, params, input.fileExists, diagnostics));
+    for (const s of compileStage(source, name, stage, params, input.fileExists, diagnostics)) stages.push(s);
   }
   if (hasErrors(diagnostics)) return done();
 
   const ids = new Set(stages.map((s) => s.id));
   const byName = new Map<string, StageId[]>();
-  for (const s of stages) byName.set(s.name, [...(byName.get(s.name) ?? []), s.id]);
+  for (const s of stages) {
+    // Appended in place: copying would be O(n^2) for a foreach of 10^4 instances.
+    const list = byName.get(s.name);
+    if (list) list.push(s.id); else byName.set(s.name, [s.id]);
+  }
   for (const s of stages) {
     const resolved: StageId[] = [];
     s.needs.forEach((n, i) => {
