@@ -9,12 +9,13 @@ import type { StoredOutput } from '../cache/store.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import type { EventSink } from '../report/events.js';
-import type { StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';
 import type { ResourcePool } from './resources.js';
 import { describeReason } from './reasons.js';
+import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
   project: Project;
@@ -48,11 +49,13 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const held: Lock[] = [];
   const started = Date.now();
   try {
-    for (const out of [...stage.outs, ...stage.metrics].sort()) {
+    for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
-    const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const remote = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest, (line) => emit({ type: 'stage-log', id: stage.id, line, at: Date.now() }));
+    const entry = local ?? remote?.entry;
     if (entry) {
       const stale: string[] = [];
       for (const [path, stored] of Object.entries(entry.outs)) {
@@ -60,13 +63,13 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, ...(remote ? { from: 'remote' as const } : {}) };
     }
     return await execute(rc, stage, planned, started, chain);
   } catch (e) {
@@ -108,7 +111,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       if (!adopting) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
@@ -128,7 +131,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
 
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       const d = await project.stat.digest(join(root, out));
       const stored = await project.objects.putOutput(join(root, out), d);
       if (stored) outputs[out] = stored; else missing.push(out);

@@ -10,9 +10,13 @@ import type { Pipeline } from '../spec/model.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import { sha256 } from '../cache/canonical.js';
 
-const FORMAT = 1;
+const FORMAT = 2;
 
-interface Kept { v: typeof FORMAT; key: string; exists: [path: string, exists: boolean][]; pipeline: Omit<Pipeline, 'upstream'> & { upstream: [StageId, StageId[]][] } }
+/** The answers the compiler got: is this a file, does this path exist (project-relative). */
+export interface Probes<T> { file: T; path: T }
+type Answers = Probes<[path: string, exists: boolean][]>;
+
+interface Kept { v: typeof FORMAT; key: string; answers: Answers; pipeline: Omit<Pipeline, 'upstream' | 'source'> & { upstream: [StageId, StageId[]][] } }
 
 /** The identity of compiler code: name, size and mtime of every module file in `dirs` (a rebuild changes it). */
 export function codeStamp(dirs: readonly string[]): string {
@@ -33,18 +37,19 @@ export class CompiledSpecs {
 
   private fileFor(key: string) { return join(this.dir, `${key.slice(0, 32)}.json`); }
 
-  /** The pipeline kept under `key`, when every file check it depended on still answers the same. */
-  get(key: string, fileExists: (path: string) => boolean): Pipeline | undefined {
+  /** The pipeline kept under `key` (without its parsed source), when every check it depended on still answers the same. */
+  get(key: string, probes: Probes<(path: string) => boolean>): Omit<Pipeline, 'source'> | undefined {
     let kept: Kept;
     try { kept = JSON.parse(readFileSync(this.fileFor(key), 'utf8')) as Kept; } catch { return undefined; }
     if (kept.v !== FORMAT || kept.key !== key) return undefined;
-    if (!kept.exists.every(([p, e]) => fileExists(p) === e)) return undefined;
+    if (!kept.answers.file.every(([p, e]) => probes.file(p) === e) || !kept.answers.path.every(([p, e]) => probes.path(p) === e)) return undefined;
     return { ...kept.pipeline, upstream: new Map(kept.pipeline.upstream) };
   }
 
   /** Keeps a pipeline that compiled without any diagnostic; a project that cannot be written is only slower. */
-  async put(key: string, pipeline: Pipeline, exists: Iterable<[string, boolean]>): Promise<void> {
-    const kept: Kept = { v: FORMAT, key, exists: [...exists], pipeline: { ...pipeline, upstream: [...pipeline.upstream] } };
+  async put(key: string, pipeline: Pipeline, answers: Probes<ReadonlyMap<string, boolean>>): Promise<void> {
+    const { source: _parsed, ...plain } = pipeline;
+    const kept: Kept = { v: FORMAT, key, answers: { file: [...answers.file], path: [...answers.path] }, pipeline: { ...plain, upstream: [...pipeline.upstream] } };
     await writeJsonAtomic(this.fileFor(key), kept).catch(() => undefined);
   }
 }

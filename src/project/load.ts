@@ -14,7 +14,7 @@ import { codeStamp, CompiledSpecs } from './compiled-spec.js';
 
 export type LoadResult =
   | { ok: true; pipeline: Pipeline }
-  | { ok: false; diagnostics: Diagnostic[]; result?: CompileResult };
+  | { ok: false; diagnostics: Diagnostic[]; skipped: string[]; result?: CompileResult };
 
 /** Folders whose modules decide what a spec compiles to (the pipeline schema includes tracking's). */
 const COMPILER_DIRS = ['spec', 'track', 'core'].map((d) => join(dirname(fileURLToPath(import.meta.url)), '..', d));
@@ -32,7 +32,14 @@ export function defaultPipeline(root: string): string | Diagnostic {
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
 }
 
-export async function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[], compiledDir: string): Promise<LoadResult> {
+export const fileExistsIn = (root: string) => (p: string): boolean => {
+  try { return statSync(join(root, p)).isFile(); } catch { return false; }
+};
+
+export const pathExistsIn = (root: string) => (p: string): boolean => existsSync(join(root, p));
+
+/** Loads and compiles a pipeline file; with `compiledDir`, takes and keeps compiled pipelines there. */
+export async function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = [], compiledDir?: string): Promise<LoadResult> {
   const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
   const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
   let text: string;
@@ -40,24 +47,24 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     if (!statSync(abs).isFile()) throw new Error('not a file');
     text = readFileSync(abs, 'utf8');
   } catch {
-    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
+    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
-  const fileExists = (p: string) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } };
-  const compiled = new CompiledSpecs(compiledDir);
-  const key = sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS), root, shown, text, overrides, profiles]));
-  const kept = compiled.get(key, fileExists);
-  if (kept) return { ok: true, pipeline: kept };
+  const probes = { file: fileExistsIn(root), path: pathExistsIn(root) };
+  const compiled = compiledDir === undefined ? undefined : new CompiledSpecs(compiledDir);
+  const key = compiled && sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS), root, shown, text, overrides, profiles]));
+  const kept = key && compiled?.get(key, probes);
+  if (kept) {
+    // The parsed file is only read to locate a later finding; parsing it waits for that.
+    const { YamlSource } = await import('../spec/yaml-source.js');
+    let source: ReturnType<typeof YamlSource.parse>['source'] | undefined;
+    return { ok: true, pipeline: Object.defineProperty(kept, 'source', { get: () => (source ??= YamlSource.parse(shown, text).source), enumerable: true }) as Pipeline };
+  }
 
-  const checked = new Map<string, boolean>();
+  const answers = { file: new Map<string, boolean>(), path: new Map<string, boolean>() };
+  const recorded = (kind: 'file' | 'path') => (p: string) => { const e = probes[kind](p); answers[kind].set(p, e); return e; };
   const { compilePipeline } = await import('../spec/compile.js');
-  const result = compilePipeline({
-    file: shown,
-    text,
-    overrides,
-    profiles,
-    fileExists: (p) => { const e = fileExists(p); checked.set(p, e); return e; },
-  });
-  if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, result };
-  if (result.diagnostics.length === 0) await compiled.put(key, result.pipeline, checked);
+  const result = compilePipeline({ file: shown, text, overrides, profiles, fileExists: recorded('file'), pathExists: recorded('path') });
+  if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
+  if (key && result.diagnostics.length === 0) await compiled?.put(key, result.pipeline, answers);
   return { ok: true, pipeline: result.pipeline };
 }

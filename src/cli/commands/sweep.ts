@@ -18,6 +18,7 @@ import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
 import { positiveInt } from './run.js';
+import { pushAfterRun, useRemote } from '../remote-setup.js';
 
 export interface SweepCommandOptions extends CommonOptions {
   jobs?: string;
@@ -33,8 +34,8 @@ export interface SweepCommandOptions extends CommonOptions {
 export async function sweepCommand(file: string, opts: SweepCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const loaded = loadExperiment(layout.root, file, parseOverrides(opts.param), opts.profile ?? []);
-  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.sources);
-  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, loaded.sources, term.style).join('\n') + '\n');
+  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
+  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, term.style).join('\n') + '\n');
   const exp = loaded.experiment;
   const jobs = positiveInt(opts.jobs, '--jobs') ?? availableParallelism();
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -42,9 +43,10 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
 
   const project = openProject(layout);
+  useRemote(project, exp.base.remote);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
-  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics, new Map([...loaded.sources, ...planned.sources]));
+  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);
   const plan = planned.plan;
   await preflightSweepParams(layout.root, plan, opts.param ?? []);
   if (opts.dryRun) {
@@ -69,6 +71,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
       jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
       concurrency, argv, executor, git,
     }, view.sink, tracking.tracking, signal);
+    await pushAfterRun(project, record.trials.map((t) => t.runId), term);
     if (tracking.tracking) term.out.write(await tracking.tracking.close(sweepId) + '\n');
     return record.status === 'succeeded' ? EXIT.ok : record.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });
