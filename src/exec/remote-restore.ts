@@ -8,13 +8,16 @@ import { targetOf } from '../remote/remote-cache.js';
 
 const size = (objects: number, bytes: number) => `${objects} object${objects === 1 ? '' : 's'}, ${bytes} bytes`;
 
-export async function restoreFromRemote(project: Project, stage: StageInstance, fingerprint: Digest, log: (line: string) => void): Promise<{ entry: CacheEntry; note: string } | undefined> {
+/** An entry fetched from the remote (with a note for the reason), a refusal to report, or nothing there. */
+export type FromRemote = { kind: 'fetched'; entry: CacheEntry; note: string } | { kind: 'refused'; note: string } | undefined;
+
+export async function restoreFromRemote(project: Project, stage: StageInstance, fingerprint: Digest): Promise<FromRemote> {
   const remote = project.remote;
   if (!remote) return undefined;
   const r = await remote.restore(targetOf(stage, fingerprint));
   switch (r.kind) {
-    case 'restored': return { entry: r.entry, note: `fetched from ${remote.url} (${size(r.objects, r.bytes)})` };
+    case 'restored': return { kind: 'fetched', entry: r.entry, note: `fetched from ${remote.url} (${size(r.objects, r.bytes)})` };
     case 'absent': return undefined;
-    case 'failed': log(`remote ${remote.url}: ${r.message}; running the stage instead`); return undefined;
+    case 'failed': return { kind: 'refused', note: `the remote's copy was not used: ${r.message}` };
   }
 }

@@ -28,6 +28,8 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
@@ -44,7 +46,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const { project, emit } = rc;
   const root = project.layout.root;
   const fp = planned.fingerprint;
-  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, fromRun: planned.decision.entry.runId };
 
   const held: Lock[] = [];
   const started = Date.now();
@@ -54,7 +56,8 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     }
     // The lock may have been held by a run producing exactly this: use its result.
     const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
-    const remote = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest, (line) => emit({ type: 'stage-log', id: stage.id, line, at: Date.now() }));
+    const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const remote = fetched?.kind === 'fetched' ? fetched : undefined;
     const entry = local ?? remote?.entry;
     if (entry) {
       const stale: string[] = [];
@@ -62,16 +65,16 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         const w = await project.stat.digestOnly(join(root, path));
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
-      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
       emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, ...(remote ? { from: 'remote' as const } : {}) };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain);
+    return await execute(rc, stage, planned, started, chain, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
@@ -80,7 +83,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, remoteNote?: string): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -88,7 +91,8 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
+    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -124,6 +128,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+      ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     }, rc.signal, chain?.upstream);
     if (rc.signal.aborted) return { kind: 'cancelled' };
