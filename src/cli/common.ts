@@ -72,7 +72,7 @@ export async function loadForCommand(opts: CommonOptions, spec: string | undefin
   const loaded = await loadPipeline(layout.root, specPath, overrides, opts.profile ?? [], join(layout.massflowDir, 'state', 'compiled'));
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
   const project = openProject(layout);
-  useRemote(project, loaded.pipeline.remote);
+  await useRemote(project, loaded.pipeline.remote);
   return { layout, project, pipeline: loaded.pipeline, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 

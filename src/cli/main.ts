@@ -12,7 +12,7 @@ import { addExperimentCommands } from './commands/experiment-register.js';
 import { addTrackingCommands } from './commands/tracking-register.js';
 import { addProjectCommands } from './commands/project-register.js';
 import { addRemoteCommands } from './commands/remote-register.js';
-import { REMOTE_ENV } from '../remote/config.js';
+import { REMOTE_ENV } from '../remote/env.js';
 
 const EXIT_HELP = `
 Exit codes:
