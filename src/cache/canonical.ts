@@ -8,9 +8,19 @@ export function canonicalJson(v: unknown): string {
     if (typeof v === 'number' && !Number.isFinite(v)) return JSON.stringify(String(v));
     return JSON.stringify(v);
   }
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  // Built by appending (no per-level arrays or joins): planning fingerprints 10^5 stages with it.
+  if (Array.isArray(v)) {
+    let s = '[';
+    for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + canonicalJson(v[i]);
+    return s + ']';
+  }
+  const o = v as Record<string, unknown>;
+  let s = '{';
+  for (const k of Object.keys(o).sort()) {
+    if (o[k] === undefined) continue;
+    s += (s.length > 1 ? ',' : '') + JSON.stringify(k) + ':' + canonicalJson(o[k]);
+  }
+  return s + '}';
 }
 
 export const sha256 = (data: string | Uint8Array): Digest => asDigest(createHash('sha256').update(data).digest('hex'));

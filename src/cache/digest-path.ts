@@ -40,29 +40,47 @@ const HASH_CONCURRENCY = 8;
 
 interface Listed { rel: string; st: Stats }
 
-function listTree(root: string): Listed[] {
-  const out: Listed[] = [];
+/**
+ * One stat walk of a file or tree: the signature of every regular file's (path, size, mtime, inode,
+ * mode), whether any was modified too recently to trust, and (with `keep`) the stats themselves.
+ * Names are visited sorted per directory, so the signature does not depend on readdir's order; the
+ * walk concatenates paths and builds one string, since per-file path.join and hash updates cost more
+ * than the stat calls at 10^5 files.
+ */
+function scan(root: string, top: Stats, keep: boolean, now: number): { sig: string; racy: boolean; listed: Listed[] } {
+  const listed: Listed[] = [];
+  const parts: (string | number)[] = [];
+  let racy = false;
+  const add = (rel: string, st: Stats) => {
+    parts.push(rel, '\0', st.size, '\0', st.mtimeMs, '\0', st.ino, '\0', st.mode, '\n');
+    if (st.mtimeMs > now - RACY_MS) racy = true;
+    if (keep) listed.push({ rel, st });
+  };
   const walk = (dir: string, prefix: string) => {
     const ents = readdirSync(dir, { withFileTypes: true });
+    ents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of ents) {
       // A writer's temp entry (ours, possibly orphaned by a kill) is never content.
       if (e.name.charCodeAt(0) === 46 /* . */ && tempOwner(e.name) !== undefined) continue;
-      const rel = prefix ? `${prefix}/${e.name}` : e.name;
-      const abs = join(dir, e.name);
-      if (e.isDirectory()) walk(abs, rel);
+      const rel = prefix + e.name;
+      const abs = `${dir}/${e.name}`;
+      if (e.isDirectory()) walk(abs, `${rel}/`);
       else {
         // Follow symlinks: a dep that links elsewhere is its target's content.
         const st = e.isSymbolicLink() ? safeStat(abs) : statSync(abs);
         if (!st) continue;
-        if (st.isDirectory()) walk(abs, rel);
-        else if (st.isFile()) out.push({ rel, st });
+        if (st.isDirectory()) walk(abs, `${rel}/`);
+        else if (st.isFile()) add(rel, st);
       }
     }
   };
-  walk(root, '');
-  out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return out;
+  if (top.isDirectory()) walk(root, ''); else add('', top);
+  const sig = `${top.isDirectory() ? 'd' : 'f'}2:${createHash('sha1').update(parts.join('')).digest('hex')}`;
+  return { sig, racy, listed };
 }
+
+/** Manifest order: by path, as plain string comparison (the digest of a tree depends on it). */
+const byRel = (a: Listed, b: Listed) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
 
 function safeStat(p: string): Stats | undefined {
   try { return statSync(p); } catch { return undefined; }
@@ -98,30 +116,19 @@ export class StatCache {
   async digestOnly(absPath: string): Promise<ContentDigest> {
     const top = safeStat(absPath);
     if (!top) return { kind: 'missing' };
-    const { sig, racy } = this.signature(absPath, top);
+    const { sig, racy } = scan(absPath, top, false, Date.now());
     const fast = racy ? undefined : await this.loadSig(absPath);
     if (fast && fast.sig === sig) return { kind: fast.kind, digest: fast.digest };
     const full = await this.digest(absPath);
     return full.kind === 'missing' ? full : { kind: full.kind, digest: full.digest };
   }
 
-  private signature(absPath: string, top: Stats): { sig: string; racy: boolean; listed: Listed[] } {
-    const now = Date.now();
-    const listed: Listed[] = top.isDirectory() ? listTree(absPath) : [{ rel: '', st: top }];
-    const sigHash = createHash('sha1');
-    let racy = false;
-    for (const { rel, st } of listed) {
-      sigHash.update(`${rel}\0${st.size}\0${st.mtimeMs}\0${st.ino}\0${st.mode}\n`);
-      if (st.mtimeMs > now - RACY_MS) racy = true;
-    }
-    return { sig: `${top.isDirectory() ? 'd' : 'f'}:${sigHash.digest('hex')}`, racy, listed };
-  }
-
   async digest(absPath: string): Promise<PathDigest> {
     const top = safeStat(absPath);
     if (!top) return { kind: 'missing' };
     const now = Date.now();
-    const { sig, racy, listed } = this.signature(absPath, top);
+    const { sig, racy, listed } = scan(absPath, top, true, now);
+    listed.sort(byRel);
     const cached = await this.load(absPath);
     if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached, listed);
 

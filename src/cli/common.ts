@@ -1,6 +1,6 @@
 // What most commands share: finding the project and pipeline, parsing overrides, rendering
 // diagnostics, selecting stages.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import { parseOverride, type Override } from '../pipeline/params.js';
 import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
@@ -60,7 +60,7 @@ export function preflightSkipped(source: YamlSource | undefined): string[] {
 }
 
 /** `preflight`: the command checks stage params next, so a spec error also keeps that from happening. */
-export function loadForCommand(opts: CommonOptions, spec: string | undefined, preflight = false): Loaded {
+export async function loadForCommand(opts: CommonOptions, spec: string | undefined, preflight = false): Promise<Loaded> {
   const layout = layoutFrom(opts);
   const overrides = parseOverrides(opts.param);
   let specPath = spec;
@@ -69,11 +69,11 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined, pr
     if (typeof d !== 'string') throw new DiagnosticsError([d]);
     specPath = d;
   }
-  const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
+  const loaded = await loadPipeline(layout.root, specPath, overrides, opts.profile ?? [], join(layout.massflowDir, 'state', 'compiled'));
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
   const project = openProject(layout);
-  useRemote(project, loaded.result.pipeline!.remote);
-  return { layout, project, pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  await useRemote(project, loaded.pipeline.remote);
+  return { layout, project, pipeline: loaded.pipeline, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

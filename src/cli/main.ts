@@ -4,7 +4,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
 import { MASSFLOW_VERSION } from '../core/package.js';
-import { pipelineJsonSchema } from '../pipeline/schema.js';
 import { isExperimentFile } from '../sweep/detect.js';
 import { DiagnosticsError, layoutFrom, printDiagnostics, type CommonOptions } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
@@ -13,7 +12,7 @@ import { addExperimentCommands } from './commands/experiment-register.js';
 import { addTrackingCommands } from './commands/tracking-register.js';
 import { addProjectCommands } from './commands/project-register.js';
 import { addRemoteCommands } from './commands/remote-register.js';
-import { REMOTE_ENV } from '../remote/config.js';
+import { REMOTE_ENV } from '../remote/env.js';
 
 const EXIT_HELP = `
 Exit codes:
@@ -95,7 +94,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
 
   program.command('schema')
     .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
-    .action(() => { term.out.write(pipelineJsonSchema()); setCode(EXIT.ok); });
+    .action(async () => { term.out.write((await import('../pipeline/schema.js')).pipelineJsonSchema()); setCode(EXIT.ok); });
 
   for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands, addRemoteCommands]) add(program, term, setCode, common);
   return program;

@@ -2,16 +2,20 @@
 // the spec names one (a bad URL is a usage error), and report what a `remote.push: auto` push did
 // when a run or sweep ends.
 import type { Project } from '../project/open.js';
-import { chooseRemote } from '../remote/config.js';
-import { RemoteCache } from '../remote/remote-cache.js';
-import { S3Remote } from '../remote/s3.js';
 import type { RemoteSpec } from '../pipeline/remote-schema.js';
 import { autoPushLines } from '../report/remote-view.js';
 import { autoPush } from '../run/remote-push.js';
+import { REMOTE_ENV } from '../remote/env.js';
 import { UsageError } from './exit-codes.js';
 import type { Terminal } from './terminal.js';
 
-export function useRemote(project: Project, spec: RemoteSpec | undefined): void {
+/**
+ * Attaches the remote cache when one is named. The S3 client and the remote's schema load only
+ * then: for every command of a project without a remote they cost more than the command itself.
+ */
+export async function useRemote(project: Project, spec: RemoteSpec | undefined): Promise<void> {
+  if (spec === undefined && !process.env[REMOTE_ENV]) { project.remote = undefined; return; }
+  const [{ chooseRemote }, { RemoteCache }, { S3Remote }] = await Promise.all([import('../remote/config.js'), import('../remote/remote-cache.js'), import('../remote/s3.js')]);
   const choice = chooseRemote(spec);
   if (!choice.ok) throw new UsageError(choice.message);
   project.remote = choice.config ? new RemoteCache(choice.config, new S3Remote(choice.config), project.objects, project.entries) : undefined;

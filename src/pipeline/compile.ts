@@ -99,7 +99,8 @@ export function compilePipeline(input: CompileInput): CompileResult {
       continue;
     }
     const before = diagnostics.length;
-    stages.push(...compileStage({ source, params, fileExists: input.fileExists, diagnostics }, sname, spec.stages[sname]!));
+    // One by one: spreading 10^5 instances into push overflows the stack.
+    for (const s of compileStage({ source, params, fileExists: input.fileExists, diagnostics }, sname, spec.stages[sname]!)) stages.push(s);
     if (diagnostics.length > before) unsound.add(sname);
   }
 
@@ -140,7 +141,11 @@ export function compilePipeline(input: CompileInput): CompileResult {
 function resolveNeeds(source: YamlSource, stages: StageInstance[], declared: ReadonlySet<string>, diagnostics: Diagnostic[]): void {
   const ids = new Set(stages.map((s) => s.id));
   const byName = new Map<string, StageId[]>();
-  for (const s of stages) byName.set(s.name, [...(byName.get(s.name) ?? []), s.id]);
+  for (const s of stages) {
+    // Appended in place: copying would be O(n^2) for a foreach of 10^4 instances.
+    const list = byName.get(s.name);
+    if (list) list.push(s.id); else byName.set(s.name, [s.id]);
+  }
   const reported = new Set<string>();
   for (const s of stages) {
     const resolved: StageId[] = [];

@@ -98,7 +98,11 @@ function topoOrder(stages: readonly StageInstance[], upstream: Map<StageId, Stag
   const down = new Map<StageId, StageId[]>();
   for (const s of stages) {
     indeg.set(s.id, upstream.get(s.id)!.length);
-    for (const u of upstream.get(s.id)!) down.set(u, [...(down.get(u) ?? []), s.id]);
+    for (const u of upstream.get(s.id)!) {
+      // Appended in place: one stage feeding 10^4 instances would otherwise copy O(n^2) ids.
+      const list = down.get(u);
+      if (list) list.push(s.id); else down.set(u, [s.id]);
+    }
   }
   const ready = stages.filter((s) => indeg.get(s.id) === 0).map((s) => s.id);
   const order: StageId[] = [];

@@ -1,7 +1,12 @@
 // Params: command-line overrides (`-p fit.lr=1e-3`, `+new.key=1` to add) and flattening for
 // fingerprints and MLflow (`fit.lr`).
-import { parse as parseYamlValue } from 'yaml';
+import { createRequire } from 'node:module';
 import { lookupPath } from './interpolate.js';
+
+// The YAML parser loads on the first override: importing this module for flattenParams (every
+// warm `status` does, through the fingerprints) must not pay for it.
+let yamlParse: ((text: string) => unknown) | undefined;
+const parseYamlValue = (text: string) => (yamlParse ??= (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse)(text);
 
 export interface Override { path: string[]; value: unknown; add: boolean; raw: string }
 

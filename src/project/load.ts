@@ -1,13 +1,23 @@
 // Reads a pipeline file from disk and compiles it; picks the default pipeline when none is named.
+// A spec compiled before with the same text, arguments and compiler is taken from
+// .massflow/state/compiled/ (./compiled-spec.ts), so the compiler's modules load only on a change.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
-import { compilePipeline, type CompileResult } from '../pipeline/compile.js';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MASSFLOW_VERSION } from '../core/package.js';
+import type { CompileResult } from '../pipeline/compile.js';
 import { diag, type Diagnostic } from '../pipeline/diagnostics.js';
+import type { Pipeline } from '../pipeline/model.js';
 import type { Override } from '../pipeline/params.js';
+import { sha256 } from '../cache/canonical.js';
+import { codeStamp, CompiledSpecs } from './compiled-spec.js';
 
 export type LoadResult =
-  | { ok: true; result: CompileResult }
+  | { ok: true; pipeline: Pipeline }
   | { ok: false; diagnostics: Diagnostic[]; skipped: string[]; result?: CompileResult };
+
+/** Folders whose modules decide what a spec compiles to (the pipeline schema includes tracking's). */
+const COMPILER_DIRS = ['pipeline', 'track', 'core'].map((d) => join(dirname(fileURLToPath(import.meta.url)), '..', d));
 
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
@@ -28,7 +38,8 @@ export const fileExistsIn = (root: string) => (p: string): boolean => {
 
 export const pathExistsIn = (root: string) => (p: string): boolean => existsSync(join(root, p));
 
-export function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = []): LoadResult {
+/** Loads and compiles a pipeline file; with `compiledDir`, takes and keeps compiled pipelines there. */
+export async function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = [], compiledDir?: string): Promise<LoadResult> {
   const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
   const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
   let text: string;
@@ -38,13 +49,22 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
   } catch {
     return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
-  const result = compilePipeline({
-    file: shown,
-    text,
-    overrides,
-    profiles,
-    fileExists: fileExistsIn(root),
-    pathExists: pathExistsIn(root),
-  });
-  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
+  const probes = { file: fileExistsIn(root), path: pathExistsIn(root) };
+  const compiled = compiledDir === undefined ? undefined : new CompiledSpecs(compiledDir);
+  const key = compiled && sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS), root, shown, text, overrides, profiles]));
+  const kept = key && compiled?.get(key, probes);
+  if (kept) {
+    // The parsed file is only read to locate a later finding; parsing it waits for that.
+    const { YamlSource } = await import('../pipeline/yaml-source.js');
+    let source: ReturnType<typeof YamlSource.parse>['source'] | undefined;
+    return { ok: true, pipeline: Object.defineProperty(kept, 'source', { get: () => (source ??= YamlSource.parse(shown, text).source), enumerable: true }) as Pipeline };
+  }
+
+  const answers = { file: new Map<string, boolean>(), path: new Map<string, boolean>() };
+  const recorded = (kind: 'file' | 'path') => (p: string) => { const e = probes[kind](p); answers[kind].set(p, e); return e; };
+  const { compilePipeline } = await import('../pipeline/compile.js');
+  const result = compilePipeline({ file: shown, text, overrides, profiles, fileExists: recorded('file'), pathExists: recorded('path') });
+  if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
+  if (key && result.diagnostics.length === 0) await compiled?.put(key, result.pipeline, answers);
+  return { ok: true, pipeline: result.pipeline };
 }

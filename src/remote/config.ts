@@ -3,7 +3,9 @@
 // and parallelism apply whichever source named the URL. No credential is ever part of it.
 import { URL_PATTERN, type RemoteSpec } from '../pipeline/remote-schema.js';
 
-export const REMOTE_ENV = 'MASSFLOW_REMOTE';
+import { REMOTE_ENV } from './env.js';
+
+export { REMOTE_ENV };
 
 export interface RemoteConfig {
   url: string;

@@ -30,9 +30,9 @@ export async function checkCommand(files: string[], opts: CheckOptions, term: Te
         : { file: f, kind: 'experiment', diagnostics: r.diagnostics, skipped: r.skipped });
       continue;
     }
-    const r = loadPipeline(layout.root, f, overrides, profiles);
+    const r = await loadPipeline(layout.root, f, overrides, profiles);
     if (!r.ok) { checks.push({ file: f, kind: 'pipeline', diagnostics: r.diagnostics, skipped: [...r.skipped, ...preflightSkipped(r.result?.source)] }); continue; }
-    const pipeline = r.result.pipeline!;
+    const { pipeline } = r;
     const params = await rejectedParams(layout.root, pipeline, pipeline.stages, opts.param ?? [], profiles);
     checks.push({ file: pipeline.file, kind: 'pipeline', diagnostics: params, skipped: [], stages: pipeline.stages.length });
   }

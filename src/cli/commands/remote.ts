@@ -42,7 +42,7 @@ async function entriesToPush(project: Project, pipeline: Pipeline, runs: string[
 
 export async function pushCommand(args: string[], opts: RemoteCommandOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args.filter((a) => !RUN_ID.test(a)));
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const { project, pipeline } = await loadForCommand(opts, spec);
   const remote = needRemote(project);
   const entries = await entriesToPush(project, pipeline, args.filter((a) => RUN_ID.test(a)), stages, Boolean(opts.all));
   const bar = progressBar(term.err, term.live);
@@ -54,7 +54,7 @@ export async function pushCommand(args: string[], opts: RemoteCommandOptions, te
 
 export async function pullCommand(args: string[], opts: RemoteCommandOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const { project, pipeline } = await loadForCommand(opts, spec);
   const remote = needRemote(project);
   const selected = select(pipeline, stages);
   const { fingerprints } = await fingerprintAll(project, pipeline);

@@ -90,7 +90,7 @@ function trackingLine(s: TrackerSummary, where: string, runId: string, uri: stri
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline, overrides, profiles } = loadForCommand(opts, spec, true);
+  const { project, pipeline, overrides, profiles } = await loadForCommand(opts, spec, true);
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');

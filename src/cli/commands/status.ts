@@ -9,7 +9,7 @@ import type { Terminal } from '../terminal.js';
 
 export async function statusCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const { project, pipeline } = await loadForCommand(opts, spec);
   const analysis = await planFromDisk(project, pipeline, select(pipeline, stages), false);
   const rows = analysis.plan.map((p) => {
     const d = p.decision;
@@ -31,7 +31,7 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
 export async function whyCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
   if (stages.length === 0) throw new UsageError('name a stage: massflow why [PIPELINE] STAGE');
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const { project, pipeline } = await loadForCommand(opts, spec);
   const wanted = pipeline.stages.filter((s) => stages.includes(s.id) || stages.includes(s.name));
   select(pipeline, stages); // reports unknown names
   const { fingerprints } = await fingerprintAll(project, pipeline);

@@ -43,7 +43,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
 
   const project = openProject(layout);
-  useRemote(project, exp.base.remote);
+  await useRemote(project, exp.base.remote);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
   if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);

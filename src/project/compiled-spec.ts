@@ -1,0 +1,55 @@
+// Compiled pipelines kept between commands. Compiling a spec needs the YAML parser and the schema
+// validator, whose modules cost more to load than a warm `status` spends on everything else; a
+// spec whose text, arguments and compiler are unchanged compiles to the same pipeline, so the
+// result is kept under a key of all three. The files the compiler checked for existence are
+// recorded with the answers it got, and checked again before a kept result is used.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageId } from '../core/brand.js';
+import type { Pipeline } from '../pipeline/model.js';
+import { writeJsonAtomic } from '../cache/atomic.js';
+import { sha256 } from '../cache/canonical.js';
+
+const FORMAT = 2;
+
+/** The answers the compiler got: is this a file, does this path exist (project-relative). */
+export interface Probes<T> { file: T; path: T }
+type Answers = Probes<[path: string, exists: boolean][]>;
+
+interface Kept { v: typeof FORMAT; key: string; answers: Answers; pipeline: Omit<Pipeline, 'upstream' | 'source'> & { upstream: [StageId, StageId[]][] } }
+
+/** The identity of compiler code: name, size and mtime of every module file in `dirs` (a rebuild changes it). */
+export function codeStamp(dirs: readonly string[]): string {
+  const parts: string[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try { names = readdirSync(dir).sort(); } catch { parts.push(`${dir}:-`); continue; }
+    for (const n of names) {
+      const st = statSync(join(dir, n), { throwIfNoEntry: false });
+      if (st?.isFile()) parts.push(`${dir}/${n}:${st.size}:${st.mtimeMs}`);
+    }
+  }
+  return sha256(parts.join('\n'));
+}
+
+export class CompiledSpecs {
+  constructor(private readonly dir: string) {}
+
+  private fileFor(key: string) { return join(this.dir, `${key.slice(0, 32)}.json`); }
+
+  /** The pipeline kept under `key` (without its parsed source), when every check it depended on still answers the same. */
+  get(key: string, probes: Probes<(path: string) => boolean>): Omit<Pipeline, 'source'> | undefined {
+    let kept: Kept;
+    try { kept = JSON.parse(readFileSync(this.fileFor(key), 'utf8')) as Kept; } catch { return undefined; }
+    if (kept.v !== FORMAT || kept.key !== key) return undefined;
+    if (!kept.answers.file.every(([p, e]) => probes.file(p) === e) || !kept.answers.path.every(([p, e]) => probes.path(p) === e)) return undefined;
+    return { ...kept.pipeline, upstream: new Map(kept.pipeline.upstream) };
+  }
+
+  /** Keeps a pipeline that compiled without any diagnostic; a project that cannot be written is only slower. */
+  async put(key: string, pipeline: Pipeline, answers: Probes<ReadonlyMap<string, boolean>>): Promise<void> {
+    const { source: _parsed, ...plain } = pipeline;
+    const kept: Kept = { v: FORMAT, key, answers: { file: [...answers.file], path: [...answers.path] }, pipeline: { ...plain, upstream: [...pipeline.upstream] } };
+    await writeJsonAtomic(this.fileFor(key), kept).catch(() => undefined);
+  }
+}

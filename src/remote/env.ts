@@ -1,0 +1,3 @@
+// The variable naming the remote cache, in a module of its own: the command line reads and sets it
+// on every command, and must not load the remote's schema and client to do so.
+export const REMOTE_ENV = 'MASSFLOW_REMOTE';
