@@ -2,14 +2,28 @@
 // process start time, run, stage); a waiter polls, says whom it waits for, and takes over a lock
 // whose owner is dead (same host and the pid is gone or belongs to a newer process).
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './canonical.js';
 
-export interface LockOwner { pid: number; host: string; procStart: string; runId: string; stage: string; since: string }
+export interface LockOwner {
+  pid: number; host: string; procStart: string; runId: string; stage: string; since: string;
+  /** The process group the stage runs as, once started: a dead owner's stage may still be writing. */
+  stageGroup?: StageGroup | undefined;
+}
 
-export interface Lock { path: string; release(): Promise<void> }
+export interface StageGroup { pgid: number; procStart: string }
+
+export interface Lock {
+  path: string;
+  release(): Promise<void>;
+  /** Adds to what the lock file says about its owner (the stage's process group). */
+  annotate(extra: Pick<LockOwner, 'stageGroup'>): Promise<void>;
+}
+
+/** How long a taker waits for a dead owner's stage processes to be gone after SIGKILL. */
+const ORPHAN_WAIT_MS = 5000;
 
 const POLL_MS = 150;
 
@@ -49,7 +63,11 @@ export class LockManager {
         const fh = await open(path, 'wx');
         await fh.writeFile(JSON.stringify({ ...owner, resource }));
         await fh.close();
-        return { path, release: () => rm(path, { force: true }) };
+        return {
+          path,
+          release: () => rm(path, { force: true }),
+          annotate: (extra) => writeFile(path, JSON.stringify({ ...owner, ...extra, resource })),
+        };
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -75,11 +93,27 @@ export class LockManager {
     }
     try {
       const now = await readOwner(path);
-      if (now && now.pid === dead.pid && now.procStart === dead.procStart && now.since === dead.since) await rm(path, { force: true });
+      if (now && now.pid === dead.pid && now.procStart === dead.procStart && now.since === dead.since) {
+        // The owner is dead, but the stage it started may not be (a runner killed outright): it
+        // must not go on writing an output this run is about to produce.
+        if (now.stageGroup) await stopOrphanGroup(now.stageGroup);
+        await rm(path, { force: true });
+      }
     } finally {
       await rmdir(guard).catch(() => undefined);
     }
   }
+}
+
+/** SIGKILLs a dead runner's stage process group (if it is still that group) and waits until it is gone. */
+export async function stopOrphanGroup(g: StageGroup): Promise<void> {
+  const alive = () => { try { process.kill(-g.pgid, 0); return true; } catch { return false; } };
+  // The leader's start time tells the stage's group from a later one that reuses the id.
+  const leader = processStart(g.pgid);
+  if (!alive() || (leader !== '' && g.procStart !== '' && leader !== g.procStart)) return;
+  try { process.kill(-g.pgid, 'SIGKILL'); } catch { return; }
+  const deadline = Date.now() + ORPHAN_WAIT_MS;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** A lock file left empty by an owner killed between creating and writing it. */

@@ -26,6 +26,10 @@ export interface StageRecord {
   failure: Failure | null;
   skipped: SkipCause | null;
   log: string;
+  /** GPU devices the stage ran with, when massflow managed GPUs ([]: none, so it ran on CPU). */
+  devices?: string[] | undefined;
+  /** What the stage reported that could not be used (bad lines of its events file). */
+  warnings?: string[] | undefined;
 }
 
 export interface RunRecord {
@@ -80,7 +84,7 @@ export class RunRecorder {
       case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
       case 'stage-start': {
         const s = st(e.id);
-        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; }
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; if (e.devices) s.devices = e.devices; }
         break;
       }
       case 'stage-metric': {
@@ -93,6 +97,11 @@ export class RunRecorder {
       case 'stage-artifact': {
         st(e.id)?.artifacts.push({ path: e.path, name: e.name ?? null });
         return;
+      }
+      case 'stage-warning': {
+        const s = st(e.id);
+        if (s) (s.warnings ??= []).push(e.message);
+        break;
       }
       case 'stage-end': {
         const s = st(e.id);

@@ -10,12 +10,15 @@ export interface PlannedLine { id: StageId; action: 'fresh' | 'restore' | 'run';
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; pipeline: string; file: string; plan: PlannedLine[]; jobs: number; executor: string; at: number }
-  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: string; at: number }
+  /** `devices`: the GPUs the stage was given when massflow manages GPUs (empty: none). */
+  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: string; at: number; devices?: string[] | undefined }
   | { type: 'stage-wait'; id: StageId; resource: string; owner: LockOwner; at: number }
   | { type: 'stage-log'; id: StageId; line: string; at: number }
   | { type: 'stage-progress'; id: StageId; done: number; total: number; at: number }
   | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number }
   | { type: 'stage-artifact'; id: StageId; path: string; name: string | undefined }
+  /** Something the stage reported could not be used (a bad line of its events file): shown, recorded, never fatal. */
+  | { type: 'stage-warning'; id: StageId; message: string; at: number }
   | { type: 'stage-end'; id: StageId; outcome: StageOutcome; at: number }
   | { type: 'run-interrupt'; at: number }
   | { type: 'run-end'; status: RunStatus; durationMs: number; counts: Record<OutcomeKind, number>; at: number };

@@ -24,7 +24,8 @@ import { logFileName } from '../exec/stage-runner.js';
 export interface RunOptions {
   runId: RunId;
   jobs?: number | undefined;
-  gpus?: number | undefined;
+  /** GPU devices to hand out (see exec/gpus.ts); undefined: massflow does not manage GPUs. */
+  gpus?: string[] | undefined;
   keepGoing: boolean;
   force: boolean;
   argv: string[];
@@ -45,11 +46,6 @@ export function plannedLines(analysis: Analysis): PlannedLine[] {
     action: p.decision.kind,
     reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace` : 'up to date',
   }));
-}
-
-export function defaultGpus(): number {
-  const v = Number(process.env['MASSFLOW_GPUS']);
-  return Number.isInteger(v) && v >= 0 ? v : 0;
 }
 
 export interface NewRunRecord {
@@ -151,7 +147,7 @@ export async function runPipeline(
     project,
     locks: new LockManager(project.layout.locksDir),
     executor,
-    pool: new ResourcePool({ cpu: jobs, memoryBytes: totalmem(), gpu: opts.gpus ?? defaultGpus() }),
+    pool: ResourcePool.forMachine(jobs, totalmem(), opts.gpus),
     runId: opts.runId,
     logsDir: `${dir}/logs`,
     backend: backendLabel(analysis.backend),

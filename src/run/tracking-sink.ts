@@ -76,7 +76,11 @@ export class TrackingSink {
         });
         t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) });
         return;
-      case 'stage-start': this.ensureStage(e.id); return;
+      case 'stage-start': {
+        const key = this.ensureStage(e.id);
+        if (e.devices) t.setTags(key, { 'massflow.devices': e.devices.length ? e.devices.join(',') : 'none' });
+        return;
+      }
       case 'stage-metric': t.logMetric(this.ensureStage(e.id), e.key, e.value, e.step, e.timestamp); return;
       case 'stage-artifact': t.logArtifact(this.ensureStage(e.id), e.path); return;
       case 'stage-end': {
@@ -88,7 +92,7 @@ export class TrackingSink {
         t.endRun(key, o.kind === 'failed' ? 'FAILED' : o.kind === 'cancelled' || o.kind === 'skipped' ? 'KILLED' : 'FINISHED');
         return;
       }
-      case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
+      case 'stage-log': case 'stage-progress': case 'stage-wait': case 'stage-warning': case 'run-interrupt': return;
       case 'run-end':
         for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
         t.setTags(this.root, { 'massflow.status': e.status });

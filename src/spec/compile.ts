@@ -1,5 +1,6 @@
 // Spec text -> compiled pipeline, collecting every error at once. Pure apart from the injected
 // `fileExists` (used to check that a `run:` module is there).
+import { DEFAULT_STOP_GRACE_MS, parseStopGrace, stdoutMetricsPattern } from './stage-options.js';
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { asDigest, asStageId, type StageId } from '../core/brand.js';
@@ -174,6 +175,10 @@ function compileStage(
     for (const [k, v] of Object.entries(stage.env ?? {})) env[k] = str(['env', k], v);
     const id = asStageId(Object.keys(vars).length ? `${name}@${Object.entries(vars).map(([k, v]) => `${k}=${formatVar(v)}`).join(',')}` : name);
     const resources = compileResources(stage, (m) => diagnostics.push(diag('schema', m, loc(['resources', 'memory']))));
+    const grace = parseStopGrace(stage.stop_grace);
+    if (!grace.ok) diagnostics.push(diag('schema', grace.message, loc(['stop_grace'])));
+    const pattern = stdoutMetricsPattern(stage.stdout_metrics);
+    if (!pattern.ok) diagnostics.push(diag('schema', pattern.message, loc(['stdout_metrics'])));
     const instance: StageInstance = {
       id,
       name,
@@ -190,6 +195,8 @@ function compileStage(
       resources,
       cache: stage.cache ?? true,
       slurm: stage.slurm ?? {},
+      stopGraceMs: grace.ok ? grace.ms : DEFAULT_STOP_GRACE_MS,
+      stdoutMetrics: pattern.ok ? pattern.pattern : undefined,
       yamlPath: base,
       location: loc([], true),
     };

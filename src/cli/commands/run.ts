@@ -1,4 +1,5 @@
 // `massflow run [PIPELINE] [STAGE...]`
+import { gpuDevices } from '../../exec/gpus.js';
 import { LocalExecutor } from '../../exec/local.js';
 import type { Executor } from '../../exec/executor.js';
 import { analyze } from '../../project/analyze.js';
@@ -106,7 +107,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
     const result = await runPipeline(project, pipeline, analysis, executor, {
       runId,
       jobs,
-      gpus: positiveInt(opts.gpus, '--gpus'),
+      gpus: gpuDevices(positiveInt(opts.gpus, '--gpus')),
       keepGoing: Boolean(opts.keepGoing),
       force: Boolean(opts.force),
       argv,

@@ -14,7 +14,7 @@ import type { Executor, ExecResult, StageJob, StageReporter, UpstreamJob } from 
 import type { Failure } from '../outcome.js';
 import type { FromChild } from '../stage-protocol.js';
 import { sbatch, scancel, type JobId } from './commands.js';
-import { FileTail } from './file-tail.js';
+import { FileTail } from '../channel/file-tail.js';
 import { jobFiles, WRAPPER_EXIT, wrapperScript } from './job-script.js';
 import { JobStates, type JobView } from './job-state.js';
 import { sbatchArgs } from './sbatch-args.js';
