@@ -28,6 +28,8 @@ export interface StageRecord {
   log: string;
   /** GPU devices the stage ran with, when massflow managed GPUs ([]: none, so it ran on CPU). */
   devices?: string[] | undefined;
+  /** The stage's last progress report (done of total). */
+  progress?: { done: number; total: number } | undefined;
   /** What the stage reported that could not be used (bad lines of its events file). */
   warnings?: string[] | undefined;
 }
@@ -81,7 +83,12 @@ export class RunRecorder {
   readonly sink = (e: RunEvent): void => {
     const st = (id: StageId) => this.record.stages[id];
     switch (e.type) {
-      case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
+      case 'run-start': case 'stage-log': case 'stage-wait': return;
+      case 'stage-progress': {
+        const s = st(e.id);
+        if (s) s.progress = { done: e.done, total: e.total };
+        break;
+      }
       case 'stage-start': {
         const s = st(e.id);
         if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; if (e.devices) s.devices = e.devices; }

@@ -28,7 +28,9 @@ export async function openCmdChannel(stage: StageInstance, root: string, eventsF
  */
 export function withoutStreamed(points: MetricPoint[], streamed: ReadonlySet<string>): MetricPoint[] {
   if (!streamed.size) return points;
-  return points.filter((p) => p.key !== 'step' && !streamed.has(p.key));
+  // metrics.json nests `train/loss` as { train: { loss } }, which reads back as `train.loss`.
+  const dotted = new Set([...streamed].map((k) => k.replace(/\//g, '.')));
+  return points.filter((p) => p.key !== 'step' && !streamed.has(p.key) && !dotted.has(p.key));
 }
 
 /** DVCLive summaries in undeclared folders (`dvclive/`) that the stage wrote since `since`. */
