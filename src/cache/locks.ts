@@ -2,7 +2,7 @@
 // process start time, run, stage); a waiter polls, says whom it waits for, and takes over a lock
 // whose owner is dead (same host and the pid is gone or belongs to a newer process).
 import { hostname } from 'node:os';
-import { mkdir, open, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './canonical.js';
@@ -82,13 +82,31 @@ export class LockManager {
     }
   }
 
+  /**
+   * Removes the lock files whose owner died without releasing them (a waiter takes such a lock over,
+   * but one nobody waits for stays), empty ones a killed owner left, and old take-over guards.
+   * Returns how many went.
+   */
+  async removeDead(dryRun = false): Promise<number> {
+    let removed = 0;
+    for (const name of await readdir(this.dir).catch(() => [] as string[])) {
+      const path = join(this.dir, name);
+      if (name.endsWith('.lock')) {
+        const held = await readOwner(path);
+        if (held ? ownerAlive(held) : !(await staleEmpty(path))) continue;
+        removed++;
+        if (!dryRun) { if (held) await this.takeOver(path, held); else await rm(path, { force: true }); }
+      } else if (name.endsWith('.lock.takeover') && !dryRun) await removeOldGuard(path);
+    }
+    return removed;
+  }
+
   /** Removes a dead owner's lock under a guard so two takers cannot remove each other's fresh lock. */
   private async takeOver(path: string, dead: LockOwner): Promise<void> {
     const guard = `${path}.takeover`;
     try { await mkdir(guard); } catch {
       // Another taker is at it; a guard left by a taker that died is old and can go.
-      const st = await stat(guard).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(guard).catch(() => undefined);
+      await removeOldGuard(guard);
       return;
     }
     try {
@@ -114,6 +132,12 @@ export async function stopOrphanGroup(g: StageGroup): Promise<void> {
   try { process.kill(-g.pgid, 'SIGKILL'); } catch { return; }
   const deadline = Date.now() + ORPHAN_WAIT_MS;
   while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** A take-over guard older than any take-over takes was left by a taker that died. */
+async function removeOldGuard(guard: string): Promise<void> {
+  const st = await stat(guard).catch(() => undefined);
+  if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(guard).catch(() => undefined);
 }
 
 /** A lock file left empty by an owner killed between creating and writing it. */

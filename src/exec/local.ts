@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 import type { Executor, ExecResult, StageJob, StageReporter } from './executor.js';
 import { stageEnv } from './executor.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
+import { stageLoaderArgs } from './stage-loaders.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./stage-child.js', import.meta.url));
 const GUARD_ENTRY = fileURLToPath(new URL('./stage-guard.js', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 /** After a stage's process exited, how long its pipes may stay open before the stage counts as ended. */
 const CLOSE_WAIT_MS = 2000;
 
@@ -91,7 +91,7 @@ export class LocalExecutor implements Executor {
     const child = fork(CHILD_ENTRY, [], {
       cwd: job.projectDir,
       env: { ...process.env, ...stageEnv(job) },
-      execArgv: ['--import', TSX_LOADER, '--enable-source-maps'],
+      execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
       detached: true,

@@ -3,6 +3,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { relative } from 'node:path';
 import type { StageId } from '../core/brand.js';
+import { removeLeftoversBeside } from '../cache/leftovers.js';
 import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
 import { succeeded, type StageOutcome } from '../exec/outcome.js';
@@ -143,6 +144,9 @@ export async function runPipeline(
   const onAbort = () => { emit({ type: 'run-interrupt', at: Date.now() }); abort.abort(); };
   if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
 
+  // A restore killed with an earlier runner left its staging beside the output, where a stage
+  // reading the parent directory would see it.
+  await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
   const outcomes = await schedule({
     project,
     locks: new LockManager(project.layout.locksDir),

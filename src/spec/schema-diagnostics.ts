@@ -23,10 +23,16 @@ export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unkn
       ? `unknown key '${last}'${inParent}`
       : missing
         ? `missing required key '${last}'${inParent}`
-        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${e.message.toLowerCase()}`;
+        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${ownMessage(e.schema) ?? e.message.toLowerCase()}`;
     out.push(diag('schema', message, source.locate(missing ? parent : path, { key: unexpected || (missing && parent.length > 0) })));
   }
   return out;
+}
+
+/** A message the schema gives for its own failure (`errorMessage`, as editors read it). */
+function ownMessage(schema: TSchema): string | undefined {
+  const m = (schema as { errorMessage?: unknown }).errorMessage;
+  return typeof m === 'string' ? m : undefined;
 }
 
 const decodePointer = (s: string): PathSegment => {

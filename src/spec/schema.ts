@@ -3,14 +3,20 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TrackingSpecSchema } from '../track/config.js';
 
+/** Shown by the CLI and by editors (yaml-language-server reads patternErrorMessage/errorMessage). */
+const MEMORY_MESSAGE = 'expected bytes or a size such as 2GiB or 512MB: digits, then B, KB, MB, GB, TB or KiB, MiB, GiB, TiB';
+
 const PathList = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
 
 export const ResourcesSchema = Type.Object(
   {
     cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'CPU slots the stage occupies (default 1).' })),
+    // The string branch first: editors report the first branch's problem when none matches, and
+    // `memory: 2 gigabytes` should say what a size looks like, not that a number was expected.
     memory: Type.Optional(
-      Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B?|B)?$' })], {
+      Type.Union([Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B?|B)?$', patternErrorMessage: MEMORY_MESSAGE }), Type.Number({ minimum: 0 })], {
         description: 'Memory the stage needs: bytes, or a size such as 2GiB or 512MB.',
+        errorMessage: MEMORY_MESSAGE,
       }),
     ),
     gpu: Type.Optional(Type.Integer({ minimum: 0, description: 'GPU slots the stage occupies.' })),
@@ -57,7 +63,12 @@ export const StageSchema = Type.Object(
       description: 'Read metrics from output lines: true for `key: value` lines (a `step: N` line sets the step of those after it), or a regular expression with named groups key, value and optionally step.',
     })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // For editors: a stage is a TS module or a program, never both or neither. The CLI says the same
+    // with its own located message (spec/compile.ts), so validation here ignores this keyword.
+    oneOf: [{ required: ['run'] }, { required: ['cmd'] }],
+  },
 );
 
 // The tracking block's schema belongs to the tracking layer; the pipeline schema embeds it.
