@@ -90,7 +90,7 @@ export class LocalExecutor implements Executor {
   private async runTs(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
     const child = fork(CHILD_ENTRY, [], {
       cwd: job.projectDir,
-      env: { ...process.env, ...stageEnv(job) },
+      env: { ...process.env, ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
       execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
@@ -122,7 +122,7 @@ export class LocalExecutor implements Executor {
     const argv = job.impl.shell ? ['/bin/sh', '-c', job.impl.argv.join(' ')] : job.impl.argv;
     const child = fork(GUARD_ENTRY, argv, {
       cwd: job.projectDir,
-      env: { ...process.env, ...stageEnv(job) },
+      env: { ...process.env, ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,

@@ -99,13 +99,16 @@ process.on('message', (m: ToChild) => {
 // has its stop grace to return before SIGKILL.
 process.on('SIGTERM', () => abort.abort(new Error('cancelled')));
 
-if (process.connected) {
-  // A runner that died (even by SIGKILL) closes the channel: the stage and every process it started
-  // (its group) must not outlive it. The channel is only noticed between callbacks, so a watchdog
-  // thread also checks for re-parenting while the stage computes without yielding.
+// Forked by a local runner (it names itself in MASSFLOW_RUNNER_PID): a runner that died, even by
+// SIGKILL and even before this module got to run, must take the stage and every process it
+// started (its group) with it. The channel's close is only noticed between callbacks, so a watchdog
+// thread also checks for re-parenting while the stage computes without yielding.
+const runner = Number(process.env['MASSFLOW_RUNNER_PID']);
+if (runner > 0) {
   const killGroup = () => { try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); } };
+  if (!process.connected || process.ppid !== runner) killGroup();
   process.on('disconnect', killGroup);
-  new Worker(WATCHDOG, { eval: true, workerData: { parent: process.ppid, group: process.pid } }).unref();
+  new Worker(WATCHDOG, { eval: true, workerData: { parent: runner, group: process.pid } }).unref();
 }
 
 const jobIdx = process.argv.indexOf('--job');

@@ -9,7 +9,8 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 const [file, ...args] = process.argv.slice(2);
-const parent = process.ppid;
+// The runner names itself: a guard whose runner died before this module ran notices at once.
+const parent = Number(process.env['MASSFLOW_RUNNER_PID']) || process.ppid;
 
 const killGroup = (): never => {
   try { process.kill(-process.pid, 'SIGKILL'); } catch { /* the group is gone already */ }
@@ -20,7 +21,8 @@ process.on('SIGTERM', () => {});
 process.on('SIGINT', () => {});
 process.on('disconnect', killGroup);
 // The channel closes when the runner dies; a re-parented guard is the fallback check.
-setInterval(() => { if (process.ppid !== parent) killGroup(); }, 500).unref();
+if (!process.connected || process.ppid !== parent) killGroup();
+setInterval(() => { if (process.ppid !== parent) killGroup(); }, 250).unref();
 
 const child = spawn(file!, args, { stdio: ['ignore', 'inherit', 'inherit'] });
 child.on('error', (e) => {

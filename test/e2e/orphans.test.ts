@@ -66,7 +66,7 @@ describe('a runner killed with SIGKILL', () => {
       await runner;
       const id = lastRunId(rig);
       if (!id || before.has(id)) continue; // killed before it made its run: nothing of it can run
-      await until(`no process of run ${id} after a kill at '${point.name}'`, () => processesOfRun(id).length === 0, 3000);
+      await until(`no process of run ${id} after a kill at '${point.name}'`, () => processesOfRun(id).length === 0, 5000);
     }
   }, 240_000);
 });
