@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+import operator
 import os
 import signal
 import sys
@@ -159,11 +161,13 @@ class _Channel:
             self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def send(self, msg: dict) -> None:
-        if self.fd is None:
-            return
-        data = (json.dumps(msg, separators=(",", ":"), allow_nan=False) + "\n").encode()
+        if self.fd is not None:
+            self.write(json.dumps(msg, separators=(",", ":"), allow_nan=False) + "\n")
+
+    def write(self, line: str) -> None:
+        data = line.encode()
         with self.lock:
-            os.write(self.fd, data)
+            os.write(self.fd, data)  # type: ignore[arg-type]
 
 
 _channel = _Channel()
@@ -174,18 +178,36 @@ def _say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
+_key_json: dict = {}
+
+
 def log_metric(key: str, value: float, step: Optional[int] = None, timestamp: Optional[float] = None) -> None:
     """One metric point; `step` (an int >= 0) makes it a point of a curve (an epoch, a batch)."""
     v = float(value)
-    if v != v or v in (float("inf"), float("-inf")):
+    if not math.isfinite(v):
         raise ValueError(f"metric '{key}' must be a finite number, got {value!r}")
-    if step is not None and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
-        raise ValueError(f"metric '{key}': step must be an int >= 0, got {step!r}")
-    msg = {"type": "metric", "key": key, "value": v, "timestamp": int((timestamp or time.time()) * 1000)}
-    if step is not None:
-        msg["step"] = step
-    _channel.send(msg)
-    _say(f"{key}: {v:g}" + ("" if step is None else f"  (step {step})"))
+    if step is not None and (type(step) is not int or step < 0):
+        # numpy integers are welcome (operator.index takes them); bools and floats are not.
+        given = step
+        try:
+            step = operator.index(step) if not isinstance(step, bool) else -1
+        except TypeError:
+            step = -1
+        if step < 0:
+            raise ValueError(f"metric '{key}': step must be an int >= 0, got {given!r}")
+    if _channel.fd is None:
+        _say(f"{key}: {v:g}" + ("" if step is None else f"  (step {step})"))
+        return
+    k = _key_json.get(key)
+    if k is None:
+        k = _key_json[key] = json.dumps(str(key))
+    # Formatted by hand: this runs once per point, and json.dumps of a dict is several times slower.
+    # repr of a finite float is valid JSON.
+    ts = int((timestamp if timestamp is not None else time.time()) * 1000)
+    if step is None:
+        _channel.write('{"type":"metric","key":%s,"value":%r,"timestamp":%d}\n' % (k, v, ts))
+    else:
+        _channel.write('{"type":"metric","key":%s,"value":%r,"step":%d,"timestamp":%d}\n' % (k, v, step, ts))
 
 
 def log_metrics(metrics: dict, step: Optional[int] = None) -> None:

@@ -74,6 +74,13 @@ export class RunRecorder {
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
   private readonly metricsFile: string;
+  private points: string[] = [];
+  private readonly writePoints = () => {
+    if (!this.points.length) return;
+    const text = this.points.join('');
+    this.points = [];
+    appendFileSync(this.metricsFile, text);
+  };
 
   constructor(readonly dir: string, readonly record: RunRecord) {
     mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -98,7 +105,8 @@ export class RunRecorder {
         const s = st(e.id);
         if (s) s.metrics[e.key] = e.value;
         // Every point, for local comparison and replay; the tracker has its own durable outbox.
-        appendFileSync(this.metricsFile, JSON.stringify({ stage: e.id, key: e.key, value: e.value, step: e.step ?? null, timestamp: e.timestamp }) + '\n');
+        // Points arriving together (a stage streaming thousands a second) are appended in one write.
+        if (this.points.push(JSON.stringify({ stage: e.id, key: e.key, value: e.value, step: e.step ?? null, timestamp: e.timestamp }) + '\n') === 1) setImmediate(this.writePoints);
         return;
       }
       case 'stage-artifact': {
@@ -145,6 +153,7 @@ export class RunRecorder {
   }
 
   async flush(): Promise<void> {
+    this.writePoints();
     this.schedule();
     await this.writing;
   }
