@@ -2,7 +2,9 @@
 // runs unchanged as a stage: the rows DVCLive writes stream as step metrics while it trains, and its
 // metrics.json is the summary without repeating them.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rig } from '../e2e/rig.js';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, Rig } from '../e2e/rig.js';
 import { until } from '../slurm/cluster.js';
 import { dvclivePython, IN_CI, lastRunId, recordedPoints } from './python-env.js';
 
@@ -59,5 +61,16 @@ describe.skipIf(!venv.ok)(`a DVCLive script${venv.ok ? '' : ` (skipped: ${venv.r
       ...[0, 1, 2, 3, 4, 5].map((s) => `train/acc@${s}`),
     ].sort());
     expect(JSON.parse(rig.read(`runs/${id}/run.json`)).stages.train.metrics).toEqual({ loss: 1 / 6, 'train/acc': 0.5, best: 0.9 });
+  }, 120_000);
+
+  it('runs the DVCLive variant of examples/python-train unchanged', async () => {
+    if (!venv.ok) return;
+    rig?.cleanup();
+    rig = Rig.create();
+    cpSync(join(REPO, 'examples/python-train'), rig.path('examples/python-train'), { recursive: true });
+    const r = await rig.run(['run', 'examples/python-train/dvclive.yaml', '-p', `python=${venv.python}`, '-p', 'train.epochs=3']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const points = recordedPoints(rig, lastRunId(rig)!).map((p) => `${p.key}@${p.step ?? '-'}`).sort();
+    expect(points).toEqual(['train/loss@0', 'train/loss@1', 'train/loss@2', 'val/loss@0', 'val/loss@1', 'val/loss@2']);
   }, 120_000);
 });

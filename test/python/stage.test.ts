@@ -3,10 +3,11 @@
 // patterns; stopping is SIGTERM to the group, then SIGKILL after the stage's grace, recorded as
 // cancelled with nothing cached; two 1-GPU stages under --gpus 2 get different devices.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../track/helpers/server.js';
 import { runsOf, waitFor } from '../track/helpers/inspect.js';
-import { normalize, Rig } from '../e2e/rig.js';
+import { normalize, REPO, Rig } from '../e2e/rig.js';
 import { until } from '../slurm/cluster.js';
 import { hasPython3, lastRunId, processesOfRun, recordedPoints } from './python-env.js';
 
@@ -206,4 +207,25 @@ open("out/${name}.txt", "w").write(repr(os.environ.get("CUDA_VISIBLE_DEVICES")))
     expect([record.stages.a.devices, record.stages.b.devices].flat().sort()).toEqual(['0', '1']);
     expect(record.stages.c.devices).toEqual([]);
   }, 60_000);
+});
+
+describe('examples/python-train', () => {
+  it('runs as shipped: data, then a training script streaming its curves, then an lr sweep sharing the data', async () => {
+    rig?.cleanup();
+    rig = Rig.create();
+    cpSync(join(REPO, 'examples/python-train'), rig.path('examples/python-train'), { recursive: true });
+    const r = await rig.run(['run', 'examples/python-train/pipeline.yaml', '-p', 'train.epochs=4']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const id = lastRunId(rig)!;
+    const points = recordedPoints(rig, id);
+    expect(points.filter((p) => p.key === 'train/loss').map((p) => p.step)).toEqual([0, 1, 2, 3]);
+    expect(points.filter((p) => p.key === 'val/loss')).toHaveLength(4);
+    expect(points.find((p) => p.key === 'val_mse')?.value).toBeGreaterThan(0);
+    const record = JSON.parse(rig.read(`runs/${id}/run.json`));
+    expect(record.stages.train.progress).toEqual({ done: 4, total: 4 });
+    expect(record.stages.train.artifacts).toEqual([{ path: rig.path('models/python-train/model.json'), name: null }]);
+    const sweep = await rig.run(['sweep', 'examples/python-train/lr.yaml', '--dry-run']);
+    expect(sweep.code, sweep.stdout + sweep.stderr).toBe(0);
+    expect(sweep.stdout).toContain('3 trials');
+  }, 120_000);
 });
