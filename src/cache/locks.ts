@@ -25,6 +25,15 @@ export interface Lock {
 /** How long a taker waits for a dead owner's stage processes to be gone after SIGKILL. */
 const ORPHAN_WAIT_MS = 5000;
 
+/** Asked for a lock the same run already holds for another stage: waiting would never end. */
+export class SelfLockError extends Error {
+  constructor(readonly resource: string, readonly holder: string, readonly requester: string) {
+    super(`'${resource}' is locked by stage '${holder}' of this same run, so stage '${requester}' cannot take it`);
+  }
+}
+
+interface Held { runId: string; stage: string; count: number }
+
 const POLL_MS = 150;
 
 /** Identifies a process incarnation so a recycled pid is not mistaken for the owner. */
@@ -45,33 +54,50 @@ export function ownerAlive(o: LockOwner): boolean {
 
 export class LockManager {
   private readonly me: Omit<LockOwner, 'runId' | 'stage' | 'since'>;
+  /** Locks this process holds, by lock file: a run never waits on itself (see acquire). */
+  private readonly held = new Map<string, Held>();
   constructor(private readonly dir: string) {
     this.me = { pid: process.pid, host: hostname(), procStart: processStart(process.pid) };
   }
 
   lockPath(resource: string) { return join(this.dir, `${sha256(resource).slice(0, 24)}.lock`); }
 
-  /** Takes the lock, waiting (and calling onWait once per new owner) while a live owner holds it. */
+  /**
+   * Takes the lock, waiting (and calling onWait once per new owner) while a live owner holds it.
+   * A run never waits on a lock it holds itself: the same stage asking again shares the lock (it is
+   * released when every holder released it), and another stage of the same run gets SelfLockError.
+   */
   async acquire(resource: string, who: { runId: string; stage: string }, onWait: (owner: LockOwner) => void, signal?: AbortSignal): Promise<Lock> {
     await mkdir(this.dir, { recursive: true });
     const path = this.lockPath(resource);
     const owner: LockOwner = { ...this.me, ...who, since: new Date().toISOString() };
     let lastReported = '';
+    const lock = (): Lock => ({
+      path,
+      release: () => this.release(path),
+      annotate: (extra) => writeFile(path, JSON.stringify({ ...owner, ...extra, resource })),
+    });
     for (;;) {
       signal?.throwIfAborted();
+      const mine = this.held.get(path);
+      if (mine && mine.runId === who.runId) {
+        if (mine.stage !== who.stage) throw new SelfLockError(resource, mine.stage, who.stage);
+        mine.count++;
+        return lock();
+      }
       try {
         const fh = await open(path, 'wx');
         await fh.writeFile(JSON.stringify({ ...owner, resource }));
         await fh.close();
-        return {
-          path,
-          release: () => rm(path, { force: true }),
-          annotate: (extra) => writeFile(path, JSON.stringify({ ...owner, ...extra, resource })),
-        };
+        this.held.set(path, { runId: who.runId, stage: who.stage, count: 1 });
+        return lock();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
       const held = await readOwner(path);
+      // A lock file naming this process and run that this manager does not hold was left behind by
+      // it (a release that failed): waiting for ourselves would never end.
+      if (held && this.isMe(held) && held.runId === who.runId && !this.held.has(path)) { await rm(path, { force: true }); continue; }
       if (held && !ownerAlive(held)) { await this.takeOver(path, held); continue; }
       if (!held && (await staleEmpty(path))) { await rm(path, { force: true }); continue; }
       if (held) {
@@ -80,6 +106,17 @@ export class LockManager {
       }
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+  }
+
+  private isMe(o: LockOwner): boolean {
+    return o.pid === this.me.pid && o.host === this.me.host && o.procStart === this.me.procStart;
+  }
+
+  private async release(path: string): Promise<void> {
+    const mine = this.held.get(path);
+    if (mine && --mine.count > 0) return;
+    this.held.delete(path);
+    await rm(path, { force: true });
   }
 
   /**

@@ -1,10 +1,10 @@
 // The running massflow installation: the clone, a project's node_modules/massflow, or a global install.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Its root folder (holds package.json, dist/, schema/, stages/, pipelines/, scripts/). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const PACKAGE_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /** Its version, from its package.json (npm's environment says nothing when massflow runs from PATH). */
 export const MASSFLOW_VERSION: string = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -6,10 +6,11 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StageInstance } from '../spec/model.js';
+import type { ParamProblem } from '../spec/param-diagnostics.js';
 import { stageLoaderArgs } from './stage-loaders.js';
 
+export type { ParamProblem };
 export interface ParamCheckRequest { projectDir: string; module: string; params: Record<string, unknown> }
-export interface ParamProblem { path: string[]; message: string }
 /** One distinct (module, params) pair and the stage instances that share it. */
 export interface ParamCheckGroup { request: ParamCheckRequest; stages: StageInstance[] }
 

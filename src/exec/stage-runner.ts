@@ -9,7 +9,7 @@ import type { StoredOutput } from '../cache/store.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import type { EventSink } from '../report/events.js';
-import type { StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../spec/model.js';
 import { openCmdChannel, undeclaredSummaries, withoutStreamed } from './channel/cmd-channel.js';
 import type { StageChannel } from './channel/follow.js';
 import { stdoutMetricsReader } from './channel/stdout-metrics.js';
@@ -51,7 +51,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const held: Lock[] = [];
   const started = Date.now();
   try {
-    for (const out of [...stage.outs, ...stage.metrics].sort()) {
+    for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
@@ -116,7 +116,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       if (!adopting) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
@@ -145,7 +145,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
 
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       const d = await project.stat.digest(join(root, out));
       const stored = await project.objects.putOutput(join(root, out), d);
       if (stored) outputs[out] = stored; else missing.push(out);

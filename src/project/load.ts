@@ -7,7 +7,7 @@ import type { Override } from '../spec/params.js';
 
 export type LoadResult =
   | { ok: true; result: CompileResult }
-  | { ok: false; diagnostics: Diagnostic[]; result?: CompileResult };
+  | { ok: false; diagnostics: Diagnostic[]; skipped: string[]; result?: CompileResult };
 
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
@@ -22,6 +22,12 @@ export function defaultPipeline(root: string): string | Diagnostic {
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
 }
 
+export const fileExistsIn = (root: string) => (p: string): boolean => {
+  try { return statSync(join(root, p)).isFile(); } catch { return false; }
+};
+
+export const pathExistsIn = (root: string) => (p: string): boolean => existsSync(join(root, p));
+
 export function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = []): LoadResult {
   const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
   const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
@@ -30,14 +36,15 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
     if (!statSync(abs).isFile()) throw new Error('not a file');
     text = readFileSync(abs, 'utf8');
   } catch {
-    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
+    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
   const result = compilePipeline({
     file: shown,
     text,
     overrides,
     profiles,
-    fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
+    fileExists: fileExistsIn(root),
+    pathExists: pathExistsIn(root),
   });
-  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };
+  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
 }

@@ -89,7 +89,8 @@ export function assess(f: Facts): Check[] {
     const base = { name: `  ${name}`, detail: `${SPEED_CLASS[name]}; ${p.ok ? p.value.version : p.error}` };
     if (p.ok) checks.push({ ...base, status: 'ok' });
     else if (name === 'native') checks.push({ ...base, status: 'missing', cost: 'training runs on wasm, ~3.5x slower', fix: 'massflow setup --native' });
-    else if (name === 'native-gpu') checks.push({ ...base, status: 'missing', cost: f.gpus.length ? 'the GPU is not used for training' : 'none without a GPU', ...(f.gpus.length ? { fix: 'npm install -g @tensorflow/tfjs-node-gpu (needs CUDA 11.2 and cuDNN 8.1)' } : {}) });
+    else if (name === 'native-gpu' && !f.gpus.length) checks.push({ ...base, status: 'info', detail: `${SPEED_CLASS[name]}; not needed without a GPU` });
+    else if (name === 'native-gpu') checks.push({ ...base, status: 'missing', cost: 'the GPU is not used for training', fix: 'npm install -g @tensorflow/tfjs-node-gpu (needs CUDA 11.2 and cuDNN 8.1)' });
     else checks.push({ ...base, status: 'missing', cost: 'no backend without native TensorFlow', fix: 'reinstall massflow (its wasm backend is a dependency)' });
   }
   if (f.trackingUri) {

@@ -9,7 +9,6 @@ import { compilePipeline } from '../spec/compile.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline } from '../spec/model.js';
 import { applyOverrides, pickParams, type Override } from '../spec/params.js';
-import type { SourceFile } from '../spec/source.js';
 import type { Experiment } from './experiment.js';
 import { overrideString, type TrialSpec } from './expand.js';
 import { overlaps } from './param-refs.js';
@@ -23,7 +22,7 @@ export interface TrialPipeline {
 
 export type TrialCompileResult =
   | { ok: true; value: TrialPipeline }
-  | { ok: false; diagnostics: Diagnostic[]; source: SourceFile };
+  | { ok: false; diagnostics: Diagnostic[] };
 
 export function trialOverrides(trial: TrialSpec): Override[] {
   return Object.entries(trial.params).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) }));
@@ -57,7 +56,7 @@ function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string)
   }
   const text = switches.length ? applySwitches(exp.pipelineText, trial, exp.file) : exp.pipelineText;
   const r = compilePipeline({ file: exp.pipelineFile, text, overrides, profiles: exp.profiles, fileExists });
-  if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics, source: r.source.file };
+  if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics };
   return { ok: true, value: { pipeline: r.pipeline, overrides: strings } };
 }
 

@@ -35,7 +35,7 @@ describe('mlflow server lifecycle', () => {
     const project = mkdtempSync(join(tmpdir(), 'mf-up-'));
     const r = await mlflowUp(project, { venvDir: join(project, 'no-venv'), createVenv: false });
     expect(!r.ok && r.error.kind).toBe('venv-missing');
-    expect(!r.ok && r.error.message).toMatch(/massflow setup --mlflow-venv/);
+    expect(!r.ok && r.error.message).toMatch(/massflow setup --mlflow --mlflow-venv/);
     const py = await ensureVenv(join(project, 'v'), { python: join(project, 'no-such-python3') });
     expect(!py.ok && py.error.kind).toBe('python-missing');
     expect(!py.ok && py.error.message).toMatch(/MLFLOW_TRACKING_URI/);

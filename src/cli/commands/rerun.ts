@@ -17,7 +17,6 @@ import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
 import { compilePipeline } from '../../spec/compile.js';
 import { parseOverride, type Override } from '../../spec/params.js';
-import type { SourceFile } from '../../spec/source.js';
 import { fileExistsIn } from '../../sweep/load.js';
 import { readSweepRecord } from '../../sweep/record.js';
 import { checkOutputs, findDrift } from '../../sweep/rerun.js';
@@ -53,7 +52,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     overrides.push(p.override);
   }
   const compiled = compilePipeline({ file: record.pipeline.file, text: record.spec, overrides, profiles: record.profiles ?? [], fileExists: fileExistsIn(layout.root) });
-  if (!compiled.pipeline) throw new DiagnosticsError(compiled.diagnostics, new Map<string, SourceFile>([[compiled.source.file.path, compiled.source.file]]));
+  if (!compiled.pipeline) throw new DiagnosticsError(compiled.diagnostics, compiled.skipped);
   const pipeline = compiled.pipeline;
   const selection = selectStages(pipeline, record.targets);
   if (!selection.ok) throw new UsageError(`the record's targets ${selection.unknown.join(', ')} are not in its own spec`);

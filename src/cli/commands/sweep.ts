@@ -33,8 +33,8 @@ export interface SweepCommandOptions extends CommonOptions {
 export async function sweepCommand(file: string, opts: SweepCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const loaded = loadExperiment(layout.root, file, parseOverrides(opts.param), opts.profile ?? []);
-  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.sources);
-  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, loaded.sources, term.style).join('\n') + '\n');
+  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
+  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, term.style).join('\n') + '\n');
   const exp = loaded.experiment;
   const jobs = positiveInt(opts.jobs, '--jobs') ?? availableParallelism();
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -44,7 +44,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   const project = openProject(layout);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
-  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics, new Map([...loaded.sources, ...planned.sources]));
+  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);
   const plan = planned.plan;
   await preflightSweepParams(layout.root, plan, opts.param ?? []);
   if (opts.dryRun) {

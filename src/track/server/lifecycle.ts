@@ -93,7 +93,7 @@ export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): 
   if (opts.createVenv === false) {
     const have = await installedMlflowVersion(venvDir);
     if (have === undefined) {
-      return err({ kind: 'venv-missing', message: `no MLflow virtualenv at ${venvDir}: create it with \`massflow setup --mlflow-venv ${venvDir}\` (or run \`massflow mlflow up\`, which creates it)` });
+      return err({ kind: 'venv-missing', message: `no MLflow virtualenv at ${venvDir}: create it with \`massflow setup --mlflow --mlflow-venv ${venvDir}\` (or run \`massflow mlflow up\`, which creates it)` });
     }
   } else {
     const venv = await ensureVenv(venvDir, { ...(opts.python && { python: opts.python }), ...(opts.onLog && { onLog: opts.onLog }) });

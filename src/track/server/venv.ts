@@ -1,7 +1,7 @@
 // The Python virtualenv that runs the MLflow server, with one pinned mlflow version: the project's
 // own .venv-mlflow (the clone's `npm run setup` makes one) or the per-user one that `massflow setup`
 // and the first `massflow mlflow up` elsewhere make, shared by every project.
-// scripts/mlflow-venv.sh does the same for CI; a test keeps the two pins equal.
+// `massflow setup --mlflow` (and the clone's `npm run setup`) make it ahead of the first `mlflow up`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
