@@ -2,9 +2,10 @@
 // process start time, run, stage); a waiter polls, says whom it waits for, and takes over a lock
 // whose owner is dead (same host and the pid is gone or belongs to a newer process).
 import { hostname } from 'node:os';
-import { mkdir, open, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
 
 export interface LockOwner {
@@ -72,11 +73,18 @@ export class LockManager {
     const path = this.lockPath(resource);
     const owner: LockOwner = { ...this.me, ...who, since: new Date().toISOString() };
     let lastReported = '';
-    const lock = (): Lock => ({
-      path,
-      release: () => this.release(path),
-      annotate: (extra) => writeFile(path, JSON.stringify({ ...owner, ...extra, resource })),
-    });
+    const lock = (): Lock => {
+      // An annotation lands only while the lock is held, whole (renamed into place), and before a release.
+      let annotating: Promise<void> = Promise.resolve();
+      return {
+        path,
+        release: async () => { await annotating; await this.release(path); },
+        annotate: (extra) => (annotating = annotating.then(async () => {
+          if (!this.held.has(path)) return;
+          await writeFileAtomic(path, JSON.stringify({ ...owner, ...extra, resource }));
+        }).catch(() => undefined)),
+      };
+    };
     for (;;) {
       signal?.throwIfAborted();
       const mine = this.held.get(path);
