@@ -12,6 +12,7 @@ import { renderDiagnostics } from '../report/diagnostics.js';
 import type { Terminal } from './terminal.js';
 import { UsageError } from './exit-codes.js';
 import type { StageId } from '../core/brand.js';
+import { useRemote } from './remote-setup.js';
 
 export interface CommonOptions { project?: string; param?: string[]; profile?: string[] }
 
@@ -57,7 +58,9 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
   }
   const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  const project = openProject(layout);
+  useRemote(project, loaded.result.pipeline!.remote);
+  return { layout, project, pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

@@ -19,7 +19,7 @@ export type SkipCause =
 
 export type StageOutcome =
   | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput> }
-  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput> }
+  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput>; from?: 'remote' }
   | { kind: 'fresh'; outputs: Record<string, StoredOutput> }
   | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string }
   | { kind: 'skipped'; cause: SkipCause }

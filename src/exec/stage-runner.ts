@@ -18,6 +18,7 @@ import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';
 import type { ResourcePool } from './resources.js';
 import { describeReason } from './reasons.js';
+import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
   project: Project;
@@ -55,7 +56,10 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
-    const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const remote = fetched?.kind === 'fetched' ? fetched : undefined;
+    const entry = local ?? remote?.entry;
     if (entry) {
       const stale: string[] = [];
       for (const [path, stored] of Object.entries(entry.outs)) {
@@ -63,15 +67,15 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain, held);
+    return await execute(rc, stage, planned, started, chain, held, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
@@ -80,7 +84,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, held: readonly Lock[]): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, held: readonly Lock[], remoteNote?: string): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -89,7 +93,8 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const tail: string[] = [];
   let channel: StageChannel | undefined;
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now(), ...(grant.devices ? { devices: grant.devices } : {}) });
+    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now(), ...(grant.devices ? { devices: grant.devices } : {}) });
     const logFile = join(rc.logsDir, logFileName(stage.id));
     const job: StageJob = {
       id: stage.id,

@@ -16,7 +16,7 @@ export type RunReason =
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
-  | { kind: 'restore'; entry: CacheEntry; outs: string[] }
+  | { kind: 'restore'; entry: CacheEntry; outs: string[]; from?: 'remote' }
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
@@ -25,6 +25,8 @@ export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
   workspace: ReadonlyMap<string, ContentDigest>;
   previous: ReadonlyMap<StageId, FingerprintObject>;
+  /** Entries found only on the remote cache (none when no remote is configured). */
+  remote?: ReadonlyMap<Digest, CacheEntry>;
 }
 
 export function decide(
@@ -46,7 +48,8 @@ export function decide(
 function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force: boolean, id: StageId): Decision {
   if (force) return { kind: 'run', reason: { kind: 'forced' } };
   if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
-  const entry = facts.entries.get(fp.digest);
+  const local = facts.entries.get(fp.digest);
+  const entry = local ?? facts.remote?.get(fp.digest);
   if (entry) {
     const stale = Object.entries(entry.outs)
       .filter(([path, stored]) => {
@@ -54,7 +57,8 @@ function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force:
         return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
       })
       .map(([path]) => path);
-    return stale.length ? { kind: 'restore', entry, outs: stale } : { kind: 'fresh', entry };
+    if (!stale.length) return { kind: 'fresh', entry };
+    return local ? { kind: 'restore', entry, outs: stale } : { kind: 'restore', entry, outs: stale, from: 'remote' };
   }
   const prev = facts.previous.get(id);
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };

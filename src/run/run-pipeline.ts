@@ -45,7 +45,7 @@ export function plannedLines(analysis: Analysis): PlannedLine[] {
   return analysis.plan.map((p) => ({
     id: p.id,
     action: p.decision.kind,
-    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace` : 'up to date',
+    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace${p.decision.from === 'remote' ? ' (on the remote cache)' : ''}` : 'up to date',
   }));
 }
 

@@ -3,6 +3,7 @@ import type { Digest, StageId } from '../core/brand.js';
 import type { Location } from './diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 import type { SlurmOptions } from './schema.js';
+import type { RemoteSpec } from './remote-schema.js';
 
 export type StageImpl =
   | { kind: 'ts'; module: string }
@@ -59,5 +60,7 @@ export interface Pipeline {
   upstream: Map<StageId, StageId[]>;
   tracking: { uri?: string | undefined; experiment?: string | undefined };
   executor: 'local' | 'slurm';
+  /** The shared cache named by the spec (`--remote` and MASSFLOW_REMOTE take precedence). */
+  remote?: RemoteSpec | undefined;
   slurm: SlurmOptions;
 }

@@ -2,6 +2,7 @@
 // and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
 import { Type, type Static } from '@sinclair/typebox';
 import { TrackingSpecSchema } from '../track/tracking-schema.js';
+import { RemoteSpecSchema } from './remote-schema.js';
 
 export const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -97,6 +98,7 @@ export const PipelineSchema = Type.Object(
     })),
     tracking: Type.Optional(TrackingSpecSchema),
     executor: Type.Optional(ExecutorSchema),
+    remote: Type.Optional(RemoteSpecSchema),
     slurm: Type.Optional(SlurmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://massflow.dev/schema/pipeline.schema.json', title: 'massflow pipeline' },

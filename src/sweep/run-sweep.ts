@@ -214,6 +214,7 @@ export async function runSweep(
       const paths = workspacePaths(s.plan.pipeline);
       await createWorkspace(layout.root, root, paths.outs, paths.keep);
       const ws = openProject(workspaceLayout(layout, root));
+      ws.remote = project.remote; // the trial shares the project's cache, so its remote too
       return {
         project: ws, locks: new LockManager(ws.layout.locksDir), executor: opts.executor, pool,
         runId: s.plan.runId, logsDir: join(runDir(layout.runsDir, s.plan.runId), 'logs'), backend,

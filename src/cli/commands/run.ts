@@ -19,6 +19,7 @@ import { preflightParams } from '../param-preflight.js';
 import { executorNamed } from '../executors.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
+import { pushAfterRun } from '../remote-setup.js';
 
 export interface RunCommandOptions extends CommonOptions {
   jobs?: string;
@@ -78,6 +79,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
   const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
   const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
+  if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();
   const view = new RunView(term.out, term.style, term.live);
@@ -97,6 +99,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       profiles,
     }, [view.sink, ...(tracking ? [tracking.sink.sink] : [])], signal);
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
+    await pushAfterRun(project, [runId], term);
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });
