@@ -111,6 +111,11 @@ describe('DVCLive files', () => {
     writeFileSync(join(plots, 'acc.tsv'), 'step\tacc\n0\t0.5\n1\t0.6\n2\t0.7\n');
     expect((await poll(true)).map((p) => `${p.key}@${p.step}=${p.value}`)).toEqual(['acc@0=0.5', 'acc@1=0.6', 'acc@2=0.7']);
     expect([...f.keys].sort()).toEqual(['acc', 'train/loss']);
+    // A rerun writing exactly the same rows again (same size, same start) is new all the same.
+    await new Promise((r) => setTimeout(r, 20));
+    rmSync(join(plots, 'acc.tsv'));
+    writeFileSync(join(plots, 'acc.tsv'), 'step\tacc\n0\t0.5\n1\t0.6\n2\t0.7\n');
+    expect((await poll(true)).map((p) => `${p.key}@${p.step}=${p.value}`)).toEqual(['acc@0=0.5', 'acc@1=0.6', 'acc@2=0.7']);
   });
 });
 

@@ -8,7 +8,7 @@ import { join, relative, sep } from 'node:path';
 
 export interface TsvPoint { key: string; value: number; step: number; timestamp: number | undefined }
 
-interface FileState { ino: number; offset: number; prefix: Buffer; partial: string; columns: string[] | undefined }
+interface FileState { ino: number; born: number; offset: number; prefix: Buffer; partial: string; columns: string[] | undefined }
 
 /** Bytes of a file's start kept to tell a replaced file (same inode reused) from an appended one. */
 const PREFIX = 256;
@@ -29,7 +29,7 @@ export class DvcLiveFollower {
       const head = await readRange(path, 0, PREFIX);
       const text = head.toString('utf8');
       const nl = text.indexOf('\n');
-      this.files.set(path, { ino: st.ino, offset: st.size, prefix: head, partial: '', columns: nl > 0 ? text.slice(0, nl).split('\t') : undefined });
+      this.files.set(path, { ino: st.ino, born: st.birthtimeMs, offset: st.size, prefix: head, partial: '', columns: nl > 0 ? text.slice(0, nl).split('\t') : undefined });
     }
   }
 
@@ -42,8 +42,10 @@ export class DvcLiveFollower {
       const st = await stat(path).catch(() => undefined);
       if (!st) continue;
       let f = this.files.get(path);
-      if (f && (f.ino !== st.ino || st.size < f.offset || !(await readRange(path, 0, f.prefix.length)).equals(f.prefix))) f = undefined;
-      if (!f) { f = { ino: st.ino, offset: 0, prefix: Buffer.alloc(0), partial: '', columns: undefined }; this.files.set(path, f); }
+      // Replaced, not appended to: another inode or birth time (a rerun writing the same rows again
+      // looks alike otherwise), or shorter, or a different start.
+      if (f && (f.ino !== st.ino || f.born !== st.birthtimeMs || st.size < f.offset || !(await readRange(path, 0, f.prefix.length)).equals(f.prefix))) f = undefined;
+      if (!f) { f = { ino: st.ino, born: st.birthtimeMs, offset: 0, prefix: Buffer.alloc(0), partial: '', columns: undefined }; this.files.set(path, f); }
       if (st.size === f.offset && !final) continue;
       const chunk = await readRange(path, f.offset, st.size - f.offset);
       f.offset += chunk.length;
