@@ -57,6 +57,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('-f, --force', 'run the selected stages even when cached')
     .option('--tracking-uri <uri>', 'MLflow server (over MLFLOW_TRACKING_URI and the spec); `none` keeps the run local')
     .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)')
+    .option('--track-unchanged', 'log the run to MLflow even when nothing executes (by default such a run adds no MLflow run)')
     .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
     .addHelpText('after', EXIT_HELP)
     .action(async (args: string[], opts: CommonOptions) => {

@@ -45,6 +45,8 @@ export interface StageReporter {
   warn(message: string): void;
   /** The stage runs as this process group on this host (local executors): recorded so a later run can stop what a dead runner left. */
   processGroup?(pgid: number): void;
+  /** Masks known secret values (the tracking credentials) in a line of the stage's output. */
+  redact?(text: string): string;
   /** The stage was handed to a batch scheduler as this job (pipelined executors): dependents may now be submitted. */
   submitted?(jobId: string): void;
 }
@@ -68,6 +70,15 @@ export interface Executor {
   adopts?(job: StageJob, upstream: readonly UpstreamJob[]): Promise<boolean>;
   /** Releases what the executor holds (pollers, connections). */
   close?(): Promise<void>;
+}
+
+/** Writes a line of the stage's output to its log file and reports it, known secrets masked first. */
+export function stageLogLine(log: { write(text: string): unknown }, report: StageReporter): (line: string) => void {
+  return (raw) => {
+    const line = report.redact ? report.redact(raw) : raw;
+    log.write(line + '\n');
+    report.log(line);
+  };
 }
 
 /** The Python helper shipped with massflow (`import massflow`), put on PYTHONPATH for `cmd:` stages. */

@@ -9,7 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecResult, StageJob, StageReporter } from './executor.js';
-import { stageEnv } from './executor.js';
+import { stageEnv, stageLogLine } from './executor.js';
+import { inheritedEnv } from './stage-env.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
 import { stageLoaderArgs } from './stage-loaders.js';
 
@@ -79,7 +80,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: StageJob, report: StageReporter, signal: AbortSignal): Promise<ExecResult> {
     const log = await openLog(job.logFile);
-    const line = (l: string) => { log.write(l + '\n'); report.log(l); };
+    const line = stageLogLine(log, report);
     try {
       return job.impl.kind === 'ts' ? await this.runTs(job, report, line, signal) : await this.runCmd(job, report, line, signal);
     } finally {
@@ -90,7 +91,7 @@ export class LocalExecutor implements Executor {
   private async runTs(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
     const child = fork(CHILD_ENTRY, [], {
       cwd: job.projectDir,
-      env: { ...process.env, ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
+      env: { ...inheritedEnv(), ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
       execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
@@ -122,7 +123,7 @@ export class LocalExecutor implements Executor {
     const argv = job.impl.shell ? ['/bin/sh', '-c', job.impl.argv.join(' ')] : job.impl.argv;
     const child = fork(GUARD_ENTRY, argv, {
       cwd: job.projectDir,
-      env: { ...process.env, ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
+      env: { ...inheritedEnv(), ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,

@@ -31,6 +31,8 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
@@ -47,7 +49,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const { project, emit } = rc;
   const root = project.layout.root;
   const fp = planned.fingerprint;
-  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, fromRun: planned.decision.entry.runId };
 
   const held: Lock[] = [];
   const started = Date.now();
@@ -66,14 +68,14 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
         const w = await project.stat.digestOnly(join(root, path));
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
-      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
       emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, ...(remote ? { from: 'remote' as const } : {}) };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
     return await execute(rc, stage, planned, started, chain, held, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
@@ -140,6 +142,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       warn: (message) => emit({ type: 'stage-warning', id: stage.id, message, at: Date.now() }),
       // A runner killed later leaves this group to whoever takes the locks over: they stop it first.
       processGroup: (pgid) => { for (const l of held) void l.annotate({ stageGroup: { pgid, procStart: processStart(pgid) } }); },
+      ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     };
     if (job.eventsFile) channel = await openCmdChannel(stage, root, job.eventsFile, report);

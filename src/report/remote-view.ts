@@ -48,7 +48,9 @@ export function pullLines(r: PullReport, url: string, style: Style): string[] {
 
 /** After a run with `remote.push: auto`. */
 export function autoPushLines(r: PushReport, url: string, style: Style): string[] {
-  if (!r.problems.length && !r.unreachable) return [`remote: pushed ${r.entries.pushed + r.entries.present} entries (${r.objects.uploaded} new objects, ${fmtBytes(r.objects.bytes)}) to ${url}`];
+  if (!r.problems.length && !r.unreachable) {
+    return [`remote: pushed ${count(r.entries.pushed + r.entries.present, 'entry', 'entries')} (${count(r.objects.uploaded, 'new object', 'new objects')}, ${fmtBytes(r.objects.bytes)}) to ${url}`];
+  }
   return [
     `${style.yellow('remote')}: ${r.problems.length} of ${r.problems.length + r.entries.pushed + r.entries.present} entries not pushed to ${url}; the run's results are in the local cache and \`massflow push RUN\` sends them later`,
     ...r.problems.map((p) => `  ${p.what}: ${p.message}`),

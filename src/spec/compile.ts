@@ -13,6 +13,7 @@ import { outputPaths, type Pipeline, type StageInstance } from './model.js';
 import { applyOverrides, type Override } from './params.js';
 import { PIPELINE_NAME, PipelineSchema, STAGE_NAME, type PipelineSpec } from './schema.js';
 import { schemaDiagnostics, type SchemaHint } from './schema-diagnostics.js';
+import { compileHeadline } from './headline.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 
 export { normalizeProjectPath };
@@ -113,10 +114,13 @@ export function compilePipeline(input: CompileInput): CompileResult {
     else if (missing.length) skipped.push(`whether a stage writes ${missing.map((d) => `'${d.path}'`).join(', ')} (a stage with errors may be the one)`);
   }
   if (hasErrors(diagnostics) || !graph.order) return done();
+  const headline = compileHeadline(source, spec.summary, stages, graph.upstream, diagnostics);
+  if (hasErrors(diagnostics)) return done();
 
   const byId = new Map(stages.map((s) => [s.id, s] as const));
   return done({
     name,
+    description: spec.description,
     file: input.file,
     specText: input.text,
     specDigest: asDigest(createHash('sha256').update(input.text).digest('hex')),
@@ -125,6 +129,7 @@ export function compilePipeline(input: CompileInput): CompileResult {
     stages: graph.order.map((id) => byId.get(id)!),
     upstream: graph.upstream,
     tracking: { uri: spec.tracking?.uri, experiment: spec.tracking?.experiment },
+    headline,
     executor: spec.executor ?? 'local',
     remote: spec.remote,
     slurm: spec.slurm ?? {},

@@ -40,7 +40,8 @@ export type DiagnosticCode =
   | 'empty'
   | 'cmd'
   | 'name'
-  | 'too-large';
+  | 'too-large'
+  | 'summary';
 
 export function diag(
   code: DiagnosticCode,

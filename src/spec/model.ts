@@ -46,8 +46,14 @@ export interface StageInstance {
  */
 export const outputPaths = (s: Pick<StageInstance, 'outs' | 'metrics'>): string[] => [...new Set([...s.outs, ...s.metrics])].sort();
 
+export interface HeadlineMetric {
+  stage: StageId;
+  metric?: string | undefined;
+}
+
 export interface Pipeline {
   name: string;
+  description?: string | undefined;
   file: string;
   specText: string;
   specDigest: Digest;
@@ -59,6 +65,8 @@ export interface Pipeline {
   /** Stage id -> the ids it waits for (needs and deps produced by other stages). */
   upstream: Map<StageId, StageId[]>;
   tracking: { uri?: string | undefined; experiment?: string | undefined };
+  /** Headline metrics for the top-level MLflow run: a stage's metric, or (no metric) all of them. */
+  headline: HeadlineMetric[];
   executor: 'local' | 'slurm';
   /** The shared cache named by the spec (`--remote` and MASSFLOW_REMOTE take precedence). */
   remote?: RemoteSpec | undefined;

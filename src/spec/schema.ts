@@ -96,6 +96,9 @@ export const PipelineSchema = Type.Object(
     profiles: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Record(Type.String(), Type.Any()), {
       description: 'Named param sets, applied with --profile NAME before -p overrides, e.g. full: { "fit.epochs": 200 }.',
     })),
+    summary: Type.Optional(Type.Array(Type.String({ pattern: '^[^/]+/.+$' }), {
+      description: 'Headline metrics, as STAGE/METRIC (e.g. cross-validate/mae_mean): logged on the top-level MLflow run, so runs compare in the runs table. Default: every metric of the final stages (those no other stage depends on).',
+    })),
     tracking: Type.Optional(TrackingSpecSchema),
     executor: Type.Optional(ExecutorSchema),
     remote: Type.Optional(RemoteSpecSchema),

@@ -6,7 +6,7 @@ import { diagnosticJson, renderDiagnostics } from '../../report/diagnostics.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../spec/diagnostics.js';
 import { isExperimentFile } from '../../sweep/detect.js';
 import { loadExperiment } from '../../sweep/load.js';
-import { layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
+import { layoutFrom, parseOverrides, preflightSkipped, type CommonOptions } from '../common.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { rejectedParams } from '../param-preflight.js';
 import type { Terminal } from '../terminal.js';
@@ -31,7 +31,7 @@ export async function checkCommand(files: string[], opts: CheckOptions, term: Te
       continue;
     }
     const r = loadPipeline(layout.root, f, overrides, profiles);
-    if (!r.ok) { checks.push({ file: f, kind: 'pipeline', diagnostics: r.diagnostics, skipped: r.skipped }); continue; }
+    if (!r.ok) { checks.push({ file: f, kind: 'pipeline', diagnostics: r.diagnostics, skipped: [...r.skipped, ...preflightSkipped(r.result?.source)] }); continue; }
     const pipeline = r.result.pipeline!;
     const params = await rejectedParams(layout.root, pipeline, pipeline.stages, opts.param ?? [], profiles);
     checks.push({ file: pipeline.file, kind: 'pipeline', diagnostics: params, skipped: [], stages: pipeline.stages.length });

@@ -83,7 +83,7 @@ export class StageChannel {
           case 'metric': this.report.metric(e.key, e.value, e.step, e.timestamp ?? Date.now()); return;
           case 'progress': this.report.progress(e.done, e.total); return;
           case 'artifact': this.report.artifact(isAbsolute(e.path) ? e.path : resolve(this.src.projectDir, e.path), e.name); return;
-          case 'log': this.report.log(e.line); return;
+          case 'log': this.report.log(this.report.redact ? this.report.redact(e.line) : e.line); return;
         }
       });
     }
