@@ -8,13 +8,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
 
-export interface LockOwner {
-  pid: number; host: string; procStart: string; runId: string; stage: string; since: string;
-  /** The process group the stage runs as, once started: a dead owner's stage may still be writing. */
-  stageGroup?: StageGroup | undefined;
-}
+import type { LockOwner, StageGroup } from '../core/run-events.js';
 
-export interface StageGroup { pgid: number; procStart: string }
+export type { LockOwner, StageGroup };
+
 
 export interface Lock {
   path: string;

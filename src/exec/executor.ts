@@ -5,7 +5,7 @@ import type { StageId } from '../core/brand.js';
 import type { Resources, StageImpl } from '../spec/model.js';
 import type { SlurmOptions } from '../spec/schema.js';
 import { EVENTS_FORMAT_VERSION } from './channel/events-format.js';
-import type { Failure } from './outcome.js';
+import type { Failure } from '../core/run-events.js';
 
 export interface StageJob {
   id: StageId;

@@ -6,18 +6,18 @@ import { basename, dirname, join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import { processStart, type LockManager, type Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { PlannedStage } from '../plan/decide.js';
-import type { Project } from '../project/analyze.js';
-import type { EventSink } from '../report/events.js';
+import type { ContentDigest } from '../cache/digest-path.js';
+import { staleOutputs, type PlannedStage } from '../plan/decide.js';
+import type { Project } from '../project/open.js';
+import { logFileName } from '../project/layout.js';
 import { outputPaths, type StageInstance } from '../spec/model.js';
 import { openCmdChannel, undeclaredSummaries, withoutStreamed } from './channel/cmd-channel.js';
 import type { StageChannel } from './channel/follow.js';
 import { stdoutMetricsReader } from './channel/stdout-metrics.js';
 import type { Executor, StageJob, StageReporter, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
-import type { StageOutcome } from './outcome.js';
+import type { BookkeepingStep, EventSink, Failure, RemoteNote, StageOutcome } from '../core/run-events.js';
 import type { ResourcePool } from './resources.js';
-import { describeReason } from './reasons.js';
 import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
@@ -35,8 +35,6 @@ export interface StageRunContext {
   redact?: ((text: string) => string) | undefined;
 }
 
-export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
-
 const LOG_TAIL = 20;
 
 /** For a pipelined executor: the upstream stages' batch jobs, and whom to tell once this stage is submitted. */
@@ -53,23 +51,23 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
 
   const held: Lock[] = [];
   const started = Date.now();
+  const step: Step = { current: 'lock' };
   try {
     for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
+    step.current = 'restore';
     const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
     const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
     const remote = fetched?.kind === 'fetched' ? fetched : undefined;
     const entry = local ?? remote?.entry;
     if (entry) {
-      const stale: string[] = [];
-      for (const [path, stored] of Object.entries(entry.outs)) {
-        const w = await project.stat.digestOnly(join(root, path));
-        if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
-      }
+      const workspace = new Map<string, ContentDigest>();
+      for (const path of Object.keys(entry.outs)) workspace.set(path, await project.stat.digestOnly(join(root, path)));
+      const stale = staleOutputs(entry.outs, workspace);
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, ...(remote ? { remote: remote.note } : {}), at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
@@ -77,26 +75,37 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain, held, fetched?.kind === 'refused' ? fetched.note : undefined);
+    step.current = 'prepare';
+    return await execute(rc, stage, planned, started, chain, step, held, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
-    return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
+    return { kind: 'failed', durationMs: Date.now() - started, failure: unexpected(step, (e as Error).message), logTail: [] };
   } finally {
     for (const l of held) await l.release();
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, held: readonly Lock[], remoteNote?: string): Promise<StageOutcome> {
+/** Which part of a stage is under way, so an unexpected throw is filed under what it interrupted. */
+interface Step { current: BookkeepingStep | 'run' | 'commit' }
+
+function unexpected(step: Step, message: string): Failure {
+  switch (step.current) {
+    case 'run': return { kind: 'executor', message };
+    case 'commit': return { kind: 'commit', message };
+    default: return { kind: 'bookkeeping', step: step.current, message };
+  }
+}
+
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step, held: readonly Lock[], remoteNote?: RemoteNote): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
-  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', message: fit.message }, logTail: [] };
+  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', ...fit.short }, logTail: [] };
   const grant = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   let channel: StageChannel | undefined;
   try {
-    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now(), ...(grant.devices ? { devices: grant.devices } : {}) });
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, ...(remoteNote ? { remote: remoteNote } : {}), at: Date.now(), ...(grant.devices ? { devices: grant.devices } : {}) });
     const logFile = join(rc.logsDir, logFileName(stage.id));
     const job: StageJob = {
       id: stage.id,
@@ -146,11 +155,13 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     };
     if (job.eventsFile) channel = await openCmdChannel(stage, root, job.eventsFile, report);
+    step.current = 'run';
     const result = await rc.executor.run(job, report, rc.signal, chain?.upstream);
     await channel?.stop();
     if (rc.signal.aborted) return { kind: 'cancelled' };
     if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
 
+    step.current = 'commit';
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
     for (const out of outputPaths(stage)) {

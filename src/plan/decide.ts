@@ -5,14 +5,10 @@ import type { CacheEntry } from '../cache/entries.js';
 import type { ContentDigest } from '../cache/digest-path.js';
 import type { Pipeline } from '../spec/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
-import { diffFingerprints, type Change } from './why.js';
+import type { RunReason, StageReason } from '../core/run-events.js';
+import { diffFingerprints } from './why.js';
 
-export type RunReason =
-  | { kind: 'forced' }
-  | { kind: 'never-run' }
-  | { kind: 'changed'; changes: Change[] }
-  | { kind: 'cache-disabled' }
-  | { kind: 'not-cached' };
+export type { RunReason };
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
@@ -20,6 +16,15 @@ export type Decision =
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
+
+/** The reason a decision gives, as the plan announces it. */
+export function decisionReason(d: Decision): StageReason {
+  switch (d.kind) {
+    case 'fresh': return { kind: 'up-to-date' };
+    case 'restore': return { kind: 'outputs-missing', outs: d.outs, ...(d.from ? { from: d.from } : {}) };
+    case 'run': return d.reason;
+  }
+}
 
 export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
@@ -51,12 +56,7 @@ function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force:
   const local = facts.entries.get(fp.digest);
   const entry = local ?? facts.remote?.get(fp.digest);
   if (entry) {
-    const stale = Object.entries(entry.outs)
-      .filter(([path, stored]) => {
-        const w = facts.workspace.get(path);
-        return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
-      })
-      .map(([path]) => path);
+    const stale = staleOutputs(entry.outs, facts.workspace);
     if (!stale.length) return { kind: 'fresh', entry };
     return local ? { kind: 'restore', entry, outs: stale } : { kind: 'restore', entry, outs: stale, from: 'remote' };
   }
@@ -64,6 +64,16 @@ function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force:
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);
   return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
+}
+
+/** The outputs of a cache entry that the workspace does not hold as stored (missing, or other content). */
+export function staleOutputs(outs: CacheEntry['outs'], workspace: ReadonlyMap<string, ContentDigest>): string[] {
+  return Object.entries(outs)
+    .filter(([path, stored]) => {
+      const w = workspace.get(path);
+      return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
+    })
+    .map(([path]) => path);
 }
 
 export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; unknown: string[] };

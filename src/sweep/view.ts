@@ -2,8 +2,9 @@
 // finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
 // end-to-end tests assert them exactly.
 import type { Output } from '../report/run-view.js';
-import { describeDevices, outcomeDetail } from '../report/describe.js';
+import { describeDevices, describeStageReason, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
+import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
 import { compareByObjective } from './objective.js';
 import type { SweepRecord } from './record.js';
@@ -29,7 +30,7 @@ export class SweepView {
         switch (r.type) {
           case 'stage-start': {
             const devices = describeDevices(r.devices);
-            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${r.reason}${devices ? ` [${devices}]` : ''}`);
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageReason(r.reason)}${devices ? ` [${devices}]` : ''}`);
             return;
           }
           case 'stage-warning':
@@ -45,7 +46,9 @@ export class SweepView {
             if (o.kind === 'failed') for (const l of o.logTail.slice(-10)) this.print(`  ${s.dim('|')} ${l}`);
             return;
           }
-          default: return;
+          case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-metric': case 'stage-artifact': case 'run-interrupt': case 'run-end':
+            return;
+          default: return unhandled(r);
         }
       }
       case 'trial-end': {
@@ -60,6 +63,7 @@ export class SweepView {
       case 'sweep-end':
         this.summary(e.record);
         return;
+      default: return unhandled(e);
     }
   };
 
