@@ -2,8 +2,8 @@
 // what the stage says while it runs.
 import { fileURLToPath } from 'node:url';
 import type { StageId } from '../core/brand.js';
-import type { Resources, StageImpl } from '../spec/model.js';
-import type { SlurmOptions } from '../spec/schema.js';
+import type { Resources, StageImpl } from '../pipeline/model.js';
+import type { SlurmOptions } from '../pipeline/schema.js';
 import { EVENTS_FORMAT_VERSION } from './channel/events-format.js';
 import type { Failure } from '../core/run-events.js';
 

@@ -2,7 +2,7 @@
 // is free, so parallel stages never oversubscribe the machine. Waiters are woken on every release and re-check.
 // When the pool knows the GPU devices, a grant names the devices it holds: two stages never share one.
 import type { Shortfall } from '../core/run-events.js';
-import type { Resources } from '../spec/model.js';
+import type { Resources } from '../pipeline/model.js';
 
 export interface Capacity { cpu: number; memoryBytes: number; gpu: number }
 

@@ -10,7 +10,7 @@ import type { ContentDigest } from '../cache/digest-path.js';
 import { staleOutputs, type PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/open.js';
 import { logFileName } from '../project/layout.js';
-import { outputPaths, type StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../pipeline/model.js';
 import { openCmdChannel, undeclaredSummaries, withoutStreamed } from './channel/cmd-channel.js';
 import type { StageChannel } from './channel/follow.js';
 import { stdoutMetricsReader } from './channel/stdout-metrics.js';

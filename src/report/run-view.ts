@@ -3,7 +3,7 @@
 // stable format the end-to-end tests assert exactly. Both close with the same summary.
 import type { StageId } from '../core/brand.js';
 import type { StageOutcome } from '../core/run-events.js';
-import { describeDevices, describeStageReason, outcomeDetail } from './describe.js';
+import { describeDevices, describeStageStart, outcomeDetail } from './describe.js';
 import { logFileName } from '../project/layout.js';
 import { unhandled, type RunEvent } from '../core/run-events.js';
 import { fmtDuration, pad, table, type Style } from './format.js';
@@ -37,7 +37,7 @@ export class RunView {
       case 'stage-start': {
         const devices = describeDevices(e.devices);
         this.live.set(e.id, { id: e.id, action: e.action, since: e.at, ...(devices ? { devices } : {}) });
-        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageReason(e.reason)}${devices ? ` [${devices}]` : ''}`);
+        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageStart(e)}${devices ? ` [${devices}]` : ''}`);
         return;
       }
       case 'stage-warning':

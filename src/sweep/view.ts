@@ -2,7 +2,7 @@
 // finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
 // end-to-end tests assert them exactly.
 import type { Output } from '../report/run-view.js';
-import { describeDevices, describeStageReason, outcomeDetail } from '../report/describe.js';
+import { describeDevices, describeStageStart, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
 import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
@@ -30,7 +30,7 @@ export class SweepView {
         switch (r.type) {
           case 'stage-start': {
             const devices = describeDevices(r.devices);
-            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageReason(r.reason)}${devices ? ` [${devices}]` : ''}`);
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageStart(r)}${devices ? ` [${devices}]` : ''}`);
             return;
           }
           case 'stage-warning':

@@ -12,7 +12,7 @@ import { stdoutMetricsReader } from '../../src/exec/channel/stdout-metrics.js';
 import type { StageReporter } from '../../src/exec/executor.js';
 import { gpuDevices } from '../../src/exec/gpus.js';
 import { ResourcePool } from '../../src/exec/resources.js';
-import { DEFAULT_STDOUT_METRICS, parseStopGrace, stdoutMetricsPattern } from '../../src/spec/stage-options.js';
+import { DEFAULT_STDOUT_METRICS, parseStopGrace, stdoutMetricsPattern } from '../../src/pipeline/stage-options.js';
 
 let dir: string;
 afterEach(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });

@@ -4,7 +4,7 @@
 // After the stage, DVCLive's metrics.json gives the summary values the per-step files did not.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { StageInstance } from '../../spec/model.js';
+import type { StageInstance } from '../../pipeline/model.js';
 import type { StageReporter } from '../executor.js';
 import { readMetricsFile, type MetricPoint } from '../metrics-file.js';
 import { StageChannel } from './follow.js';

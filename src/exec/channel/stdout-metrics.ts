@@ -1,7 +1,7 @@
 // Metrics read from a stage's output lines (`stdout_metrics:`), as Guild AI reads output scalars:
 // each line matching the pattern gives a metric; with the default pattern a `step: N` line sets
 // the step of the metrics that follow it. A pattern with a `step` group gives the step itself.
-import { DEFAULT_STDOUT_METRICS } from '../../spec/stage-options.js';
+import { DEFAULT_STDOUT_METRICS } from '../../pipeline/stage-options.js';
 
 export interface LinePoint { key: string; value: number; step: number | undefined }
 
