@@ -165,7 +165,7 @@ objective: { metric: fit/loss, direction: min }
   if (!planned.ok) throw new Error('plan failed');
   const executor = new TimedExecutor(new LocalExecutor());
   const record = await runSweep(project_, planned.plan, {
-    jobs: JOBS, gpus: 0, keepGoing: false, force: false, concurrency: undefined, argv: [], executor, git: gitInfo(dir),
+    jobs: JOBS, gpus: undefined, keepGoing: false, force: false, concurrency: undefined, argv: [], executor, git: gitInfo(dir),
   }, () => {}, undefined, new AbortController().signal);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
@@ -181,7 +181,7 @@ objective: { metric: fit/loss, direction: min }
   const again = await planSweep(project_, loaded.experiment, asRunId('20260101-000001-bbbbbb'), { force: false, fileExists: fileExistsIn(dir) });
   if (!again.ok) throw new Error('plan failed');
   await runSweep(project_, again.plan, {
-    jobs: JOBS, gpus: 0, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new LocalExecutor(), git: gitInfo(dir),
+    jobs: JOBS, gpus: undefined, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new LocalExecutor(), git: gitInfo(dir),
   }, () => {}, undefined, new AbortController().signal);
   console.log(`  all cached: ${(performance.now() - t1).toFixed(0)} ms for ${TRIALS} trials (${((performance.now() - t1) / TRIALS).toFixed(1)} ms per trial)`);
   rmSync(dir, { recursive: true, force: true });

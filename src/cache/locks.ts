@@ -5,13 +5,23 @@ import { hostname } from 'node:os';
 import { mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
 
-import type { LockOwner } from '../core/run-events.js';
+import type { LockOwner, StageGroup } from '../core/run-events.js';
 
-export type { LockOwner };
+export type { LockOwner, StageGroup };
 
-export interface Lock { path: string; release(): Promise<void> }
+
+export interface Lock {
+  path: string;
+  release(): Promise<void>;
+  /** Adds to what the lock file says about its owner (the stage's process group). */
+  annotate(extra: Pick<LockOwner, 'stageGroup'>): Promise<void>;
+}
+
+/** How long a taker waits for a dead owner's stage processes to be gone after SIGKILL. */
+const ORPHAN_WAIT_MS = 5000;
 
 /** Asked for a lock the same run already holds for another stage: waiting would never end. */
 export class SelfLockError extends Error {
@@ -60,20 +70,32 @@ export class LockManager {
     const path = this.lockPath(resource);
     const owner: LockOwner = { ...this.me, ...who, since: new Date().toISOString() };
     let lastReported = '';
+    const lock = (): Lock => {
+      // An annotation lands only while the lock is held, whole (renamed into place), and before a release.
+      let annotating: Promise<void> = Promise.resolve();
+      return {
+        path,
+        release: async () => { await annotating; await this.release(path); },
+        annotate: (extra) => (annotating = annotating.then(async () => {
+          if (!this.held.has(path)) return;
+          await writeFileAtomic(path, JSON.stringify({ ...owner, ...extra, resource }));
+        }).catch(() => undefined)),
+      };
+    };
     for (;;) {
       signal?.throwIfAborted();
       const mine = this.held.get(path);
       if (mine && mine.runId === who.runId) {
         if (mine.stage !== who.stage) throw new SelfLockError(resource, mine.stage, who.stage);
         mine.count++;
-        return { path, release: () => this.release(path) };
+        return lock();
       }
       try {
         const fh = await open(path, 'wx');
         await fh.writeFile(JSON.stringify({ ...owner, resource }));
         await fh.close();
         this.held.set(path, { runId: who.runId, stage: who.stage, count: 1 });
-        return { path, release: () => this.release(path) };
+        return lock();
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
@@ -131,11 +153,27 @@ export class LockManager {
     }
     try {
       const now = await readOwner(path);
-      if (now && now.pid === dead.pid && now.procStart === dead.procStart && now.since === dead.since) await rm(path, { force: true });
+      if (now && now.pid === dead.pid && now.procStart === dead.procStart && now.since === dead.since) {
+        // The owner is dead, but the stage it started may not be (a runner killed outright): it
+        // must not go on writing an output this run is about to produce.
+        if (now.stageGroup) await stopOrphanGroup(now.stageGroup);
+        await rm(path, { force: true });
+      }
     } finally {
       await rmdir(guard).catch(() => undefined);
     }
   }
+}
+
+/** SIGKILLs a dead runner's stage process group (if it is still that group) and waits until it is gone. */
+export async function stopOrphanGroup(g: StageGroup): Promise<void> {
+  const alive = () => { try { process.kill(-g.pgid, 0); return true; } catch { return false; } };
+  // The leader's start time tells the stage's group from a later one that reuses the id.
+  const leader = processStart(g.pgid);
+  if (!alive() || (leader !== '' && g.procStart !== '' && leader !== g.procStart)) return;
+  try { process.kill(-g.pgid, 'SIGKILL'); } catch { return; }
+  const deadline = Date.now() + ORPHAN_WAIT_MS;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** A take-over guard older than any take-over takes was left by a taker that died. */

@@ -51,7 +51,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .description('Run the pipeline (or the named stages and what they need); cached stages are skipped or restored.')
     .argument('[pipeline-and-stages...]', 'a pipeline file (default: massflow.yaml or the only file in pipelines/), then stage names')
     .option('-j, --jobs <n>', 'stages run at once at most (default: the number of cores)')
-    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)')
+    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS, else the GPUs nvidia-smi -L lists); each stage gets its own devices in CUDA_VISIBLE_DEVICES')
     .option('-k, --keep-going', 'after a failure, keep running stages that do not depend on it')
     .option('-f, --force', 'run the selected stages even when cached')
     .option('--tracking-uri <uri>', 'MLflow server (over MLFLOW_TRACKING_URI and the spec); `none` keeps the run local')

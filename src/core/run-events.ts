@@ -11,7 +11,14 @@ export type StoredOutput =
   | { kind: 'dir'; digest: Digest; fileCount: number; size: number };
 
 /** Who holds a lock on an output. */
-export interface LockOwner { pid: number; host: string; procStart: string; runId: string; stage: string; since: string }
+export interface LockOwner {
+  pid: number; host: string; procStart: string; runId: string; stage: string; since: string;
+  /** The process group the stage runs as, once started: a dead owner's stage may still be writing. */
+  stageGroup?: StageGroup | undefined;
+}
+
+/** A stage's process group, with its leader's start time (a later group may reuse the id). */
+export interface StageGroup { pgid: number; procStart: string }
 
 /** One field in which a stage's fingerprint differs from its last run. */
 export type Change =
@@ -92,13 +99,16 @@ export interface PlanEntry { id: StageId; action: 'fresh' | 'restore' | 'run'; r
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; pipeline: string; file: string; plan: PlanEntry[]; jobs: number; executor: string; at: number }
-  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: StageReason; remote?: RemoteNote | undefined; at: number }
+  /** `devices`: the GPUs the stage was given when massflow manages GPUs (empty: none). */
+  | { type: 'stage-start'; id: StageId; action: 'run' | 'restore'; reason: StageReason; remote?: RemoteNote | undefined; at: number; devices?: string[] | undefined }
   | { type: 'stage-wait'; id: StageId; resource: string; owner: LockOwner; at: number }
   | { type: 'stage-log'; id: StageId; line: string; at: number }
   | { type: 'stage-progress'; id: StageId; done: number; total: number; at: number }
   /** `from`: a cached stage's metric, recorded by that earlier run and replayed here. */
   | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number; from?: string | undefined }
   | { type: 'stage-artifact'; id: StageId; path: string; name: string | undefined }
+  /** Something the stage reported could not be used (a bad line of its events file): shown, recorded, never fatal. */
+  | { type: 'stage-warning'; id: StageId; message: string; at: number }
   | { type: 'stage-end'; id: StageId; outcome: StageOutcome; at: number }
   | { type: 'run-interrupt'; at: number }
   | { type: 'run-end'; status: RunStatus; durationMs: number; counts: Record<OutcomeKind, number>; at: number };

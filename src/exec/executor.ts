@@ -1,8 +1,10 @@
 // The executor adapter: runs one stage somewhere (a local child process, a Slurm job) and reports
 // what the stage says while it runs.
+import { fileURLToPath } from 'node:url';
 import type { StageId } from '../core/brand.js';
 import type { Resources, StageImpl } from '../pipeline/model.js';
 import type { SlurmOptions } from '../pipeline/schema.js';
+import { EVENTS_FORMAT_VERSION } from './channel/events-format.js';
 import type { Failure } from '../core/run-events.js';
 
 export interface StageJob {
@@ -21,6 +23,12 @@ export interface StageJob {
   slurm: SlurmOptions;
   backend: string;
   logFile: string;
+  /** After SIGTERM to the stage's process group, how long before SIGKILL. */
+  stopGraceMs: number;
+  /** The JSON-lines file a `cmd:` stage may append messages to (MASSFLOW_EVENTS); the runner follows it. */
+  eventsFile?: string | undefined;
+  /** GPU devices granted to the stage when massflow manages GPUs (empty: none); undefined when it does not. */
+  devices?: string[] | undefined;
   /** The stage's fingerprint digest: names exactly this piece of work across runs (a batch executor re-attaches by it). */
   fingerprint?: string;
 }
@@ -33,6 +41,10 @@ export interface StageReporter {
   metric(key: string, value: number, step: number | undefined, timestamp: number): void;
   artifact(path: string, name: string | undefined): void;
   progress(done: number, total: number): void;
+  /** Something about the stage's reporting went wrong (a bad events line): said, never fatal. */
+  warn(message: string): void;
+  /** The stage runs as this process group on this host (local executors): recorded so a later run can stop what a dead runner left. */
+  processGroup?(pgid: number): void;
   /** Masks known secret values (the tracking credentials) in a line of the stage's output. */
   redact?(text: string): string;
   /** The stage was handed to a batch scheduler as this job (pipelined executors): dependents may now be submitted. */
@@ -69,9 +81,18 @@ export function stageLogLine(log: { write(text: string): unknown }, report: Stag
   };
 }
 
-/** Environment every stage sees, whatever runs it. */
-export function stageEnv(job: StageJob): Record<string, string> {
+/** The Python helper shipped with massflow (`import massflow`), put on PYTHONPATH for `cmd:` stages. */
+export const PYTHON_HELPER_DIR = fileURLToPath(new URL('../../python', import.meta.url));
+
+/**
+ * Environment every stage sees, whatever runs it. `inherited` is the environment it starts from
+ * (the runner's, or the batch job's), whose PYTHONPATH the helper's directory is put in front of.
+ */
+export function stageEnv(job: StageJob, inherited: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+  const pythonPath = job.env['PYTHONPATH'] ?? inherited['PYTHONPATH'];
   return {
+    ...(job.eventsFile ? { MASSFLOW_EVENTS: job.eventsFile, MASSFLOW_EVENTS_FORMAT: String(EVENTS_FORMAT_VERSION) } : {}),
+    ...(job.devices ? { CUDA_VISIBLE_DEVICES: job.devices.join(',') } : {}),
     MASSFLOW_RUN_ID: job.runId,
     MASSFLOW_STAGE: job.id,
     MASSFLOW_PROJECT_DIR: job.projectDir,
@@ -79,6 +100,8 @@ export function stageEnv(job: StageJob): Record<string, string> {
     MASSFLOW_VARS: JSON.stringify(job.vars),
     MASSFLOW_OUTS: JSON.stringify(job.outs),
     MASSFLOW_BACKEND: job.backend,
+    MASSFLOW_STOP_GRACE_MS: String(job.stopGraceMs),
     ...job.env,
+    ...(job.impl.kind === 'cmd' ? { PYTHONPATH: pythonPath ? `${PYTHON_HELPER_DIR}:${pythonPath}` : PYTHON_HELPER_DIR } : {}),
   };
 }

@@ -1,6 +1,9 @@
 // The local executor: a TS stage in its own Node child process (forked with the tsx loader, talking
-// over IPC), a `cmd:` stage through execa with no shell. Output goes to the stage's log file.
-import { fork } from 'node:child_process';
+// over IPC), a `cmd:` stage under a small guard process, with no shell. Each stage is the leader of
+// its own process group: stopping it signals the group (SIGTERM, then SIGKILL after the stage's
+// stop grace), and what is left of the group once the stage ended is killed. Both children watch
+// for the runner's death and take their group down with them. Output goes to the stage's log file.
+import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -12,8 +15,9 @@ import type { FromChild, ToChild } from './stage-protocol.js';
 import { stageLoaderArgs } from './stage-loaders.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./stage-child.js', import.meta.url));
-/** How long a cancelled stage may take to stop before it is killed. */
-const KILL_GRACE_MS = 3000;
+const GUARD_ENTRY = fileURLToPath(new URL('./stage-guard.js', import.meta.url));
+/** After a stage's process exited, how long its pipes may stay open before the stage counts as ended. */
+const CLOSE_WAIT_MS = 2000;
 
 class LineSplitter {
   private buf = '';
@@ -33,6 +37,44 @@ async function openLog(path: string): Promise<WriteStream> {
 
 const closeLog = (s: WriteStream) => new Promise<void>((r) => s.end(r));
 
+function signalGroup(pgid: number | undefined, sig: NodeJS.Signals): void {
+  if (pgid === undefined) return;
+  try { process.kill(-pgid, sig); } catch { /* the group is gone */ }
+}
+
+/**
+ * Follows a stage's process group from start to end: its output into `line`, a cancellation into
+ * SIGTERM then SIGKILL after the grace, and a last SIGKILL for whatever the stage left running.
+ */
+function superviseGroup(child: ChildProcess, job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal, onStop: () => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }> {
+  const pgid = child.pid;
+  if (pgid !== undefined) report.processGroup?.(pgid);
+  const out = new LineSplitter(line), err = new LineSplitter(line);
+  child.stdout!.on('data', (c: Buffer) => out.push(c));
+  child.stderr!.on('data', (c: Buffer) => err.push(c));
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    onStop();
+    signalGroup(pgid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), job.stopGraceMs);
+  };
+  if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+  return new Promise((resolve) => {
+    let error: Error | undefined;
+    child.on('error', (e) => { error = e; if (child.pid === undefined) resolve({ code: null, signal: null, error: e }); });
+    child.on('exit', (code, sig) => {
+      if (killTimer) clearTimeout(killTimer);
+      signal.removeEventListener('abort', onAbort);
+      signalGroup(pgid, 'SIGKILL');
+      // The last output and messages arrive with 'close' (pipes and channel drained). A process
+      // that left the group may hold a pipe open for ever: do not wait for it past a moment.
+      const settle = () => { clearTimeout(late); out.flush(); err.flush(); resolve({ code, signal: sig, ...(error ? { error } : {}) }); };
+      const late = setTimeout(settle, CLOSE_WAIT_MS);
+      child.once('close', settle);
+    });
+  });
+}
+
 export class LocalExecutor implements Executor {
   readonly name = 'local';
 
@@ -40,73 +82,58 @@ export class LocalExecutor implements Executor {
     const log = await openLog(job.logFile);
     const line = stageLogLine(log, report);
     try {
-      return job.impl.kind === 'ts' ? await this.runTs(job, report, line, signal) : await this.runCmd(job, line, signal);
+      return job.impl.kind === 'ts' ? await this.runTs(job, report, line, signal) : await this.runCmd(job, report, line, signal);
     } finally {
       await closeLog(log);
     }
   }
 
-  private runTs(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
-    return new Promise((resolve) => {
-      const child = fork(CHILD_ENTRY, [], {
-        cwd: job.projectDir,
-        env: { ...inheritedEnv(), ...stageEnv(job) },
-        execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'advanced',
-      });
-      const out = new LineSplitter(line), err = new LineSplitter(line);
-      child.stdout!.on('data', (c: Buffer) => out.push(c));
-      child.stderr!.on('data', (c: Buffer) => err.push(c));
-      let result: ExecResult | undefined;
-      let killTimer: NodeJS.Timeout | undefined;
-      const onAbort = () => {
-        if (child.connected) child.send({ type: 'abort' } satisfies ToChild);
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      child.on('message', (m: FromChild) => {
-        switch (m.type) {
-          case 'log': line(m.line); break;
-          case 'metric': report.metric(m.key, m.value, m.step, m.timestamp); break;
-          case 'artifact': report.artifact(m.path, m.name); break;
-          case 'progress': report.progress(m.done, m.total); break;
-          case 'done': result = { ok: true }; break;
-          case 'error':
-            if (m.stack) for (const l of m.stack.split('\n')) line(l); else line(m.message);
-            result = { ok: false, failure: { kind: m.kind, message: m.message } };
-            break;
-        }
-      });
-      child.on('error', (e) => { result ??= { ok: false, failure: { kind: 'spawn', message: e.message } }; });
-      child.on('exit', (code, sig) => {
-        out.flush(); err.flush();
-        if (killTimer) clearTimeout(killTimer);
-        signal.removeEventListener('abort', onAbort);
-        resolve(result ?? { ok: false, failure: { kind: 'exit', code, signal: sig } });
-      });
-      child.send({ type: 'start', job } satisfies ToChild);
+  private async runTs(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
+    const child = fork(CHILD_ENTRY, [], {
+      cwd: job.projectDir,
+      env: { ...inheritedEnv(), ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
+      execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      detached: true,
     });
+    let result: ExecResult | undefined;
+    child.on('message', (m: FromChild) => {
+      switch (m.type) {
+        case 'log': line(m.line); break;
+        case 'metric': report.metric(m.key, m.value, m.step, m.timestamp); break;
+        case 'artifact': report.artifact(m.path, m.name); break;
+        case 'progress': report.progress(m.done, m.total); break;
+        case 'done': result = { ok: true }; break;
+        case 'error':
+          if (m.stack) for (const l of m.stack.split('\n')) line(l); else line(m.message);
+          result = { ok: false, failure: { kind: m.kind, message: m.message } };
+          break;
+      }
+    });
+    const ended = superviseGroup(child, job, report, line, signal, () => { if (child.connected) child.send({ type: 'abort' } satisfies ToChild); });
+    if (child.pid !== undefined) child.send({ type: 'start', job } satisfies ToChild);
+    const end = await ended;
+    if (end.error && child.pid === undefined) return { ok: false, failure: { kind: 'spawn', message: end.error.message } };
+    return result ?? { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal } };
   }
 
-  private async runCmd(job: StageJob, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
+  private async runCmd(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
     if (job.impl.kind !== 'cmd') throw new Error('unreachable');
-    const [file, ...args] = job.impl.argv;
-    // Loaded on first use: execa's module graph is a noticeable part of a no-op run's startup.
-    const { execa } = await import('execa');
-    // extendEnv off: execa would otherwise add the runner's whole environment back, secrets included.
-    const options = { cwd: job.projectDir, env: { ...inheritedEnv(), ...stageEnv(job) }, extendEnv: false, reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false } as const;
-    const sub = job.impl.shell ? execa(job.impl.argv.join(' '), { ...options, shell: true }) : execa(file!, args, options);
-    const out = new LineSplitter(line), err = new LineSplitter(line);
-    sub.stdout?.on('data', (c: Buffer) => out.push(c));
-    sub.stderr?.on('data', (c: Buffer) => err.push(c));
-    const r = await sub;
-    out.flush(); err.flush();
-    if ((r as { code?: string }).code === 'ENOENT' || (r.failed && r.exitCode === undefined && !r.signal && !r.isCanceled)) {
-      return { ok: false, failure: { kind: 'spawn', message: r.shortMessage ?? `cannot run ${file}` } };
-    }
-    if (r.exitCode === 0) return { ok: true };
-    return { ok: false, failure: { kind: 'exit', code: r.exitCode ?? null, signal: r.signal ?? null } };
+    const argv = job.impl.shell ? ['/bin/sh', '-c', job.impl.argv.join(' ')] : job.impl.argv;
+    const child = fork(GUARD_ENTRY, argv, {
+      cwd: job.projectDir,
+      env: { ...inheritedEnv(), ...stageEnv(job), MASSFLOW_RUNNER_PID: String(process.pid) },
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      detached: true,
+    });
+    let spawnError: string | undefined;
+    child.on('message', (m: { type: 'spawn-error'; message: string }) => { if (m.type === 'spawn-error') spawnError = m.message; });
+    const end = await superviseGroup(child, job, report, line, signal, () => {});
+    if (end.error && child.pid === undefined) return { ok: false, failure: { kind: 'spawn', message: end.error.message } };
+    if (spawnError !== undefined) return { ok: false, failure: { kind: 'spawn', message: spawnError } };
+    if (end.code === 0) return { ok: true };
+    return { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal } };
   }
 }

@@ -6,12 +6,21 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inspect } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { Value } from '@sinclair/typebox/value';
 import { isStageDefinition, type StageContext } from '../stage/define.js';
 import type { StageJob } from './executor.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
 
 const abort = new AbortController();
+
+/** Runs in a worker thread: kills the stage's group once the runner that forked it is gone. */
+const WATCHDOG = `
+const { workerData } = require('node:worker_threads');
+setInterval(() => {
+  if (process.ppid !== workerData.parent) { try { process.kill(-workerData.group, 'SIGKILL'); } catch {} }
+}, 250);
+`;
 
 function makeSender(): (m: FromChild) => Promise<void> {
   const eventsIdx = process.argv.indexOf('--events');
@@ -86,12 +95,24 @@ process.on('message', (m: ToChild) => {
   else if (m.type === 'abort') abort.abort(new Error('cancelled'));
 });
 
-// A runner that died (even by SIGKILL) closes the channel: its stages must not outlive it.
-process.on('disconnect', () => process.exit(1));
+// SIGTERM to the stage's group is the runner asking it to stop: the stage sees ctx.signal abort and
+// has its stop grace to return before SIGKILL.
+process.on('SIGTERM', () => abort.abort(new Error('cancelled')));
+
+// Forked by a local runner (it names itself in MASSFLOW_RUNNER_PID): a runner that died, even by
+// SIGKILL and even before this module got to run, must take the stage and every process it
+// started (its group) with it. The channel's close is only noticed between callbacks, so a watchdog
+// thread also checks for re-parenting while the stage computes without yielding.
+const runner = Number(process.env['MASSFLOW_RUNNER_PID']);
+if (runner > 0) {
+  const killGroup = () => { try { process.kill(-process.pid, 'SIGKILL'); } catch { process.exit(1); } };
+  if (!process.connected || process.ppid !== runner) killGroup();
+  process.on('disconnect', killGroup);
+  new Worker(WATCHDOG, { eval: true, workerData: { parent: runner, group: process.pid } }).unref();
+}
 
 const jobIdx = process.argv.indexOf('--job');
 if (jobIdx > 0) {
   const job = JSON.parse(readFileSync(process.argv[jobIdx + 1]!, 'utf8')) as StageJob;
-  process.on('SIGTERM', () => abort.abort(new Error('cancelled')));
   void runJob(job).then((ok) => process.exit(ok ? 0 : 1));
 }

@@ -2,16 +2,19 @@
 // have produced it meanwhile), then restore or run it and commit its outputs. Outputs enter the
 // store and the cache entry is written only after the stage succeeded and every object is in place.
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import type { LockManager, Lock } from '../cache/locks.js';
+import { processStart, type LockManager, type Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
 import type { ContentDigest } from '../cache/digest-path.js';
 import { staleOutputs, type PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/open.js';
 import { logFileName } from '../project/layout.js';
 import { outputPaths, type StageInstance } from '../pipeline/model.js';
-import type { Executor, StageJob, UpstreamJob } from './executor.js';
+import { openCmdChannel, undeclaredSummaries, withoutStreamed } from './channel/cmd-channel.js';
+import type { StageChannel } from './channel/follow.js';
+import { stdoutMetricsReader } from './channel/stdout-metrics.js';
+import type { Executor, StageJob, StageReporter, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { BookkeepingStep, EventSink, Failure, RemoteNote, StageOutcome } from '../core/run-events.js';
 import type { ResourcePool } from './resources.js';
@@ -73,7 +76,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
     step.current = 'prepare';
-    return await execute(rc, stage, planned, started, chain, step, fetched?.kind === 'refused' ? fetched.note : undefined);
+    return await execute(rc, stage, planned, started, chain, step, held, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: unexpected(step, (e as Error).message), logTail: [] };
@@ -93,15 +96,17 @@ function unexpected(step: Step, message: string): Failure {
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step, remoteNote?: RemoteNote): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step, held: readonly Lock[], remoteNote?: RemoteNote): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
   if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', ...fit.short }, logTail: [] };
-  const release = await rc.pool.acquire(fit.grant, rc.signal);
+  const grant = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
+  let channel: StageChannel | undefined;
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, ...(remoteNote ? { remote: remoteNote } : {}), at: Date.now() });
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, ...(remoteNote ? { remote: remoteNote } : {}), at: Date.now(), ...(grant.devices ? { devices: grant.devices } : {}) });
+    const logFile = join(rc.logsDir, logFileName(stage.id));
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -116,7 +121,10 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       resources: stage.resources,
       slurm: stage.slurm,
       backend: rc.backend,
-      logFile: join(rc.logsDir, logFileName(stage.id)),
+      logFile,
+      stopGraceMs: stage.stopGraceMs,
+      ...(stage.impl.kind === 'cmd' ? { eventsFile: eventsFileOf(logFile) } : {}),
+      ...(grant.devices ? { devices: grant.devices } : {}),
       fingerprint: planned.fingerprint.digest,
     };
     // Work an earlier runner left under way (a batch job still queued or running) is adopted, and
@@ -128,19 +136,28 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       if (!adopting) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
-    step.current = 'run';
-    const result = await rc.executor.run(job, {
+    const lineMetric = stage.stdoutMetrics ? stdoutMetricsReader(stage.stdoutMetrics) : undefined;
+    const report: StageReporter = {
       log: (line) => {
         tail.push(line);
         if (tail.length > LOG_TAIL) tail.shift();
         emit({ type: 'stage-log', id: stage.id, line, at: Date.now() });
+        const p = lineMetric?.(line);
+        if (p) emit({ type: 'stage-metric', id: stage.id, key: p.key, value: p.value, step: p.step, timestamp: Date.now() });
       },
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+      warn: (message) => emit({ type: 'stage-warning', id: stage.id, message, at: Date.now() }),
+      // A runner killed later leaves this group to whoever takes the locks over: they stop it first.
+      processGroup: (pgid) => { for (const l of held) void l.annotate({ stageGroup: { pgid, procStart: processStart(pgid) } }); },
       ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
-    }, rc.signal, chain?.upstream);
+    };
+    if (job.eventsFile) channel = await openCmdChannel(stage, root, job.eventsFile, report);
+    step.current = 'run';
+    const result = await rc.executor.run(job, report, rc.signal, chain?.upstream);
+    await channel?.stop();
     if (rc.signal.aborted) return { kind: 'cancelled' };
     if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
 
@@ -153,10 +170,14 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       if (stored) outputs[out] = stored; else missing.push(out);
     }
     if (missing.length) return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'missing-output', paths: missing }, logTail: [...tail] };
+    const streamed = channel?.dvcliveKeys ?? new Set<string>();
     for (const m of stage.metrics) {
       const r = await readMetricsFile(join(root, m));
       if (!r.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'stage-error', message: r.message }, logTail: [...tail] };
-      for (const p of r.points) emit({ type: 'stage-metric', id: stage.id, key: p.key, value: p.value, step: p.step, timestamp: Date.now() });
+      for (const p of withoutStreamed(r.points, streamed)) emit({ type: 'stage-metric', id: stage.id, key: p.key, value: p.value, step: p.step, timestamp: Date.now() });
+    }
+    if (channel) {
+      for (const p of await undeclaredSummaries(stage, root, started, streamed)) emit({ type: 'stage-metric', id: stage.id, key: p.key, value: p.value, step: p.step, timestamp: Date.now() });
     }
     const durationMs = Date.now() - started;
     if (stage.cache) {
@@ -165,6 +186,10 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     await project.fingerprints.put(stage.id, planned.fingerprint.object);
     return { kind: 'ran', durationMs, outputs };
   } finally {
-    release();
+    await channel?.stop();
+    grant.release();
   }
 }
+
+/** runs/<id>/logs/<stage>.log -> runs/<id>/events/<stage>.jsonl */
+const eventsFileOf = (logFile: string) => join(dirname(dirname(logFile)), 'events', `${basename(logFile, '.log')}.jsonl`);

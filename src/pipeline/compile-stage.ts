@@ -9,6 +9,7 @@ import { pickParams } from './params.js';
 import type { StageSpec } from './schema.js';
 import { didYouMean } from './schema-diagnostics.js';
 import { interpolateShell } from './shell.js';
+import { DEFAULT_STOP_GRACE_MS, parseStopGrace, stdoutMetricsPattern } from './stage-options.js';
 import { parseMemory } from './units.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
@@ -79,6 +80,10 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
     for (const [k, v] of Object.entries(stage.env ?? {})) env[k] = str(['env', k], v);
     const id = asStageId(Object.keys(vars).length ? `${name}@${Object.entries(vars).map(([k, v]) => `${k}=${formatVar(v)}`).join(',')}` : name);
     const resources = compileResources(stage, (m) => diagnostics.push(diag('schema', m, loc(['resources', 'memory']))));
+    const grace = parseStopGrace(stage.stop_grace);
+    if (!grace.ok) diagnostics.push(diag('schema', grace.message, loc(['stop_grace'])));
+    const pattern = stdoutMetricsPattern(stage.stdout_metrics);
+    if (!pattern.ok) diagnostics.push(diag('schema', pattern.message, loc(['stdout_metrics'])));
     const instance: StageInstance = {
       id,
       name,
@@ -95,6 +100,8 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
       resources,
       cache: stage.cache ?? true,
       slurm: stage.slurm ?? {},
+      stopGraceMs: grace.ok ? grace.ms : DEFAULT_STOP_GRACE_MS,
+      stdoutMetrics: pattern.ok ? pattern.pattern : undefined,
       yamlPath: base,
       location: loc([], true),
     };

@@ -30,6 +30,10 @@ export interface StageInstance {
   resources: Resources;
   cache: boolean;
   slurm: SlurmOptions;
+  /** After SIGTERM, how long the stage may take to stop before SIGKILL. */
+  stopGraceMs: number;
+  /** Output lines matching this pattern (named groups key, value, step) are metrics. */
+  stdoutMetrics: string | undefined;
   /** Where the stage is declared, for diagnostics. */
   yamlPath: PathSegment[];
   location: Location | undefined;

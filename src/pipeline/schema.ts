@@ -65,6 +65,12 @@ export const StageSchema = Type.Object(
     summary: Type.Optional(Type.String({ minLength: 1, description: 'A text file the stage writes (inside its outs) that `massflow run` prints when the run ends.' })),
     cache: Type.Optional(Type.Boolean({ description: 'false: always run, never restore (default true).' })),
     slurm: Type.Optional(SlurmOptionsSchema),
+    stop_grace: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.String()], {
+      description: 'How long the stage may take to stop after SIGTERM before its process group is killed: seconds, or 500ms, 30s, 2m (default 10s).',
+    })),
+    stdout_metrics: Type.Optional(Type.Union([Type.Boolean(), Type.String({ minLength: 1 })], {
+      description: 'Read metrics from output lines: true for `key: value` lines (a `step: N` line sets the step of those after it), or a regular expression with named groups key, value and optionally step.',
+    })),
   },
   {
     additionalProperties: false,

@@ -27,6 +27,12 @@ export interface StageRecord {
   failure: Failure | null;
   skipped: SkipCause | null;
   log: string;
+  /** GPU devices the stage ran with, when massflow managed GPUs ([]: none, so it ran on CPU). */
+  devices?: string[] | undefined;
+  /** The stage's last progress report (done of total). */
+  progress?: { done: number; total: number } | undefined;
+  /** What the stage reported that could not be used (bad lines of its events file). */
+  warnings?: string[] | undefined;
   /** A cached stage: the run that computed it, whose record holds its logs (its metrics are copied here). */
   from?: string | undefined;
 }
@@ -71,6 +77,13 @@ export class RunRecorder {
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
   private readonly metricsFile: string;
+  private points: string[] = [];
+  private readonly writePoints = () => {
+    if (!this.points.length) return;
+    const text = this.points.join('');
+    this.points = [];
+    appendFileSync(this.metricsFile, text);
+  };
 
   constructor(readonly dir: string, readonly record: RunRecord) {
     mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -80,22 +93,33 @@ export class RunRecorder {
   readonly sink = (e: RunEvent): void => {
     const st = (id: StageId) => this.record.stages[id];
     switch (e.type) {
-      case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
+      case 'run-start': case 'stage-log': case 'stage-wait': return;
+      case 'stage-progress': {
+        const s = st(e.id);
+        if (s) s.progress = { done: e.done, total: e.total };
+        break;
+      }
       case 'stage-start': {
         const s = st(e.id);
-        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageStart(e); }
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageStart(e); if (e.devices) s.devices = e.devices; }
         break;
       }
       case 'stage-metric': {
         const s = st(e.id);
         if (s) s.metrics[e.key] = e.value;
         // Every point, for local comparison and replay; the tracker has its own durable outbox.
-        appendFileSync(this.metricsFile, JSON.stringify({ stage: e.id, key: e.key, value: e.value, step: e.step ?? null, timestamp: e.timestamp }) + '\n');
+        // Points arriving together (a stage streaming thousands a second) are appended in one write.
+        if (this.points.push(JSON.stringify({ stage: e.id, key: e.key, value: e.value, step: e.step ?? null, timestamp: e.timestamp }) + '\n') === 1) setImmediate(this.writePoints);
         return;
       }
       case 'stage-artifact': {
         st(e.id)?.artifacts.push({ path: e.path, name: e.name ?? null });
         return;
+      }
+      case 'stage-warning': {
+        const s = st(e.id);
+        if (s) (s.warnings ??= []).push(e.message);
+        break;
       }
       case 'stage-end': {
         const s = st(e.id);
@@ -134,6 +158,7 @@ export class RunRecorder {
   }
 
   async flush(): Promise<void> {
+    this.writePoints();
     this.schedule();
     await this.writing;
   }

@@ -103,3 +103,9 @@ export function outcomeDetail(o: StageOutcome): string {
     case 'cancelled': return 'stopped; nothing committed';
   }
 }
+
+/** The GPUs a stage was given, for the start line: undefined when massflow does not manage GPUs. */
+export function describeDevices(devices: readonly string[] | undefined): string | undefined {
+  if (!devices) return undefined;
+  return devices.length ? `gpu ${devices.join(',')}` : 'no gpu';
+}

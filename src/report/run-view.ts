@@ -3,14 +3,14 @@
 // stable format the end-to-end tests assert exactly. Both close with the same summary.
 import type { StageId } from '../core/brand.js';
 import type { StageOutcome } from '../core/run-events.js';
-import { describeStageStart, outcomeDetail } from './describe.js';
+import { describeDevices, describeStageStart, outcomeDetail } from './describe.js';
 import { logFileName } from '../project/layout.js';
 import { unhandled, type RunEvent } from '../core/run-events.js';
 import { fmtDuration, pad, table, type Style } from './format.js';
 
 export interface Output { write(s: string): void; columns?: number | undefined }
 
-interface Live { id: StageId; action: string; since: number; done?: number; total?: number; waiting?: string }
+interface Live { id: StageId; action: string; since: number; done?: number; total?: number; waiting?: string; devices?: string }
 
 const SPIN = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -34,9 +34,14 @@ export class RunView {
         if (this.tty) this.timer = setInterval(() => this.redraw(), 100);
         return;
       }
-      case 'stage-start':
-        this.live.set(e.id, { id: e.id, action: e.action, since: e.at });
-        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageStart(e)}`);
+      case 'stage-start': {
+        const devices = describeDevices(e.devices);
+        this.live.set(e.id, { id: e.id, action: e.action, since: e.at, ...(devices ? { devices } : {}) });
+        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageStart(e)}${devices ? ` [${devices}]` : ''}`);
+        return;
+      }
+      case 'stage-warning':
+        this.print(this.style.yellow(`${pad('warning', 9)} ${pad(e.id, this.width)}${e.message}`));
         return;
       case 'stage-wait': {
         const msg = `waiting for lock on ${e.resource} held by run ${e.owner.runId} (pid ${e.owner.pid} on ${e.owner.host})`;
@@ -118,7 +123,7 @@ export class RunView {
         bar = ` [${'#'.repeat(Math.round(frac * w))}${'-'.repeat(w - Math.round(frac * w))}] ${l.done}/${l.total}`;
       }
       // Truncate the plain text to the terminal width, so a line never wraps and breaks the redraw.
-      const text = `${pad(l.id, this.width)}${pad(t, 8)}${l.waiting ?? bar}`.slice(0, Math.max(10, cols - 3));
+      const text = `${pad(l.id, this.width)}${pad(t, 8)}${l.devices ? `${l.devices} ` : ''}${l.waiting ?? bar}`.slice(0, Math.max(10, cols - 3));
       return `${spin} ${text}`;
     });
     this.out.write(lines.join('\n') + '\n');

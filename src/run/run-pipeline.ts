@@ -26,7 +26,8 @@ import { cachedMetrics, replayedMetrics } from './cached-metrics.js';
 export interface RunOptions {
   runId: RunId;
   jobs?: number | undefined;
-  gpus?: number | undefined;
+  /** GPU devices to hand out (see exec/gpus.ts); undefined: massflow does not manage GPUs. */
+  gpus?: string[] | undefined;
   keepGoing: boolean;
   force: boolean;
   argv: string[];
@@ -45,11 +46,6 @@ export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<Stag
 
 export function planEntries(analysis: DiskPlan): PlanEntry[] {
   return analysis.plan.map((p) => ({ id: p.id, action: p.decision.kind, reason: decisionReason(p.decision) }));
-}
-
-export function defaultGpus(): number {
-  const v = Number(process.env['MASSFLOW_GPUS']);
-  return Number.isInteger(v) && v >= 0 ? v : 0;
 }
 
 export interface NewRunRecord {
@@ -156,7 +152,7 @@ export async function runPipeline(
     project,
     locks: new LockManager(project.layout.locksDir),
     executor,
-    pool: new ResourcePool({ cpu: jobs, memoryBytes: totalmem(), gpu: opts.gpus ?? defaultGpus() }),
+    pool: ResourcePool.forMachine(jobs, totalmem(), opts.gpus),
     runId: opts.runId,
     logsDir: `${dir}/logs`,
     backend: backendLabel(analysis.backend),

@@ -142,7 +142,11 @@ export class TrackingSink {
         });
         t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) });
         return;
-      case 'stage-start': this.ensureStage(e.id); return;
+      case 'stage-start': {
+        const key = this.ensureStage(e.id);
+        if (e.devices) t.setTags(key, { 'massflow.devices': e.devices.length ? e.devices.join(',') : 'none' });
+        return;
+      }
       case 'stage-metric': {
         const key = this.ensureStage(e.id);
         t.logMetric(key, e.key, e.value, e.step, e.timestamp);
@@ -165,7 +169,7 @@ export class TrackingSink {
         t.endRun(key, stageEndStatus(o.kind));
         return;
       }
-      case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
+      case 'stage-log': case 'stage-progress': case 'stage-wait': case 'stage-warning': case 'run-interrupt': return;
       case 'run-end':
         for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, runEndStatus(e.status));
         t.setTags(this.root, { 'massflow.status': e.status });

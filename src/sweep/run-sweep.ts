@@ -35,7 +35,8 @@ import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './w
 
 export interface SweepRunOptions {
   jobs: number;
-  gpus: number;
+  /** GPU devices to hand out; undefined: massflow does not manage GPUs. */
+  gpus: string[] | undefined;
   keepGoing: boolean;
   force: boolean;
   /** Trials admitted at once; undefined: all. */
@@ -79,7 +80,7 @@ export async function runSweep(
   const layout = project.layout;
   const wsRoot = join(sweepsDir(layout), plan.sweepId);
   const backend = backendLabel(plan.backend);
-  const pool = new ResourcePool({ cpu: opts.jobs, memoryBytes: totalmem(), gpu: opts.gpus });
+  const pool = ResourcePool.forMachine(opts.jobs, totalmem(), opts.gpus);
   // Twice the job slots in flight: the resource pool still lets only `jobs` stages execute at once,
   // while the others take locks and restore their inputs into their trial's workspace meanwhile.
   const queue = new PQueue({ concurrency: 2 * Math.max(1, opts.jobs) });
@@ -167,7 +168,7 @@ export async function runSweep(
         // Points of a unit running here now; replays into the trials that share it come later.
         const u = s.plan.unitOf.get(e.id);
         if (u && u.owner === s.plan && u.decision.kind === 'run' && !outcomes.has(u)) (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
-      } else if (e.type === 'stage-start' || e.type === 'stage-wait') {
+      } else if (e.type === 'stage-start' || e.type === 'stage-wait' || e.type === 'stage-warning') {
         const u = s.plan.unitOf.get(e.id);
         sink({ type: 'unit', trial: s.name, sharedBy: u ? u.members.length - 1 : 0, event: e });
       }

@@ -2,7 +2,7 @@
 // finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
 // end-to-end tests assert them exactly.
 import type { Output } from '../report/run-view.js';
-import { describeStageStart, outcomeDetail } from '../report/describe.js';
+import { describeDevices, describeStageStart, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
 import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
@@ -28,8 +28,13 @@ export class SweepView {
         const r = e.event;
         const shared = e.sharedBy ? `  (shared by ${e.sharedBy} more trial${e.sharedBy === 1 ? '' : 's'})` : '';
         switch (r.type) {
-          case 'stage-start':
-            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageStart(r)}`);
+          case 'stage-start': {
+            const devices = describeDevices(r.devices);
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageStart(r)}${devices ? ` [${devices}]` : ''}`);
+            return;
+          }
+          case 'stage-warning':
+            this.print(s.yellow(`${pad('warning', 9)} ${this.label(e.trial, r.id)}${r.message}`));
             return;
           case 'stage-wait':
             this.print(`${pad('waiting', 9)} ${this.label(e.trial, r.id)}lock on ${r.resource} held by run ${r.owner.runId} (pid ${r.owner.pid} on ${r.owner.host})`);

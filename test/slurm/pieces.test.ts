@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { StageId } from '../../src/core/brand.js';
 import type { StageJob } from '../../src/exec/executor.js';
 import type { JobId } from '../../src/exec/slurm/commands.js';
-import { FileTail } from '../../src/exec/slurm/file-tail.js';
+import { FileTail } from '../../src/exec/channel/file-tail.js';
 import { jobFiles, wrapperScript } from '../../src/exec/slurm/job-script.js';
 import { parseSacct, parseScontrolJob, parseSqueue } from '../../src/exec/slurm/job-state.js';
 import { mergeOptions, sbatchArgs } from '../../src/exec/slurm/sbatch-args.js';
@@ -20,7 +20,7 @@ function job(over: Partial<StageJob> = {}): StageJob {
   return {
     id: 'fit@fold=1' as StageId, runId: 'R1', projectDir: '/p', impl: { kind: 'ts', module: 'stages/fit.ts' },
     params: { a: 1 }, vars: { fold: 1 }, deps: [], outs: ['/p/o.txt'], metrics: [], env: {},
-    resources: { cpu: 1, memoryBytes: 0, gpu: 0, time: undefined }, slurm: {}, backend: 'cpu', logFile: '/p/runs/R1/logs/fit@fold=1.log',
+    resources: { cpu: 1, memoryBytes: 0, gpu: 0, time: undefined }, slurm: {}, backend: 'cpu', logFile: '/p/runs/R1/logs/fit@fold=1.log', stopGraceMs: 10_000,
     ...over,
   };
 }

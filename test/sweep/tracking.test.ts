@@ -49,7 +49,7 @@ describe('sweep tracking', () => {
     const rejected: unknown[] = [];
     const tracking = new SweepTracking(fake, 'fake', loaded.experiment.spec.objective, (e) => rejected.push(e));
     const record = await runSweep(project, planned.plan, {
-      jobs: 2, gpus: 0, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new CommandExecutor(), git: gitInfo(rig.dir),
+      jobs: 2, gpus: undefined, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new CommandExecutor(), git: gitInfo(rig.dir),
     }, () => {}, tracking, new AbortController().signal);
     expect(record.status).toBe('succeeded');
     await tracking.close(sweepId);

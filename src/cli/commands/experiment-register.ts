@@ -10,7 +10,7 @@ export const addExperimentCommands: AddCommands = (program, term, setCode, commo
     .description('Run an experiment: its trials as one DAG in which stages with the same fingerprint run once.')
     .argument('<experiment>', 'an experiment file (experiments/NAME.yaml)')
     .option('-j, --jobs <n>', 'stages run at once at most (default: the number of cores)')
-    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)')
+    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS, else the GPUs nvidia-smi -L lists); each stage gets its own devices in CUDA_VISIBLE_DEVICES')
     .option('--concurrency <n>', "trials in progress at once (default: the experiment's concurrency, else no limit)")
     .option('-k, --keep-going', 'finish the stages of a failed trial that do not depend on the failure')
     .option('-f, --force', 'run every stage even when cached (each distinct stage still runs once)')
@@ -35,6 +35,6 @@ export const addExperimentCommands: AddCommands = (program, term, setCode, commo
     .option('--allow-drift', 'replay even when code or the lockfile differ from the record (warns)')
     .addOption(new Option('--executor <name>', 'where stages run (default: local)'))
     .option('-j, --jobs <n>', 'stages run at once at most (default: the number of cores)')
-    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS or 0)'))
+    .option('--gpus <n>', 'GPU slots available to stages (default: MASSFLOW_GPUS, else the GPUs nvidia-smi -L lists); each stage gets its own devices in CUDA_VISIBLE_DEVICES'))
     .action(async (runId: string, opts) => setCode(await (await import('./rerun.js')).rerunCommand(runId, opts, term, userArgv())));
 };

@@ -15,7 +15,7 @@ import { newRunId } from '../../record/run-id.js';
 import { readRunRecord } from '../../record/run-record.js';
 import { table } from '../../report/format.js';
 import { RunView } from '../../report/run-view.js';
-import { defaultGpus, runPipeline } from '../../run/run-pipeline.js';
+import { runPipeline } from '../../run/run-pipeline.js';
 import { compilePipeline } from '../../pipeline/compile.js';
 import { parseOverride, type Override } from '../../pipeline/params.js';
 import { fileExistsIn } from '../../sweep/load.js';
@@ -23,6 +23,7 @@ import { readSweepRecord } from '../../sweep/record.js';
 import { checkOutputs, findDrift } from '../../sweep/rerun.js';
 import { createWorkspace, rerunsDir, workspaceLayout, workspacePaths } from '../../sweep/workspace.js';
 import { DiagnosticsError, layoutFrom, type CommonOptions } from '../common.js';
+import { gpuDevices } from '../../exec/gpus.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
@@ -97,7 +98,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
   let result;
   try {
     result = await runPipeline(ws, pipeline, analysis, executor, {
-      runId, jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: true, force: true,
+      runId, jobs, gpus: gpuDevices(positiveInt(opts.gpus, '--gpus')), keepGoing: true, force: true,
       argv, targets: record.targets, overrides: record.overrides, profiles: record.profiles, git, rerunOf: record.runId,
     }, [view.sink], abort.signal);
   } finally {

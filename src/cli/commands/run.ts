@@ -1,4 +1,5 @@
 // `massflow run [PIPELINE] [STAGE...]`
+import { gpuDevices } from '../../exec/gpus.js';
 import { planFromDisk } from '../../project/plan-from-disk.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
@@ -110,7 +111,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
     const result = await runPipeline(project, pipeline, analysis, executor, {
       runId,
       jobs,
-      gpus: positiveInt(opts.gpus, '--gpus'),
+      gpus: gpuDevices(positiveInt(opts.gpus, '--gpus')),
       keepGoing: Boolean(opts.keepGoing),
       force: Boolean(opts.force),
       argv,

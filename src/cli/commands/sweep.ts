@@ -5,7 +5,6 @@ import { openProject } from '../../project/open.js';
 import { gitInfo } from '../../record/git-info.js';
 import { newRunId } from '../../record/run-id.js';
 import { renderDiagnostics } from '../../report/diagnostics.js';
-import { defaultGpus } from '../../run/run-pipeline.js';
 import { dryRunLines } from '../../sweep/dry-run.js';
 import { fileExistsIn, loadExperiment } from '../../sweep/load.js';
 import { planSweep } from '../../sweep/plan.js';
@@ -14,6 +13,7 @@ import { SweepView } from '../../sweep/view.js';
 import { DiagnosticsError, layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightSweepParams } from '../param-preflight.js';
+import { gpuDevices } from '../../exec/gpus.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
@@ -68,7 +68,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   view.setObjective(exp.spec.objective?.metric);
   return withInterrupts(async (signal) => {
     const record = await runSweep(project, plan, {
-      jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
+      jobs, gpus: gpuDevices(positiveInt(opts.gpus, '--gpus')), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
       concurrency, argv, executor, git,
     }, view.sink, tracking.tracking, signal);
     await pushAfterRun(project, record.trials.map((t) => t.runId), term);

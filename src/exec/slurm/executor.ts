@@ -15,7 +15,7 @@ import { stageLogLine } from '../executor.js';
 import type { Failure } from '../../core/run-events.js';
 import type { FromChild } from '../stage-protocol.js';
 import { sbatch, scancel, type JobId } from './commands.js';
-import { FileTail } from './file-tail.js';
+import { FileTail } from '../channel/file-tail.js';
 import { jobFiles, WRAPPER_EXIT, wrapperScript } from './job-script.js';
 import { JobStates, type JobView } from './job-state.js';
 import { sbatchArgs } from './sbatch-args.js';

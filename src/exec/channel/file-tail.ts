@@ -5,6 +5,7 @@ import { open } from 'node:fs/promises';
 export class FileTail {
   private offset = 0;
   private partial = '';
+  private lastChar = '';
   private readonly decoder = new TextDecoder();
 
   constructor(readonly path: string) {}
@@ -22,13 +23,20 @@ export class FileTail {
         this.offset += bytesRead;
         chunks.push(this.decoder.decode(buf.subarray(0, bytesRead), { stream: true }));
       }
-      this.partial += chunks.join('');
+      const text = chunks.join('');
+      if (text) this.lastChar = text[text.length - 1]!;
+      this.partial += text;
     } finally {
       await fh.close();
     }
     const parts = this.partial.split('\n');
     this.partial = parts.pop()!;
     return final ? [...parts, ...this.rest()] : parts;
+  }
+
+  /** Whether what was read so far stops inside a line (its writer never finished it). */
+  get endsMidLine(): boolean {
+    return this.lastChar !== '' && this.lastChar !== '\n';
   }
 
   private rest(): string[] {
