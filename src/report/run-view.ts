@@ -3,7 +3,7 @@
 // stable format the end-to-end tests assert exactly. Both close with the same summary.
 import type { StageId } from '../core/brand.js';
 import type { StageOutcome } from '../core/run-events.js';
-import { describeStageReason, outcomeDetail } from './describe.js';
+import { describeStageStart, outcomeDetail } from './describe.js';
 import { logFileName } from '../project/layout.js';
 import { unhandled, type RunEvent } from '../core/run-events.js';
 import { fmtDuration, pad, table, type Style } from './format.js';
@@ -36,7 +36,7 @@ export class RunView {
       }
       case 'stage-start':
         this.live.set(e.id, { id: e.id, action: e.action, since: e.at });
-        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageReason(e.reason)}`);
+        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageStart(e)}`);
         return;
       case 'stage-wait': {
         const msg = `waiting for lock on ${e.resource} held by run ${e.owner.runId} (pid ${e.owner.pid} on ${e.owner.host})`;

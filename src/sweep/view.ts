@@ -2,7 +2,7 @@
 // finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
 // end-to-end tests assert them exactly.
 import type { Output } from '../report/run-view.js';
-import { describeStageReason, outcomeDetail } from '../report/describe.js';
+import { describeStageStart, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
 import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
@@ -29,7 +29,7 @@ export class SweepView {
         const shared = e.sharedBy ? `  (shared by ${e.sharedBy} more trial${e.sharedBy === 1 ? '' : 's'})` : '';
         switch (r.type) {
           case 'stage-start':
-            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageReason(r.reason)}`);
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageStart(r)}`);
             return;
           case 'stage-wait':
             this.print(`${pad('waiting', 9)} ${this.label(e.trial, r.id)}lock on ${r.resource} held by run ${r.owner.runId} (pid ${r.owner.pid} on ${r.owner.host})`);
