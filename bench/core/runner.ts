@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StatCache } from '../../src/cache/digest-path.js';
-import { compilePipeline } from '../../src/spec/compile.js';
+import { compilePipeline } from '../../src/pipeline/compile.js';
 import { computeFingerprints, type CodeInfo } from '../../src/plan/fingerprint.js';
 import { decide } from '../../src/plan/decide.js';
 import { asDigest, type StageId } from '../../src/core/brand.js';

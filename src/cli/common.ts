@@ -1,16 +1,16 @@
 // What most commands share: finding the project and pipeline, parsing overrides, rendering
 // diagnostics, selecting stages.
 import { resolve } from 'node:path';
-import type { Diagnostic } from '../spec/diagnostics.js';
-import { parseOverride, type Override } from '../spec/params.js';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
+import { parseOverride, type Override } from '../pipeline/params.js';
 import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
 import { projectLayout, type ProjectLayout } from '../project/layout.js';
 import { openProject, type Project } from '../project/open.js';
 import { selectStages } from '../plan/decide.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { renderDiagnostics } from '../report/diagnostics.js';
 import type { Terminal } from './terminal.js';
-import type { YamlSource } from '../spec/yaml-source.js';
+import type { YamlSource } from '../pipeline/yaml-source.js';
 import { UsageError } from './exit-codes.js';
 import type { StageId } from '../core/brand.js';
 import { useRemote } from './remote-setup.js';

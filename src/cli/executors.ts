@@ -6,7 +6,7 @@ import { LocalExecutor } from '../exec/local.js';
 import { onPath, REQUIRED_TOOLS } from '../exec/slurm/commands.js';
 import type { SlurmTiming } from '../exec/slurm/executor.js';
 import type { Project } from '../project/open.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { UsageError } from './exit-codes.js';
 
 export type MakeExecutor = (project: Project, pipeline: Pipeline) => Promise<Executor>;

@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
 import { MASSFLOW_VERSION } from '../core/package.js';
-import { pipelineJsonSchema } from '../spec/schema.js';
+import { pipelineJsonSchema } from '../pipeline/schema.js';
 import { isExperimentFile } from '../sweep/detect.js';
 import { DiagnosticsError, layoutFrom, printDiagnostics, type CommonOptions } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';

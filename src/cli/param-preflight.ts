@@ -3,9 +3,9 @@
 // exit 2, and nothing has run.
 import { checkStageParams, paramCheckGroups } from '../exec/param-check.js';
 import type { DiskPlan } from '../project/plan-from-disk.js';
-import type { Diagnostic } from '../spec/diagnostics.js';
-import type { Pipeline, StageInstance } from '../spec/model.js';
-import { stageParamDiagnostics } from '../spec/param-diagnostics.js';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
+import type { Pipeline, StageInstance } from '../pipeline/model.js';
+import { stageParamDiagnostics } from '../pipeline/param-diagnostics.js';
 import type { SweepPlan } from '../sweep/plan.js';
 import { DiagnosticsError } from './common.js';
 

@@ -5,7 +5,7 @@ import type { Project } from '../project/open.js';
 import { chooseRemote } from '../remote/config.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { S3Remote } from '../remote/s3.js';
-import type { RemoteSpec } from '../spec/remote-schema.js';
+import type { RemoteSpec } from '../pipeline/remote-schema.js';
 import { autoPushLines } from '../report/remote-view.js';
 import { autoPush } from '../run/remote-push.js';
 import { UsageError } from './exit-codes.js';

@@ -1,8 +1,8 @@
 // The executor adapter: runs one stage somewhere (a local child process, a Slurm job) and reports
 // what the stage says while it runs.
 import type { StageId } from '../core/brand.js';
-import type { Resources, StageImpl } from '../spec/model.js';
-import type { SlurmOptions } from '../spec/schema.js';
+import type { Resources, StageImpl } from '../pipeline/model.js';
+import type { SlurmOptions } from '../pipeline/schema.js';
 import type { Failure } from '../core/run-events.js';
 
 export interface StageJob {

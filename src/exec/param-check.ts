@@ -6,8 +6,8 @@
 import { fork } from 'node:child_process';
 import { inheritedEnv } from './stage-env.js';
 import { fileURLToPath } from 'node:url';
-import type { StageInstance } from '../spec/model.js';
-import type { ParamProblem } from '../spec/param-diagnostics.js';
+import type { StageInstance } from '../pipeline/model.js';
+import type { ParamProblem } from '../pipeline/param-diagnostics.js';
 import { stageLoaderArgs } from './stage-loaders.js';
 
 export type { ParamProblem };

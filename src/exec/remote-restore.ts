@@ -4,7 +4,7 @@ import type { Digest } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
 import type { RemoteNote } from '../core/run-events.js';
 import type { Project } from '../project/open.js';
-import type { StageInstance } from '../spec/model.js';
+import type { StageInstance } from '../pipeline/model.js';
 import { targetOf } from '../remote/remote-cache.js';
 
 /** An entry fetched from the remote (with a note for the reason), a refusal to report, or nothing there. */

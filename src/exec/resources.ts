@@ -1,7 +1,7 @@
 // A resource pool (cpu slots, memory bytes, gpu slots): a stage starts only when what it asks for
 // is free, so parallel stages never oversubscribe the machine. Waiters are woken on every release and re-check.
 import type { Shortfall } from '../core/run-events.js';
-import type { Resources } from '../spec/model.js';
+import type { Resources } from '../pipeline/model.js';
 
 export interface Capacity { cpu: number; memoryBytes: number; gpu: number }
 

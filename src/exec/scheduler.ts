@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import type { StageId } from '../core/brand.js';
 import type { PlannedStage } from '../plan/decide.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import type { UpstreamJob } from './executor.js';
 import { succeeded, type SkipCause, type StageOutcome } from '../core/run-events.js';
 import { ResourcePool } from './resources.js';

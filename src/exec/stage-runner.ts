@@ -10,7 +10,7 @@ import type { ContentDigest } from '../cache/digest-path.js';
 import { staleOutputs, type PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/open.js';
 import { logFileName } from '../project/layout.js';
-import { outputPaths, type StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../pipeline/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { BookkeepingStep, EventSink, Failure, RemoteNote, StageOutcome } from '../core/run-events.js';

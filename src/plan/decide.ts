@@ -3,7 +3,7 @@
 import type { Digest, StageId } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
 import type { ContentDigest } from '../cache/digest-path.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
 import type { RunReason, StageReason } from '../core/run-events.js';
 import { diffFingerprints } from './why.js';

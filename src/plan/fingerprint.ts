@@ -4,9 +4,9 @@
 // stages by fingerprint, and a batch scheduler can skip cache hits before submitting).
 import type { Digest, StageId } from '../core/brand.js';
 import { digestOf } from '../cache/canonical.js';
-import type { Pipeline, StageInstance } from '../spec/model.js';
-import { flattenParams } from '../spec/params.js';
-import { OutIndex } from '../spec/graph.js';
+import type { Pipeline, StageInstance } from '../pipeline/model.js';
+import { flattenParams } from '../pipeline/params.js';
+import { OutIndex } from '../pipeline/graph.js';
 
 /** Bump when the meaning of a fingerprint or the cache layout changes. */
 export const CACHE_FORMAT = 1;

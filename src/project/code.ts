@@ -8,7 +8,7 @@ import type { Digest } from '../core/brand.js';
 import { MASSFLOW_VERSION } from '../core/package.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CodeInfo } from '../plan/fingerprint.js';
-import type { StageInstance } from '../spec/model.js';
+import type { StageInstance } from '../pipeline/model.js';
 
 const MASSFLOW_IMPORT_RE = /(?:\sfrom\s+|import\(\s*)['"]massflow(?:\/[^'"]*)?['"]/;
 const IMPORT_RE = /(?:^|[\s;}])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;

@@ -1,9 +1,9 @@
 // Reads a pipeline file from disk and compiles it; picks the default pipeline when none is named.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { compilePipeline, type CompileResult } from '../spec/compile.js';
-import { diag, type Diagnostic } from '../spec/diagnostics.js';
-import type { Override } from '../spec/params.js';
+import { compilePipeline, type CompileResult } from '../pipeline/compile.js';
+import { diag, type Diagnostic } from '../pipeline/diagnostics.js';
+import type { Override } from '../pipeline/params.js';
 
 export type LoadResult =
   | { ok: true; result: CompileResult }

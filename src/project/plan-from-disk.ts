@@ -9,7 +9,7 @@ import type { ContentDigest } from '../cache/digest-path.js';
 import type { CacheEntry } from '../cache/entries.js';
 import { decide, type PlannedStage } from '../plan/decide.js';
 import { classifyDeps, computeFingerprints, type CodeInfo, type Fingerprint, type FingerprintObject } from '../plan/fingerprint.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { backendLabel, detectBackend, type BackendId } from './backend-id.js';
 import { CodeDigester } from './code.js';
 import { targetOf } from '../remote/remote-cache.js';

@@ -8,7 +8,7 @@ import { writeJsonAtomic } from '../cache/atomic.js';
 import type { StoredOutput } from '../cache/store.js';
 import type { Failure, OutcomeKind, SkipCause } from '../core/run-events.js';
 import { unhandled, type RunEvent, type RunStatus } from '../core/run-events.js';
-import { describeStageReason } from '../report/describe.js';
+import { describeStageStart } from '../report/describe.js';
 import type { GitInfo } from './git-info.js';
 
 export const RUN_RECORD_FORMAT = 1;
@@ -83,7 +83,7 @@ export class RunRecorder {
       case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
       case 'stage-start': {
         const s = st(e.id);
-        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageReason(e.reason); }
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageStart(e); }
         break;
       }
       case 'stage-metric': {

@@ -1,7 +1,7 @@
 // Which remote cache a command uses: `--remote URL` (which sets MASSFLOW_REMOTE), else the
 // MASSFLOW_REMOTE variable, else the spec's `remote:` block. The spec's endpoint, region, push mode
 // and parallelism apply whichever source named the URL. No credential is ever part of it.
-import { URL_PATTERN, type RemoteSpec } from '../spec/remote-schema.js';
+import { URL_PATTERN, type RemoteSpec } from '../pipeline/remote-schema.js';
 
 export const REMOTE_ENV = 'MASSFLOW_REMOTE';
 

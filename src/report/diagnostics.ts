@@ -1,6 +1,6 @@
 // Renders diagnostics: `file:line:col error: message`, the source line, and an underline; related
 // locations the same way. The summary line names the checks that errors made impossible.
-import type { Diagnostic, Location } from '../spec/diagnostics.js';
+import type { Diagnostic, Location } from '../pipeline/diagnostics.js';
 import type { Style } from './format.js';
 
 function frame(loc: Location, style: Style, mark: (s: string) => string): string[] {

@@ -17,7 +17,7 @@ import type { Digest, RunId } from '../core/brand.js';
 import { digestOf } from '../cache/canonical.js';
 import { decisionReason, type PlannedStage } from '../plan/decide.js';
 import type { BackendId } from '../project/backend-id.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../project/layout.js';
 import { secretMasker } from '../track/index.js';

@@ -7,7 +7,7 @@ import type { StageId } from '../core/brand.js';
 import { unhandled, type OutcomeKind, type RunEvent, type RunStatus } from '../core/run-events.js';
 import { logFileName } from '../project/layout.js';
 import { describeFailure } from '../report/describe.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import type { EndStatus, Tracker, TrackerSummary, TrackError, TrackResult } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import { runNoteMarkdown, type RunNote } from './run-label.js';

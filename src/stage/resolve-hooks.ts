@@ -7,7 +7,7 @@
 // an ES module all the same: tsx would compile it to CommonJS, and then every massflow module it
 // imports too, which breaks on massflow's ESM-only dependencies.
 import { readFileSync } from 'node:fs';
-import type { ResolveHook } from 'node:module';
+import type { LoadHook, ResolveHook } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,16 +34,19 @@ function packageType(dir: string): string | undefined {
 
 export const resolve: ResolveHook = async (specifier, context, next) => {
   if (isMassflow(specifier)) return next(specifier, { ...context, parentURL: SELF });
-  let r;
   try {
-    r = await next(specifier, context);
+    return await next(specifier, context);
   } catch (e) {
     if (!isBare(specifier) || (e as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw e;
     return next(specifier, { ...context, parentURL: SELF });
   }
-  if (r.format === 'commonjs' && r.url.startsWith('file:') && /\.tsx?$/.test(r.url)) {
-    const file = fileURLToPath(r.url);
-    if (packageType(dirname(file)) !== 'commonjs') return { ...r, format: 'module' };
+};
+
+// The format is settled here, not in resolve: under Node 24 tsx leaves it open at resolve time.
+export const load: LoadHook = async (url, context, next) => {
+  if (url.startsWith('file:') && /\.tsx?$/.test(url) && !url.includes('/node_modules/')
+      && context.format !== 'module' && packageType(dirname(fileURLToPath(url))) !== 'commonjs') {
+    return next(url, { ...context, format: 'module' });
   }
-  return r;
+  return next(url, context);
 };

@@ -1,6 +1,6 @@
 // Checks specific to experiment files; the located schema errors and "did you mean" they share
-// with pipeline files live in src/spec/schema-diagnostics.ts.
-export { didYouMean, schemaDiagnostics } from '../spec/schema-diagnostics.js';
+// with pipeline files live in src/pipeline/schema-diagnostics.ts.
+export { didYouMean, schemaDiagnostics } from '../pipeline/schema-diagnostics.js';
 
 /** The JSON kind of a value, for checking that an override keeps a param's type. */
 export function kindOf(v: unknown): 'null' | 'number' | 'string' | 'boolean' | 'list' | 'map' {

@@ -3,7 +3,7 @@
 import type { RunId } from '../core/brand.js';
 import { canonicalJson } from '../cache/canonical.js';
 import type { RunRecord } from '../record/run-record.js';
-import { flattenParams } from '../spec/params.js';
+import { flattenParams } from '../pipeline/params.js';
 import { table } from '../report/format.js';
 import { compareByObjective, objectiveValue, splitMetric } from './objective.js';
 import type { Objective } from './schema.js';

@@ -1,8 +1,8 @@
 // Reading an experiment file from a project: the disk side of compileExperiment.
 import { join, resolve } from 'node:path';
 import { fileExistsIn, pathExistsIn } from '../project/load.js';
-import { diag } from '../spec/diagnostics.js';
-import type { Override } from '../spec/params.js';
+import { diag } from '../pipeline/diagnostics.js';
+import type { Override } from '../pipeline/params.js';
 import { projectRelative, readText } from './detect.js';
 import { compileExperiment, type ExperimentResult } from './experiment.js';
 

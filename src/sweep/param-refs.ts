@@ -2,8 +2,8 @@
 // stage fields (foreach ranges, paths, commands, env). A trial that changes none of them has the
 // same stages, paths and edges as the base pipeline, only other param values, so it need not be
 // compiled from its YAML again; planning 1000 trials stays well under a second.
-import { parseTemplate, type Expr } from '../spec/interpolate.js';
-import type { Pipeline } from '../spec/model.js';
+import { parseTemplate, type Expr } from '../pipeline/interpolate.js';
+import type { Pipeline } from '../pipeline/model.js';
 
 /** Every dotted path a `${...}` under `stages:` refers to (foreach variables included: harmless). */
 export function interpolatedRefs(rawSpec: unknown): string[][] {

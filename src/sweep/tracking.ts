@@ -11,7 +11,7 @@ import type { Fingerprint } from '../plan/fingerprint.js';
 import type { EventSink, RunStatus } from '../core/run-events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
 import { checkedTracker, TrackingSink, runEndStatus, type CheckedTracker } from '../run/tracking-sink.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline } from '../pipeline/model.js';
 import { describeTrackingConfig, secretMasker, type Tracker, type TrackError } from '../track/index.js';
 import type { Objective } from './schema.js';
 

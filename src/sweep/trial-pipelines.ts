@@ -5,10 +5,10 @@
 // keeps as the spec snapshot, so `massflow rerun` replays exactly that variant.
 import { parseDocument } from 'yaml';
 import { selectStages } from '../plan/decide.js';
-import { compilePipeline } from '../spec/compile.js';
-import type { Diagnostic } from '../spec/diagnostics.js';
-import type { Pipeline } from '../spec/model.js';
-import { applyOverrides, pickParams, type Override } from '../spec/params.js';
+import { compilePipeline } from '../pipeline/compile.js';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
+import type { Pipeline } from '../pipeline/model.js';
+import { applyOverrides, pickParams, type Override } from '../pipeline/params.js';
 import type { Experiment } from './experiment.js';
 import { overrideString, type TrialSpec } from './expand.js';
 import { overlaps } from './param-refs.js';

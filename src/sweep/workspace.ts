@@ -12,8 +12,8 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { classifyDeps } from '../plan/fingerprint.js';
 import type { ProjectLayout } from '../project/layout.js';
-import { normalizeProjectPath } from '../spec/compile.js';
-import type { Pipeline } from '../spec/model.js';
+import { normalizeProjectPath } from '../pipeline/compile.js';
+import type { Pipeline } from '../pipeline/model.js';
 
 /** Never mirrored: massflow's own state, run records, and git (a mirror would look like a dirty tree). */
 const SKIP_TOP = new Set(['.massflow', 'runs', '.git']);

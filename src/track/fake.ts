@@ -85,7 +85,7 @@ export class FakeTracker implements Tracker {
 
   async close(): Promise<TrackerSummary> {
     this.closed = true;
-    return { mode: 'offline', recorded: this.calls.length, delivered: 0, pending: this.calls.length, rejected: [], outboxDir: this.outboxDir };
+    return { mode: 'offline', recorded: this.calls.length, delivered: 0, pending: this.calls.length, rejected: [], outboxDir: this.outboxDir, experiments: {} };
   }
 
   #run(key: RunKey): { ok: true; value: FakeRun } | { ok: false; error: TrackError } {

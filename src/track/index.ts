@@ -16,7 +16,7 @@
 // `syncRun` / `syncAll` deliver what is pending, exactly once. `mlflowUp` / `mlflowDown` manage
 // the embedded local server.
 export {
-  openTracker, TRACKING_DIR,
+  openTracker, experimentUrl, TRACKING_DIR,
   type Tracker, type OpenTrackerOptions, type TrackerSummary, type TrackerTuning, type TrackResult, type TrackError, type TrackErrorKind,
 } from './tracker.js';
 export { syncRun, syncAll, type SyncOptions, type SyncRunResult, type SyncAllResult, type SyncStatus } from './sync.js';

@@ -64,6 +64,8 @@ export interface TrackerSummary {
   /** The last delivery problem, if any (secrets masked). */
   readonly lastError?: string;
   readonly outboxDir: string;
+  /** Experiment name -> id on the server, for the experiments this run's ops reached. */
+  readonly experiments: Readonly<Record<string, string>>;
 }
 
 export interface Tracker {
@@ -157,6 +159,7 @@ export async function openTracker(opts: OpenTrackerOptions): Promise<Result<Trac
       pending: recorded - acked,
       rejected: state?.rejected ?? [],
       outboxDir,
+      experiments: { ...state?.experiments },
       ...(lastError !== undefined && { lastError }),
       ...(writer.error && { lastError: `the tracking outbox cannot be written: ${writer.error.message}` }),
     };
@@ -186,4 +189,12 @@ function osUser(): string {
   } catch {
     return process.env.USER ?? process.env.USERNAME ?? 'unknown';
   }
+}
+
+/**
+ * The experiment's page on the runs table. MLflow 3's UI opens an experiment in the view its
+ * global GenAI / Model training switch was last left in (GenAI by default), so the link says which.
+ */
+export function experimentUrl(serverUri: string, experimentId: string): string {
+  return `${serverUri.replace(/\/+$/, '')}/#/experiments/${encodeURIComponent(experimentId)}?workflowType=machine_learning`;
 }

@@ -180,7 +180,7 @@ stages:
     expect(u.stderr).toBe("error: unknown stage 'nope' (stages: first, second, shell)\n");
     const o = await rig.run(['run', 'pipelines/p.yaml', '-p', 'a.nope=1']);
     expect(o.code).toBe(2);
-    expect(o.stderr).toBe("error: unknown param 'a.nope' in override 'a.nope=1' (write '+a.nope=1' to add a new param)\n1 error\n");
+    expect(o.stderr).toBe("error: unknown param 'a.nope' in override 'a.nope=1' (write '+a.nope=1' to add a new param)\n1 error; not checked until fixed: the TS stages' params against their schemas\n");
     const h = await rig.run(['run', '--help']);
     expect(h.code).toBe(0);
     expect(h.stdout).toContain('Exit codes:');

@@ -2,7 +2,7 @@
 // distributions, explicit lists, ablations crossed with the sweep, names, and override strings
 // that read back to the same values.
 import { describe, expect, it } from 'vitest';
-import { parseOverride } from '../../src/spec/params.js';
+import { parseOverride } from '../../src/pipeline/params.js';
 import { expandTrials, gridPoints, overrideString, randomPoints } from '../../src/sweep/expand.js';
 import type { ExperimentSpec } from '../../src/sweep/schema.js';
 

@@ -2,7 +2,7 @@
 // rendered exactly as the CLI prints it. Also: the published JSON Schema is the one validation uses.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseOverride } from '../../src/spec/params.js';
+import { parseOverride } from '../../src/pipeline/params.js';
 import { renderDiagnostics } from '../../src/report/diagnostics.js';
 import { noColors } from '../../src/report/format.js';
 import { compileExperiment, type ExperimentResult } from '../../src/sweep/experiment.js';

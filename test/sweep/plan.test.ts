@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRunId } from '../../src/core/brand.js';
 import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
-import { compilePipeline } from '../../src/spec/compile.js';
+import { compilePipeline } from '../../src/pipeline/compile.js';
 import { dryRunLines } from '../../src/sweep/dry-run.js';
 import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
 import { planSweep, type SweepPlan } from '../../src/sweep/plan.js';

@@ -5,11 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
+import { experimentUrl, openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
 import { FAST_RETRY_ENV, freePort } from './helpers/server.js';
 import { findChromium, renderedDom } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { range, runsOf, stepsOf } from './helpers/inspect.js';
+import { DEFINE_URL, Rig } from '../e2e/rig.js';
 
 let srv: TestServer;
 beforeAll(async () => {
@@ -269,4 +270,45 @@ describe.skipIf(!chromium && !chromiumRequired)(`MLflow UI${chromium || chromium
     expect(dom).toContain('paper run-ui');
     for (const text of ['fit.lr', '0.0003', 'data.clusters', 'cutout.bands']) expect(dom).toContain(text);
   });
+
+  it('opens a massflow experiment on its runs table (one row per run), the top-level run page showing the headline metric; a no-op rerun adds no row', async () => {
+    if (!chromium) throw new Error('no chromium on PATH (nor MASSFLOW_CHROMIUM), which CI requires: apt-get install chromium');
+    const rig = Rig.create({
+      'pipelines/u.yaml': `
+name: ui-table
+params: { fit: { lr: 0.01 } }
+summary: [score/mae_mean]
+stages:
+  score: { run: stages/score.ts, params: [fit], outs: [s.txt] }
+`,
+      'stages/score.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({ async run(ctx) { ctx.metric('mae_mean', 0.1234); ctx.metric('other', 7); writeFileSync(ctx.outDir, 'x'); } });
+`,
+    });
+    try {
+      const run = () => rig.run(['run', 'pipelines/u.yaml', '--tracking-uri', srv.url, '-p', 'fit.lr=0.02']);
+      expect((await run()).code).toBe(0);
+      const exp = (await srv.client.getExperimentByName('ui-table'))!;
+      const table = async () => renderedDom(chromium!, experimentUrl(srv.url, exp.experiment_id));
+      const rows = (dom: string) => dom.split('ui-table fit.lr=0.02').length - 1;
+      const first = await table();
+      // The runs table, not MLflow 3's GenAI view ("Traces", "Detect issues") an experiment without a kind opens on.
+      expect(first).not.toContain('Detect issues');
+      expect(first).toContain('Run Name');
+      expect(rows(first)).toBe(1);
+      // MLflow's runs table lists metric columns only once picked under "Columns"; the top-level
+      // run's page shows the headline metric (and REST checks it in test/e2e/tracking.test.ts).
+      const root = (await runsOf(srv.client, 'ui-table', readdirSync(rig.path('runs')).sort().at(-1)!)).get('root')!.run.info;
+      const page = await renderedDom(chromium!, `${srv.url}/#/experiments/${exp.experiment_id}/runs/${root.run_id}`);
+      expect(page).toContain('mae_mean');
+      expect(page).toContain('0.1234');
+      const again = await run();
+      expect(again.stdout).toContain('tracking: nothing ran');
+      expect(rows(await table())).toBe(1);
+    } finally {
+      rig.cleanup();
+    }
+  }, 240_000);
 });

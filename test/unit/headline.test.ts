@@ -1,7 +1,7 @@
 // Headline metrics (`summary:`) and what a run is called in MLflow: compiled, located errors, values picked.
 import { describe, expect, it } from 'vitest';
 import { asStageId } from '../../src/core/brand.js';
-import { compilePipeline } from '../../src/spec/compile.js';
+import { compilePipeline } from '../../src/pipeline/compile.js';
 import { headlineValues } from '../../src/run/tracking-sink.js';
 import { pipelineRunName, trialRunName } from '../../src/run/run-label.js';
 

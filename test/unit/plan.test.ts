@@ -1,14 +1,14 @@
 // Planning is pure: compile + fingerprints + decide, on in-memory facts.
 import { describe, expect, it } from 'vitest';
 import { asDigest, asStageId, type Digest } from '../../src/core/brand.js';
-import { compilePipeline } from '../../src/spec/compile.js';
+import { compilePipeline } from '../../src/pipeline/compile.js';
 import { computeFingerprints, type CodeInfo } from '../../src/plan/fingerprint.js';
 import { decide, selectStages } from '../../src/plan/decide.js';
 import { diffFingerprints } from '../../src/plan/why.js';
 import { describeChange } from '../../src/report/describe.js';
-import { interpolate, parseTemplate } from '../../src/spec/interpolate.js';
-import { parseOverride } from '../../src/spec/params.js';
-import { pipelineJsonSchema } from '../../src/spec/schema.js';
+import { interpolate, parseTemplate } from '../../src/pipeline/interpolate.js';
+import { parseOverride } from '../../src/pipeline/params.js';
+import { pipelineJsonSchema } from '../../src/pipeline/schema.js';
 import { readFileSync } from 'node:fs';
 
 const D = (c: string) => asDigest(c.repeat(64).slice(0, 64));

@@ -1,7 +1,7 @@
 // The one quoting rule for values put into shell command strings, checked against a real /bin/sh.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { interpolateShell, quoteContextAfter, shellQuote } from '../../src/spec/shell.js';
+import { interpolateShell, quoteContextAfter, shellQuote } from '../../src/pipeline/shell.js';
 
 const sh = (script: string) => execFileSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
 const HOSTILE = ['; rm -rf x', '$(echo pwned)', '`echo pwned`', "it's", '"double"', 'a\\b', '', ' ', '$HOME', '*', 'new\nline', '--flag=1'];

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { asStageId } from '../../src/core/brand.js';
 import type { RunEvent } from '../../src/core/run-events.js';
 import { TrackingSink } from '../../src/run/tracking-sink.js';
-import type { Pipeline } from '../../src/spec/model.js';
+import type { Pipeline } from '../../src/pipeline/model.js';
 import { FakeTracker, type TrackError } from '../../src/track/index.js';
 
 const pipeline = { name: 'p', file: 'massflow.yaml', params: { lr: 0.1 }, stages: [] } as unknown as Pipeline;

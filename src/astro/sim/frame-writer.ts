@@ -7,22 +7,15 @@ import { imageUnit } from '../fits-image.js';
 import { binTableUnit } from '../fits-table.js';
 import { buildFitsParts } from '../fits-write.js';
 import type { FieldId } from '../sdss-archive.js';
-import type { Band } from '../sdss-frame.js';
-import { wcsCards, type TanWcs } from '../wcs.js';
+import type { SdssFrame } from '../sdss-frame.js';
+import { wcsCards } from '../wcs.js';
 
 export const SKY_GRID_W = 256;
 export const SKY_GRID_H = 192;
 
-export interface SimFrame {
-  readonly band: Band;
+/** A simulated frame: the calibrated fields a real frame has, plus what it was drawn from. */
+export interface SimFrame extends Pick<SdssFrame, 'band' | 'width' | 'height' | 'image' | 'wcs' | 'nmgy' | 'calibvec'> {
   readonly field: FieldId;
-  readonly width: number;
-  readonly height: number;
-  /** Calibrated, sky-subtracted image in nanomaggies (x fastest). */
-  readonly image: Float32Array;
-  readonly wcs: TanWcs;
-  readonly nmgy: number;
-  readonly calibvec: Float32Array;
   readonly skyCounts: number;
   readonly exptime: number;
   readonly seed: number;

@@ -3,7 +3,7 @@
 // Exit 0 when there is no error (warnings allowed), 2 otherwise; `--json` prints the diagnostics as data.
 import { defaultPipeline, loadPipeline } from '../../project/load.js';
 import { diagnosticJson, renderDiagnostics } from '../../report/diagnostics.js';
-import { hasErrors, sortDiagnostics, type Diagnostic } from '../../spec/diagnostics.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../../pipeline/diagnostics.js';
 import { isExperimentFile } from '../../sweep/detect.js';
 import { loadExperiment } from '../../sweep/load.js';
 import { layoutFrom, parseOverrides, preflightSkipped, type CommonOptions } from '../common.js';

@@ -8,7 +8,7 @@ import { progressBar, pullLines, pushLines } from '../../report/remote-view.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
-import type { Pipeline } from '../../spec/model.js';
+import type { Pipeline } from '../../pipeline/model.js';
 
 export interface RemoteCommandOptions extends CommonOptions { remote?: string; all?: boolean }
 

@@ -3,7 +3,7 @@ import { planFromDisk } from '../../project/plan-from-disk.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
-import type { Pipeline } from '../../spec/model.js';
+import type { Pipeline } from '../../pipeline/model.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
@@ -13,7 +13,7 @@ import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
 import { pipelineRunName } from '../../run/run-label.js';
 import type { RunRecord } from '../../record/run-record.js';
-import { describeTrackingConfig, secretMasker, type TrackerSummary } from '../../track/index.js';
+import { describeTrackingConfig, experimentUrl, secretMasker, stripUserinfo, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
@@ -71,7 +71,7 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan
     note: { argv: req.argv, profiles: req.profiles, overrides: req.overrides },
     onRejected: (e) => term.err.write(`tracking: ${e.message}\n`),
   });
-  return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config) };
+  return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config), uri: choice.config.mode === 'server' ? stripUserinfo(choice.config.server.uri) : undefined };
 }
 
 function unchangedLine(record: RunRecord): string {
@@ -79,11 +79,13 @@ function unchangedLine(record: RunRecord): string {
   return `tracking: nothing ran, so no MLflow run was logged${from.length ? ` (results from run ${from.join(', ')})` : ''}; --track-unchanged logs one anyway`;
 }
 
-function trackingLine(s: TrackerSummary, where: string, runId: string): string {
+function trackingLine(s: TrackerSummary, where: string, runId: string, uri: string | undefined): string {
   if (s.mode === 'offline') return `tracking: ${where}`;
   const rejected = s.rejected.length ? `, ${s.rejected.length} rejected by the server` : '';
   if (s.pending > 0) return `tracking: ${s.delivered} of ${s.recorded} records delivered to ${where}; ${s.pending} queued in runs/${runId}/tracking (\`massflow sync\` delivers them)${rejected}`;
-  return `tracking: ${s.recorded} records delivered to ${where}${rejected}`;
+  const id = Object.values(s.experiments)[0];
+  const open = id !== undefined && uri !== undefined ? `\nruns table: ${experimentUrl(uri, id)}` : '';
+  return `tracking: ${s.recorded} records delivered to ${where}${rejected}${open}`;
 }
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
@@ -119,7 +121,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
     }, [view.sink, ...(tracking ? [tracking.sink.sink] : [])], signal);
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
     await pushAfterRun(project, [runId], term);
-    if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
+    if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId, tracking.uri) + '\n');
     else if (unchanged) term.out.write(unchangedLine(result.record) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });

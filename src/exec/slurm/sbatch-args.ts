@@ -1,6 +1,6 @@
 // The sbatch command line of one stage: resources, the pipeline's and the stage's `slurm:` options,
 // and the afterok dependencies on its upstream jobs. Pure, so every mapping is unit-tested.
-import type { SlurmOptions } from '../../spec/schema.js';
+import type { SlurmOptions } from '../../pipeline/schema.js';
 import type { StageJob } from '../executor.js';
 import type { JobId } from './commands.js';
 import type { JobFiles } from './job-script.js';

@@ -15,6 +15,8 @@ export async function renderedDom(chromium: string, url: string): Promise<string
   const profile = mkdtempSync(join(tmpdir(), 'mf-chromium-'));
   const r = await execa(chromium, [
     '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
+    // Wide enough that the runs table's grid renders its metric columns (it draws only visible ones).
+    '--window-size=2400,1200',
     // Virtual time lets the single-page app fetch the run and render before the DOM is dumped.
     '--virtual-time-budget=30000', '--dump-dom', url,
   ], { timeout: 120_000 });

@@ -69,7 +69,7 @@ export const StageSchema = Type.Object(
   {
     additionalProperties: false,
     // For editors: a stage is a TS module or a program, never both or neither. The CLI says the same
-    // with its own located message (spec/compile.ts), so validation here ignores this keyword.
+    // with its own located message (pipeline/compile.ts), so validation here ignores this keyword.
     oneOf: [{ required: ['run'] }, { required: ['cmd'] }],
   },
 );

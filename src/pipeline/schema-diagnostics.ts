@@ -2,9 +2,9 @@
 // diagnostics, and "did you mean" for a param key.
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { diag, type Diagnostic } from '../spec/diagnostics.js';
-import { lookupPath } from '../spec/interpolate.js';
-import type { PathSegment, YamlSource } from '../spec/yaml-source.js';
+import { diag, type Diagnostic } from '../pipeline/diagnostics.js';
+import { lookupPath } from '../pipeline/interpolate.js';
+import type { PathSegment, YamlSource } from '../pipeline/yaml-source.js';
 
 /** A clearer message (and place) for an error at `path` than the schema's own, saying what to write. */
 export type SchemaHint = (path: readonly PathSegment[], value: unknown, message: string) => { message: string; path?: PathSegment[] } | undefined;
