@@ -45,7 +45,19 @@ export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
   term.err.write(renderDiagnostics(e.diagnostics, e.sources, term.style).join('\n') + '\n');
 }
 
-export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[]; profiles: string[] }
+export interface Loaded {
+  layout: ProjectLayout;
+  project: Project;
+  pipeline: Pipeline;
+  overrides: string[];
+  profiles: string[];
+  /** Warnings of a pipeline that loaded (e.g. DVC fields massflow ignores), printed once by the command. */
+  warnings: DiagnosticsError | undefined;
+}
+
+export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings'>) {
+  if (loaded.warnings) printDiagnostics(term, loaded.warnings);
+}
 
 export function loadForCommand(opts: CommonOptions, spec: string | undefined): Loaded {
   const layout = layoutFrom(opts);
@@ -62,7 +74,9 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
     if (loaded.result) sources.set(loaded.result.source.file.path, loaded.result.source.file);
     throw new DiagnosticsError(loaded.diagnostics, sources);
   }
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  const { diagnostics, source } = loaded.result;
+  const warnings = diagnostics.length ? new DiagnosticsError(diagnostics, new Map([[source.file.path, source.file]])) : undefined;
+  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [], warnings };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

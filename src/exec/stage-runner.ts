@@ -27,6 +27,11 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /**
+   * Plans a `depsByContent` stage again from the workspace as it is now, its upstream stages done
+   * (their outputs are its deps); without it the plan made before the run stands.
+   */
+  replan?: (stage: StageInstance) => Promise<PlannedStage>;
 }
 
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
@@ -39,9 +44,10 @@ export interface StageChain {
   onSubmitted(jobId: string): void;
 }
 
-export async function runStage(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, chain?: StageChain): Promise<StageOutcome> {
+export async function runStage(rc: StageRunContext, stage: StageInstance, plannedBefore: PlannedStage, chain?: StageChain): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
+  const planned = stage.depsByContent && rc.replan ? await rc.replan(stage) : plannedBefore;
   const fp = planned.fingerprint;
   if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
 
@@ -52,7 +58,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
-    const entry = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
+    const entry = rc.force || !stage.cache || planned.decision.kind === 'run' && stage.restore === 'last-run' ? undefined : await project.entries.getComplete(fp.digest);
     if (entry) {
       const stale: string[] = [];
       for (const [path, stored] of Object.entries(entry.outs)) {
@@ -108,8 +114,9 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
+    const persist = new Set(stage.persist ?? []);
     for (const out of [...stage.outs, ...stage.metrics]) {
-      if (!adopting) await rm(join(root, out), { recursive: true, force: true });
+      if (!adopting && !persist.has(out)) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
     const result = await rc.executor.run(job, {

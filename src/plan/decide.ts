@@ -3,7 +3,8 @@
 import type { Digest, StageId } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
 import type { ContentDigest } from '../cache/digest-path.js';
-import type { Pipeline } from '../spec/model.js';
+import { digestOf } from '../cache/canonical.js';
+import type { Pipeline, StageInstance } from '../spec/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
 import { diffFingerprints, type Change } from './why.js';
 
@@ -12,7 +13,9 @@ export type RunReason =
   | { kind: 'never-run' }
   | { kind: 'changed'; changes: Change[] }
   | { kind: 'cache-disabled' }
-  | { kind: 'not-cached' };
+  | { kind: 'not-cached' }
+  /** Outputs changed since the stage's last run, and its results may not be restored (`restore: last-run`). */
+  | { kind: 'outs-changed'; outs: string[] };
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
@@ -38,25 +41,32 @@ export function decide(
   for (const s of pipeline.stages) {
     if (!selected.has(s.id)) continue;
     const fingerprint = fps.get(s.id)!;
-    out.push({ id: s.id, fingerprint, decision: decideOne(s.cache, fingerprint, facts, force, s.id) });
+    out.push({ id: s.id, fingerprint, decision: decideOne(s, fingerprint, facts, force) });
   }
   return out;
 }
 
-function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force: boolean, id: StageId): Decision {
+function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: boolean): Decision {
   if (force) return { kind: 'run', reason: { kind: 'forced' } };
-  if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
+  if (!s.cache) return { kind: 'run', reason: { kind: 'cache-disabled' } };
   const entry = facts.entries.get(fp.digest);
-  if (entry) {
-    const stale = Object.entries(entry.outs)
-      .filter(([path, stored]) => {
-        const w = facts.workspace.get(path);
-        return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
-      })
-      .map(([path]) => path);
-    return stale.length ? { kind: 'restore', entry, outs: stale } : { kind: 'fresh', entry };
+  const prev = facts.previous.get(s.id);
+  const stale = (e: CacheEntry) => Object.entries(e.outs)
+    .filter(([path, stored]) => {
+      const w = facts.workspace.get(path);
+      return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
+    })
+    .map(([path]) => path);
+  if (entry && s.restore === 'last-run') {
+    // Only the stage's own last run counts, and only with its outputs as it left them.
+    if (prev && digestOf(prev) === fp.digest) {
+      const outs = stale(entry);
+      return outs.length ? { kind: 'run', reason: { kind: 'outs-changed', outs } } : { kind: 'fresh', entry };
+    }
+  } else if (entry) {
+    const outs = stale(entry);
+    return outs.length ? { kind: 'restore', entry, outs } : { kind: 'fresh', entry };
   }
-  const prev = facts.previous.get(id);
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);
   return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
@@ -66,7 +76,9 @@ export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; u
 
 /** The named stages (by name or instance id) and everything they need; all stages when none named. */
 export function selectStages(pipeline: Pipeline, targets: readonly string[]): SelectResult {
-  if (targets.length === 0) return { ok: true, selected: new Set(pipeline.stages.map((s) => s.id)) };
+  // A frozen stage never runs; the loader already cut it off from what it needs.
+  const frozen = new Set(pipeline.stages.filter((s) => s.frozen).map((s) => s.id));
+  if (targets.length === 0) return { ok: true, selected: new Set(pipeline.stages.filter((s) => !frozen.has(s.id)).map((s) => s.id)) };
   const unknown: string[] = [];
   const selected = new Set<StageId>();
   const stack: StageId[] = [];
@@ -78,7 +90,7 @@ export function selectStages(pipeline: Pipeline, targets: readonly string[]): Se
   if (unknown.length) return { ok: false, unknown };
   while (stack.length) {
     const id = stack.pop()!;
-    if (selected.has(id)) continue;
+    if (selected.has(id) || frozen.has(id)) continue;
     selected.add(id);
     stack.push(...(pipeline.upstream.get(id) ?? []));
   }

@@ -1,9 +1,10 @@
 // Reads a pipeline file from disk and compiles it; picks the default pipeline when none is named.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { compilePipeline, type CompileResult } from '../spec/compile.js';
 import { diag, type Diagnostic } from '../spec/diagnostics.js';
 import type { Override } from '../spec/params.js';
+import { isDvcFile, loadDvcPipeline } from '../dvc/load.js';
 
 export type LoadResult =
   | { ok: true; result: CompileResult }
@@ -11,12 +12,13 @@ export type LoadResult =
 
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
-/** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/. */
+/** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/, else dvc.yaml. */
 export function defaultPipeline(root: string): string | Diagnostic {
   if (existsSync(join(root, 'massflow.yaml'))) return 'massflow.yaml';
   const dir = join(root, 'pipelines');
   const files = existsSync(dir) ? readdirSync(dir).filter(isSpecPath).sort() : [];
   if (files.length === 1) return `pipelines/${files[0]}`;
+  if (!files.length && existsSync(join(root, 'dvc.yaml'))) return 'dvc.yaml';
   return diag('file', files.length
     ? `name a pipeline: ${files.map((f) => `pipelines/${f}`).join(', ')}`
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
@@ -32,7 +34,7 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
   } catch {
     return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
   }
-  const result = compilePipeline({
+  const result = isDvcFile(abs) ? loadDvc(root, shown, text, overrides, profiles) : compilePipeline({
     file: shown,
     text,
     overrides,
@@ -40,4 +42,19 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
     fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
   });
   return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };
+}
+
+function loadDvc(root: string, shown: string, text: string, overrides: readonly Override[], profiles: readonly string[]): CompileResult {
+  const result = loadDvcPipeline({
+    file: shown,
+    text,
+    name: basename(root),
+    overrides,
+    readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
+  });
+  if (profiles.length) {
+    result.diagnostics.push(diag('override', 'a dvc.yaml has no profiles: set params with -p key=value', undefined));
+    return { ...result, pipeline: undefined };
+  }
+  return result;
 }

@@ -9,7 +9,8 @@ import { succeeded, type StageOutcome } from '../exec/outcome.js';
 import { describeReason } from '../exec/reasons.js';
 import { ResourcePool } from '../exec/resources.js';
 import { schedule } from '../exec/scheduler.js';
-import type { Analysis, Project } from '../project/analyze.js';
+import { analyze, type Analysis, type Project } from '../project/analyze.js';
+import { withRunFiles } from './run-files.js';
 import { emptyCounts, type EventSink, type PlannedLine, type RunStatus } from '../report/events.js';
 import { gitInfo, type GitInfo } from '../record/git-info.js';
 import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
@@ -147,7 +148,8 @@ export async function runPipeline(
   const onAbort = () => { emit({ type: 'run-interrupt', at: Date.now() }); abort.abort(); };
   if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
 
-  const outcomes = await schedule({
+  const replan = async (stage: Pipeline['stages'][number]) => (await analyze(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
+  const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,
     locks: new LockManager(project.layout.locksDir),
     executor,
@@ -158,7 +160,8 @@ export async function runPipeline(
     emit,
     signal: abort.signal,
     force: opts.force,
-  }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing });
+    replan,
+  }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing }));
   signal.removeEventListener('abort', onAbort);
   await executor.close?.();
 

@@ -33,7 +33,9 @@ export type DiagnosticCode =
   | 'foreach'
   | 'override'
   | 'file'
-  | 'experiment';
+  | 'experiment'
+  /** Something in a dvc.yaml that massflow cannot honour, or a DVC field it ignores. */
+  | 'dvc';
 
 export function diag(
   code: DiagnosticCode,

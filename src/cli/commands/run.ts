@@ -16,7 +16,7 @@ import type { Analysis } from '../../project/analyze.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
 import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
-import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
@@ -82,7 +82,9 @@ function trackingLine(s: TrackerSummary, where: string, runId: string): string {
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline, overrides, profiles } = loadForCommand(opts, spec);
+  const loaded = loadForCommand(opts, spec);
+  const { project, pipeline, overrides, profiles } = loaded;
+  printWarnings(term, loaded);
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');

@@ -3,13 +3,15 @@ import { analyze, fingerprintAll } from '../../project/analyze.js';
 import { describeReason } from '../../exec/reasons.js';
 import { diffFingerprints, describeChange } from '../../plan/why.js';
 import { table } from '../../report/format.js';
-import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
 export async function statusCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const loaded = loadForCommand(opts, spec);
+  const { project, pipeline } = loaded;
+  printWarnings(term, loaded);
   const analysis = await analyze(project, pipeline, select(pipeline, stages), false);
   const rows = analysis.plan.map((p) => {
     const d = p.decision;
@@ -28,7 +30,9 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
 export async function whyCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
   if (stages.length === 0) throw new UsageError('name a stage: massflow why [PIPELINE] STAGE');
-  const { project, pipeline } = loadForCommand(opts, spec);
+  const loaded = loadForCommand(opts, spec);
+  const { project, pipeline } = loaded;
+  printWarnings(term, loaded);
   const wanted = pipeline.stages.filter((s) => stages.includes(s.id) || stages.includes(s.name));
   select(pipeline, stages); // reports unknown names
   const { fingerprints } = await fingerprintAll(project, pipeline);
