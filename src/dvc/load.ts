@@ -138,3 +138,12 @@ function withOverrides(text: string, overrides: readonly Override[]): string {
   for (const o of overrides) doc.setIn(o.path, parseDocument(overrideText(o)).contents);
   return doc.toString();
 }
+
+/**
+ * The pipeline for a sweep: trials share stages by fingerprint before anything runs, so a stage's
+ * produced deps must enter through the upstream stage's fingerprint, not through bytes the project's
+ * workspace happens to hold.
+ */
+export function chainedDeps(p: Pipeline): Pipeline {
+  return { ...p, stages: p.stages.map((s) => ({ ...s, depsByContent: false })) };
+}

@@ -9,7 +9,7 @@ import type { StageInstance } from '../spec/model.js';
 import type { PathSegment, YamlSource } from '../spec/yaml-source.js';
 import { parseParamsFile, selectKey } from './params-files.js';
 import type { ResolvedStage } from './resolve.js';
-import { isComposite, plain, shellQuote } from './values.js';
+import { isComposite, plain } from './values.js';
 
 /** Stage fields DVC defines that change nothing in how massflow runs a stage. */
 export const IGNORED_STAGE_FIELDS = new Set(['desc', 'meta']);
@@ -90,7 +90,7 @@ export function translateStage(r: ResolvedStage, c: StageContext): StageInstance
     id: asStageId(r.name),
     name: r.group,
     vars: {},
-    impl: { kind: 'cmd', argv: ['/bin/sh', '-c', shellScript(r.name, r.wdir, commands)], shell: false },
+    impl: { kind: 'cmd', argv: shellArgv(r.name, r.wdir, commands), shell: false },
     deps,
     outs: outs.map((o) => o.path),
     metrics: [],
@@ -120,18 +120,18 @@ function commandList(cmd: unknown): string[] | undefined {
 }
 
 /**
- * The command as DVC runs it: each line through `$SHELL -c` (bash and zsh without their rc files),
- * in the stage's wdir, stopping at the first failure, with DVC_ROOT and DVC_STAGE set. The shell
- * is looked up when the stage runs, so the fingerprint does not depend on the user's shell.
+ * Runs a stage's commands as DVC does: each through `$SHELL -c` (bash and zsh without their rc
+ * files), in the stage's wdir, stopping at the first failure, with DVC_ROOT and DVC_STAGE set. The
+ * shell is looked up when the stage runs, so the fingerprint does not depend on the user's shell.
+ * Arguments: $0 the stage name, $1 the wdir, then the commands.
  */
-export function shellScript(name: string, wdir: string, commands: readonly string[]): string {
-  return [
-    `export DVC_ROOT="$PWD" DVC_STAGE=${shellQuote(name)}`,
-    ...(wdir ? [`cd ${shellQuote(wdir)} || exit 1`] : []),
-    's="${SHELL:-/bin/sh}"; case "${s##*/}" in bash) set -- --noprofile --norc;; zsh) set -- --no-rcs;; *) set --;; esac',
-    ...commands.map((c) => `"$s" "$@" -c ${shellQuote(c)} || exit $?`),
-  ].join('\n');
-}
+const RUNNER = [
+  'export DVC_ROOT="$PWD" DVC_STAGE="$0"; cd "$1" || exit 1; shift',
+  's="${SHELL:-/bin/sh}"; case "${s##*/}" in bash) f="--noprofile --norc";; zsh) f=--no-rcs;; *) f=;; esac',
+  'for c in "$@"; do "$s" $f -c "$c" || exit $?; done',
+].join('\n');
+
+export const shellArgv = (name: string, wdir: string, commands: readonly string[]): string[] => ['/bin/sh', '-c', RUNNER, name, wdir || '.', ...commands];
 
 function listField(d: Record<string, unknown>, key: string, error: (p: PathSegment[], m: string) => void): unknown[] {
   const v = d[key];

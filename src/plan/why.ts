@@ -67,7 +67,14 @@ export function describeChange(c: Change): string {
     case 'params': return c.kind === 'changed' ? `params.${c.key}: ${show(c.from)} -> ${show(c.to)}` : `params.${c.key}: ${c.kind} (${show(c.kind === 'added' ? c.to : c.from)})`;
     case 'vars': return `vars.${c.key}: ${show(c.from)} -> ${show(c.to)}`;
     case 'code': return `code ${c.path} ${c.kind}`;
-    case 'command': return `cmd: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`;
+    case 'command': {
+      // Long arguments both share up front (an interpreter and its runner script) are elided.
+      let n = 0;
+      while (n < c.from.length - 1 && n < c.to.length - 1 && c.from[n] === c.to[n]) n++;
+      if (JSON.stringify(c.from.slice(0, n)).length < 60) n = 0;
+      const show = (a: readonly string[]) => `[${n ? '…, ' : ''}${a.slice(n).map((x) => JSON.stringify(x)).join(',')}]`;
+      return `cmd: ${show(c.from)} -> ${show(c.to)}`;
+    }
     case 'deps': return c.kind === 'changed' ? `deps ${c.path}: digest changed` : `deps ${c.path}: ${c.kind}`;
     case 'upstream': return `upstream ${c.stage} ${c.kind}`;
     case 'outs': return `outs: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`;

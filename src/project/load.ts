@@ -34,25 +34,34 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
   } catch {
     return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
   }
-  const result = isDvcFile(abs) ? loadDvc(root, shown, text, overrides, profiles) : compilePipeline({
+  const result = compileSpec({
     file: shown,
     text,
     overrides,
     profiles,
+    projectName: basename(root),
     fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
+    readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
   });
   return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };
 }
 
-function loadDvc(root: string, shown: string, text: string, overrides: readonly Override[], profiles: readonly string[]): CompileResult {
-  const result = loadDvcPipeline({
-    file: shown,
-    text,
-    name: basename(root),
-    overrides,
-    readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
-  });
-  if (profiles.length) {
+export interface SpecInput {
+  file: string;
+  text: string;
+  overrides?: readonly Override[];
+  profiles?: readonly string[];
+  /** Names a dvc.yaml's pipeline (DVC pipelines have no name). */
+  projectName?: string;
+  fileExists: (projectRelative: string) => boolean;
+  readFile: (projectRelative: string) => string | undefined;
+}
+
+/** A massflow pipeline file or a dvc.yaml (with its params files), compiled. */
+export function compileSpec(input: SpecInput): CompileResult {
+  if (!isDvcFile(input.file)) return compilePipeline(input);
+  const result = loadDvcPipeline({ ...input, name: input.projectName ?? 'dvc' });
+  if (input.profiles?.length) {
     result.diagnostics.push(diag('override', 'a dvc.yaml has no profiles: set params with -p key=value', undefined));
     return { ...result, pipeline: undefined };
   }

@@ -4,6 +4,15 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pipeline } from '../spec/model.js';
 
+/** Writes the files in place of whatever is there (in a trial workspace, links to the project's). */
+export async function writeRunFiles(root: string, files: Pipeline['runFiles']): Promise<void> {
+  for (const f of files ?? []) {
+    const abs = join(root, f.path);
+    await rm(abs, { force: true });
+    await writeFile(abs, f.text);
+  }
+}
+
 export async function withRunFiles<T>(root: string, files: Pipeline['runFiles'], body: () => Promise<T>): Promise<T> {
   if (!files?.length) return body();
   const saved: { abs: string; text: string | undefined }[] = [];
@@ -11,10 +20,8 @@ export async function withRunFiles<T>(root: string, files: Pipeline['runFiles'],
     for (const f of files) {
       const abs = join(root, f.path);
       saved.push({ abs, text: await readFile(abs, 'utf8').catch(() => undefined) });
-      // Replaced, not written through: in a sweep's trial workspace the file is a link to the project's.
-      await rm(abs, { force: true });
-      await writeFile(abs, f.text);
     }
+    await writeRunFiles(root, files);
     return await body();
   } finally {
     for (const s of saved.reverse()) {

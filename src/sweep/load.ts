@@ -1,6 +1,6 @@
 // Reading an experiment file from a project: the disk side of compileExperiment.
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { diag } from '../spec/diagnostics.js';
 import type { Override } from '../spec/params.js';
 import { projectRelative, readText } from './detect.js';
@@ -19,6 +19,7 @@ export function loadExperiment(root: string, path: string, cliOverrides: readonl
     text,
     readFile: (p) => readText(join(root, p)),
     fileExists: fileExistsIn(root),
+    projectName: basename(root),
     cliOverrides,
     cliProfiles,
   });
