@@ -5,15 +5,19 @@
 # host is unreachable `npm ci` drops the optional package and massflow falls back to wasm (~3.5x
 # slower). The PyPI wheel `tensorflow-cpu` ships a TensorFlow C library that exports every TF_/TFE_
 # function the tfjs-node 4.22 addon calls, so this script:
-#   1. downloads the wheel once per machine, keeps only the two shared libraries (stripped) and the C
-#      headers under ~/.cache/massflow/ (or $XDG_CACHE_HOME/massflow/);
+#   1. downloads the wheel once per user, keeps only the two shared libraries (stripped) and the C
+#      headers under the per-user cache ($MASSFLOW_CACHE_DIR, else $XDG_CACHE_HOME/massflow, else
+#      ~/.cache/massflow), shared by every checkout, installation and project;
 #   2. (re)installs @tensorflow/tfjs-node without its install script if `npm ci` dropped it;
 #   3. lays out the package's deps/ with links into that cache under the names the addon expects;
 #   4. compiles the addon from source against it and checks that it loads and computes.
 #
-#   scripts/setup-native-tf.sh            run from anywhere; acts on this checkout's node_modules
+#   massflow setup                        drives this script for the running massflow installation
+#   scripts/setup-native-tf.sh [ROOT]     acts on the tfjs-node that ROOT resolves (default: this checkout)
 #
 # Idempotent: a working native backend built from the same wheel version returns at once.
+# Resumable: an interrupted run starts again at the step it had not finished (the downloaded wheel
+# is kept in the cache until it is unpacked).
 # Exit 0 with a message and nothing changed where the native backend cannot be had here for a reason
 # of the environment (no pip, PyPI unreachable, unsupported platform): massflow then uses wasm.
 # Exit 1 when the build itself fails, which is a defect worth seeing.
@@ -24,9 +28,12 @@
 set -euo pipefail
 
 WHEEL_VERSION="${MASSFLOW_TF_WHEEL_VERSION:-2.21.0}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PKG="$ROOT/node_modules/@tensorflow/tfjs-node"
-CACHE_BASE="${XDG_CACHE_HOME:-$HOME/.cache}/massflow"
+ROOT="$(cd "${1:-$(dirname "${BASH_SOURCE[0]}")/..}" && pwd)"
+# Where ROOT's require() finds tfjs-node: a global install nests it, a project install hoists it.
+find_pkg() { (cd "$ROOT" && node -p 'require("path").dirname(require.resolve("@tensorflow/tfjs-node/package.json", { paths: [process.cwd()] }))' 2>/dev/null) || echo "$ROOT/node_modules/@tensorflow/tfjs-node"; }
+PKG="$(find_pkg)"
+XDG="${XDG_CACHE_HOME:-}"; case "$XDG" in /*) ;; *) XDG="$HOME/.cache" ;; esac
+CACHE_BASE="${MASSFLOW_CACHE_DIR:-$XDG/massflow}"
 CACHE="$CACHE_BASE/libtensorflow-cpu-$WHEEL_VERSION"
 # Read by src/ml/backend.ts to report which TensorFlow actually runs (the addon says 2.9.1 otherwise).
 MARKER_NAME="massflow-libtensorflow.json"
@@ -92,17 +99,25 @@ if [ ! -f "$CACHE/.complete" ]; then
   "$PY" -m pip --version >/dev/null 2>&1 || unavailable "$PY has no pip, so the tensorflow-cpu wheel cannot be downloaded."
   TMP="$(mktemp -d "$CACHE_BASE/.tmp.XXXXXX")"
   trap 'rm -rf "$TMP"' EXIT
-  say "downloading tensorflow-cpu==$WHEEL_VERSION from PyPI (about 275 MB, once per machine) ..."
-  # The C library is the same for every Python tag: try this interpreter's tag, then a common one.
-  if ! "$PY" -m pip download --quiet --no-deps --only-binary=:all: --no-cache-dir --retries 1 --timeout 30 \
-         -d "$TMP/wheel" "tensorflow-cpu==$WHEEL_VERSION" 2>"$TMP/pip.err" \
-     && ! "$PY" -m pip download --quiet --no-deps --only-binary=:all: --no-cache-dir --retries 1 --timeout 30 \
-         --python-version 3.11 --platform manylinux_2_27_x86_64 \
-         -d "$TMP/wheel" "tensorflow-cpu==$WHEEL_VERSION" 2>>"$TMP/pip.err"; then
-    tail -3 "$TMP/pip.err" | sed 's/^/  pip: /'
-    unavailable "pip could not download tensorflow-cpu==$WHEEL_VERSION (PyPI unreachable or no matching wheel)."
+  # Kept until unpacked, so that an interrupted set-up does not download it again (pip skips a
+  # file already in its -d folder; a download cut short leaves nothing there).
+  DL="$CACHE_BASE/downloads/tensorflow-cpu-$WHEEL_VERSION"
+  mkdir -p "$DL"
+  if ls "$DL"/*.whl >/dev/null 2>&1; then
+    say "using the tensorflow-cpu==$WHEEL_VERSION wheel downloaded before ($DL)"
+  else
+    say "downloading tensorflow-cpu==$WHEEL_VERSION from PyPI (about 275 MB, once per user) ..."
+    # The C library is the same for every Python tag: try this interpreter's tag, then a common one.
+    if ! "$PY" -m pip download --progress-bar on --no-deps --only-binary=:all: --no-cache-dir --retries 1 --timeout 30 \
+           -d "$DL" "tensorflow-cpu==$WHEEL_VERSION" 2>"$TMP/pip.err" \
+       && ! "$PY" -m pip download --progress-bar on --no-deps --only-binary=:all: --no-cache-dir --retries 1 --timeout 30 \
+           --python-version 3.11 --platform manylinux_2_27_x86_64 \
+           -d "$DL" "tensorflow-cpu==$WHEEL_VERSION" 2>>"$TMP/pip.err"; then
+      tail -3 "$TMP/pip.err" | sed 's/^/  pip: /'
+      unavailable "pip could not download tensorflow-cpu==$WHEEL_VERSION (PyPI unreachable or no matching wheel)."
+    fi
   fi
-  WHEEL="$(ls "$TMP"/wheel/*.whl)"
+  WHEEL="$(ls "$DL"/*.whl | head -1)"
   say "unpacking the C library and headers ..."
   unzip -q "$WHEEL" -d "$TMP/x" \
     'tensorflow/libtensorflow_cc.so.2' 'tensorflow/libtensorflow_framework.so.2' \
@@ -110,7 +125,6 @@ if [ ! -f "$CACHE/.complete" ]; then
     'tensorflow/include/tensorflow/core/platform/ctstring*' \
     'tensorflow/include/tsl/platform/ctstring*' \
     'tensorflow/include/xla/tsl/c/*'
-  rm -rf "$TMP/wheel"
   mkdir -p "$TMP/out/lib"
   mv "$TMP/x/tensorflow/include" "$TMP/out/include"
   for lib in libtensorflow_cc.so.2 libtensorflow_framework.so.2; do
@@ -120,7 +134,7 @@ if [ ! -f "$CACHE/.complete" ]; then
   echo "tensorflow-cpu==$WHEEL_VERSION" > "$TMP/out/.complete"
   rm -rf "$CACHE"
   mv "$TMP/out" "$CACHE"
-  rm -rf "$TMP"
+  rm -rf "$TMP" "$DL"
   trap - EXIT
   say "cached in $CACHE ($(du -sh "$CACHE" | cut -f1))"
 fi
@@ -133,7 +147,10 @@ if [ ! -f "$PKG/package.json" ]; then
   say "installing @tensorflow/tfjs-node@$TFJS_NODE_VERSION without its download script ..."
   (cd "$ROOT" && npm install --no-save --ignore-scripts --no-audit --no-fund "@tensorflow/tfjs-node@$TFJS_NODE_VERSION" >/dev/null) \
     || unavailable "npm could not install @tensorflow/tfjs-node@$TFJS_NODE_VERSION."
+  PKG="$(find_pkg)"
 fi
+# The folder whose node_modules holds the package: where `npm rebuild` must run.
+NM_ROOT="$(cd "$PKG/../../.." && pwd)"
 
 # 3. deps/: the names the addon and its install script look for, linked into the cache.
 rm -rf "$PKG/deps"
@@ -150,7 +167,7 @@ done
 
 # 4. Compile the addon from source (otherwise node-pre-gyp first tries to download a prebuilt one).
 say "compiling the tfjs-node addon against it ..."
-if ! (cd "$ROOT" && npm_config_build_from_source=true npm rebuild @tensorflow/tfjs-node --foreground-scripts >"$CACHE_BASE/last-build.log" 2>&1); then
+if ! (cd "$NM_ROOT" && npm_config_build_from_source=true npm rebuild @tensorflow/tfjs-node --foreground-scripts >"$CACHE_BASE/last-build.log" 2>&1); then
   tail -20 "$CACHE_BASE/last-build.log" | sed 's/^/  build: /' >&2
   fail "compiling the addon failed (full log: $CACHE_BASE/last-build.log)"
 fi

@@ -40,7 +40,7 @@ die() { say "error: $*"; exit 1; }
 alive() {
   local pidfile=$1 comm=$2 pid state
   [ -s "$pidfile" ] || return 1
-  pid=$(tr -dc '0-9' <"$pidfile")
+  pid=$(tr -dc '0-9' 2>/dev/null <"$pidfile")
   [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] || return 1
   [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ] || return 1
   state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$pid/status" 2>/dev/null)

@@ -5,7 +5,7 @@
 //
 //   node --import tsx bench/mlflow/points.ts [POINTS]   (default 100000; env BENCH_ROUNDS=2, BENCH_PORT=5987, BENCH_WORKERS=1)
 //
-// Needs the pinned mlflow venv (scripts/mlflow-venv.sh) or MASSFLOW_MLFLOW_VENV.
+// Needs the pinned mlflow venv (`npm run setup`) or MASSFLOW_MLFLOW_VENV.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const project = mkdtempSync(join(tmpdir(), 'massflow-bench-mlflow-'));
   const workers = Number(process.env.BENCH_WORKERS ?? 1);
   const up = await mlflowUp(project, { port: Number(process.env.BENCH_PORT ?? 5987), venvDir: VENV, createVenv: false, workers });
-  if (!up.ok) throw new Error(`${up.error.message} (create the venv with scripts/mlflow-venv.sh)`);
+  if (!up.ok) throw new Error(`${up.error.message} (create the venv with \`npm run setup\`)`);
   const url = up.value.url;
   const cfg = resolveTrackingConfig({ env: {}, flags: { uri: url } });
   if (!cfg.ok || cfg.value.mode !== 'server') throw new Error('config');

@@ -6,6 +6,15 @@ import { dirname, join } from 'node:path';
 
 export const tempName = (dir: string, base: string) => join(dir, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 
+/** What `tempName` makes; the pid in it names the process writing it. */
+const TEMP_NAME = /^\.[a-z]+\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** The writer's pid when `name` (a base name) is one of our temp names, else undefined. */
+export function tempOwner(name: string): number | undefined {
+  const m = TEMP_NAME.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });

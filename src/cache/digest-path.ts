@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../core/brand.js';
-import { writeJsonAtomic } from './atomic.js';
+import { tempOwner, writeJsonAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
 import { hashFile } from './hash-file.js';
 
@@ -45,6 +45,8 @@ function listTree(root: string): Listed[] {
   const walk = (dir: string, prefix: string) => {
     const ents = readdirSync(dir, { withFileTypes: true });
     for (const e of ents) {
+      // A writer's temp entry (ours, possibly orphaned by a kill) is never content.
+      if (e.name.charCodeAt(0) === 46 /* . */ && tempOwner(e.name) !== undefined) continue;
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       const abs = join(dir, e.name);
       if (e.isDirectory()) walk(abs, rel);

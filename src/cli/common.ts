@@ -3,7 +3,6 @@
 import { resolve } from 'node:path';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import { parseOverride, type Override } from '../spec/params.js';
-import type { SourceFile } from '../spec/source.js';
 import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
 import { projectLayout, type ProjectLayout } from '../project/layout.js';
 import { openProject, type Project } from '../project/analyze.js';
@@ -38,11 +37,11 @@ export function splitArgs(args: readonly string[]): { spec: string | undefined; 
 }
 
 export class DiagnosticsError extends Error {
-  constructor(readonly diagnostics: Diagnostic[], readonly sources: Map<string, SourceFile>) { super('invalid spec'); }
+  constructor(readonly diagnostics: Diagnostic[], readonly skipped: readonly string[] = []) { super('invalid spec'); }
 }
 
 export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
-  term.err.write(renderDiagnostics(e.diagnostics, e.sources, term.style).join('\n') + '\n');
+  term.err.write(renderDiagnostics(e.diagnostics, term.style, e.skipped).join('\n') + '\n');
 }
 
 export interface Loaded {
@@ -65,17 +64,13 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
   let specPath = spec;
   if (!specPath) {
     const d = defaultPipeline(layout.root);
-    if (typeof d !== 'string') throw new DiagnosticsError([d], new Map());
+    if (typeof d !== 'string') throw new DiagnosticsError([d]);
     specPath = d;
   }
   const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
-  if (!loaded.ok) {
-    const sources = new Map<string, SourceFile>();
-    if (loaded.result) sources.set(loaded.result.source.file.path, loaded.result.source.file);
-    throw new DiagnosticsError(loaded.diagnostics, sources);
-  }
-  const { diagnostics, source } = loaded.result;
-  const warnings = diagnostics.length ? new DiagnosticsError(diagnostics, new Map([[source.file.path, source.file]])) : undefined;
+  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
+  const { diagnostics } = loaded.result;
+  const warnings = diagnostics.length ? new DiagnosticsError(diagnostics) : undefined;
   return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [], warnings };
 }
 

@@ -3,14 +3,15 @@
 // so `status` does not pay for the executor's imports.
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
+import { MASSFLOW_VERSION } from '../core/package.js';
 import { pipelineJsonSchema } from '../spec/schema.js';
-import { DiagnosticsError, printDiagnostics } from './common.js';
+import { isExperimentFile } from '../sweep/detect.js';
+import { DiagnosticsError, layoutFrom, printDiagnostics, type CommonOptions } from './common.js';
 import { EXIT, UsageError } from './exit-codes.js';
 import { processTerminal, type Terminal } from './terminal.js';
-import { extraCommands } from './registry.js';
-import '../sweep/register.js';
-import './commands/tracking-register.js';
-import '../exec/slurm/register.js';
+import { addExperimentCommands } from './commands/experiment-register.js';
+import { addTrackingCommands } from './commands/tracking-register.js';
+import { addProjectCommands } from './commands/project-register.js';
 
 const EXIT_HELP = `
 Exit codes:
@@ -22,7 +23,7 @@ Exit codes:
 export function buildProgram(term: Terminal, argv: string[], setCode: (c: number) => void): Command {
   const program = new Command('massflow')
     .description('Run YAML pipelines of ML stages as a cached, parallel DAG, tracked in MLflow.')
-    .version(process.env['npm_package_version'] ?? '0.1.0')
+    .version(MASSFLOW_VERSION)
     .addHelpText('after', EXIT_HELP)
     .exitOverride()
     .configureOutput({ writeOut: (s) => term.out.write(s), writeErr: (s) => term.err.write(s) })
@@ -52,7 +53,15 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)')
     .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
     .addHelpText('after', EXIT_HELP)
-    .action(async (args: string[], opts) => setCode(await (await import('./commands/run.js')).runCommand(args, opts, term, argv)));
+    .action(async (args: string[], opts: CommonOptions) => {
+      // `massflow run experiments/NAME.yaml` runs the experiment, as `massflow sweep` does.
+      if (args.length === 0 || !isExperimentFile(layoutFrom(opts).root, args[0]!)) {
+        setCode(await (await import('./commands/run.js')).runCommand(args, opts, term, argv));
+        return;
+      }
+      if (args.length > 1) throw new UsageError(`an experiment runs whole trials; stage names (${args.slice(1).join(', ')}) cannot follow ${args[0]}`);
+      setCode(await (await import('./commands/sweep.js')).sweepCommand(args[0]!, opts, term, process.argv.slice(2)));
+    });
 
   common(program.command('status')
     .description('List each stage as fresh, cached (restorable) or stale, with the reason.')
@@ -75,7 +84,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
     .action(() => { term.out.write(pipelineJsonSchema()); setCode(EXIT.ok); });
 
-  for (const add of extraCommands) add(program, term, setCode, common);
+  for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands]) add(program, term, setCode, common);
   return program;
 }
 

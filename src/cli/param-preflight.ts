@@ -6,7 +6,6 @@ import type { Analysis } from '../project/analyze.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline } from '../spec/model.js';
 import { stageParamDiagnostics } from '../spec/param-diagnostics.js';
-import type { SourceFile } from '../spec/source.js';
 import type { SweepPlan } from '../sweep/plan.js';
 import { DiagnosticsError } from './common.js';
 
@@ -14,10 +13,9 @@ export async function preflightParams(root: string, pipeline: Pipeline, analysis
   const toRun = new Set(analysis.plan.filter((p) => p.decision.kind === 'run').map((p) => p.id));
   const rejected = await checkStageParams(paramCheckGroups(root, pipeline.stages.filter((s) => toRun.has(s.id))));
   if (!rejected.length) return;
-  const { diagnostics, source } = stageParamDiagnostics(pipeline, rejected.map((r) => ({ stage: r.group.stages[0]!, errors: r.errors })), {
+  throw new DiagnosticsError(stageParamDiagnostics(pipeline, rejected.map((r) => ({ stage: r.group.stages[0]!, errors: r.errors })), {
     overrides, profiles, describeOverride: (raw) => `-p ${raw}`,
-  });
-  throw new DiagnosticsError(diagnostics, new Map([[source.path, source]]));
+  }));
 }
 
 /** The same for a sweep: each rejection names the trials whose units would run the stage with those params. */
@@ -27,17 +25,14 @@ export async function preflightSweepParams(root: string, plan: SweepPlan, cliOve
   const rejected = await checkStageParams(paramCheckGroups(root, units.map((u) => u.stage)));
   if (!rejected.length) return;
   const diagnostics: Diagnostic[] = [];
-  const sources = new Map<string, SourceFile>();
   for (const r of rejected) {
     const trials = [...new Set(r.group.stages.flatMap((s) => trialsOf.get(s) ?? []))];
     const first = trials[0]!;
     const names = trials.map((t) => t.trial.name);
     const prefix = `${names.length > 1 ? 'trials' : 'trial'} ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}: `;
-    const d = stageParamDiagnostics(first.pipeline, [{ stage: r.group.stages[0]!, errors: r.errors, prefix }], {
+    diagnostics.push(...stageParamDiagnostics(first.pipeline, [{ stage: r.group.stages[0]!, errors: r.errors, prefix }], {
       overrides: first.overrides, profiles: plan.experiment.profiles, describeOverride: (raw) => (cliOverrides.includes(raw) ? `-p ${raw}` : `${raw} in ${plan.experiment.file}`),
-    });
-    diagnostics.push(...d.diagnostics);
-    sources.set(d.source.path, d.source);
+    }));
   }
-  throw new DiagnosticsError(diagnostics, sources);
+  throw new DiagnosticsError(diagnostics);
 }

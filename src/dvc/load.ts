@@ -9,7 +9,7 @@ import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../spec/diagn
 import type { Pipeline, StageInstance } from '../spec/model.js';
 import { applyOverrides, type Override } from '../spec/params.js';
 import { YamlSource, type PathSegment } from '../spec/yaml-source.js';
-import { buildEdges } from '../plan/graph.js';
+import { buildEdges } from '../spec/graph.js';
 import { parseParamsFile } from './params-files.js';
 import { resolveStages } from './resolve.js';
 import { translateStage } from './stage.js';
@@ -25,7 +25,7 @@ export interface DvcLoadInput {
   readFile(projectRelative: string): string | undefined;
 }
 
-export interface DvcLoadResult { pipeline: Pipeline | undefined; diagnostics: Diagnostic[]; source: YamlSource }
+export interface DvcLoadResult { pipeline: Pipeline | undefined; diagnostics: Diagnostic[]; skipped: string[]; source: YamlSource }
 
 const TOP_FIELDS = new Set(['stages', 'vars']);
 /** Top-level sections DVC uses for `dvc metrics/plots/params show`, Studio and the model registry. */
@@ -35,9 +35,14 @@ export const isDvcFile = (path: string) => /(^|[\\/])dvc\.yaml$/.test(path);
 
 export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
   const { source, diagnostics } = YamlSource.parse(input.file, input.text);
-  const done = (pipeline?: Pipeline): DvcLoadResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), source });
+  const done = (pipeline?: Pipeline): DvcLoadResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), skipped: [], source });
   if (hasErrors(diagnostics)) return done();
-  const raw = hasAliases(source) ? source.toJS() : contextValue(source.doc.contents);
+  let raw: unknown;
+  if (hasAliases(source)) {
+    const js = source.toJS();
+    if (!js.ok) { diagnostics.push(js.diagnostic); return done(); }
+    raw = js.value;
+  } else raw = contextValue(source.doc?.contents);
   if (raw === null || raw === undefined) {
     diagnostics.push(diag('dvc', 'dvc.yaml defines no stages', source.locate([])));
     return done();
@@ -98,6 +103,7 @@ export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
     name: input.name,
     file: input.file,
     specText: input.text,
+    source,
     specDigest: asDigest(createHash('sha256').update(input.text).update('\0').update(paramsText ?? '').digest('hex')),
     params,
     stages: graph.order.map((id) => byId.get(id)!),
@@ -111,6 +117,7 @@ export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
 
 function hasAliases(source: YamlSource): boolean {
   let found = false;
+  if (!source.doc) return false;
   visit(source.doc, { Alias() { found = true; return visit.BREAK; } });
   return found || isAlias(source.doc.contents);
 }

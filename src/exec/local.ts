@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Executor, ExecResult, StageJob, StageReporter } from './executor.js';
 import { stageEnv } from './executor.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
+import { stageLoaderArgs } from './stage-loaders.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./stage-child.js', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 /** How long a cancelled stage may take to stop before it is killed. */
 const KILL_GRACE_MS = 3000;
 
@@ -50,7 +50,7 @@ export class LocalExecutor implements Executor {
       const child = fork(CHILD_ENTRY, [], {
         cwd: job.projectDir,
         env: { ...process.env, ...stageEnv(job) },
-        execArgv: ['--import', TSX_LOADER, '--enable-source-maps'],
+        execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'advanced',
       });

@@ -6,14 +6,15 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { StageInstance } from '../spec/model.js';
+import type { ParamProblem } from '../spec/param-diagnostics.js';
+import { stageLoaderArgs } from './stage-loaders.js';
 
+export type { ParamProblem };
 export interface ParamCheckRequest { projectDir: string; module: string; params: Record<string, unknown> }
-export interface ParamProblem { path: string[]; message: string }
 /** One distinct (module, params) pair and the stage instances that share it. */
 export interface ParamCheckGroup { request: ParamCheckRequest; stages: StageInstance[] }
 
 const CHILD_ENTRY = fileURLToPath(new URL('./param-check-child.js', import.meta.url));
-const TSX_LOADER = import.meta.resolve('tsx');
 const TIMEOUT_MS = 60_000;
 
 /** The TS stages among `stages`, grouped by module and params: each group is checked once. */
@@ -41,7 +42,7 @@ function ask(requests: readonly ParamCheckRequest[]): Promise<ParamProblem[][] |
   return new Promise((resolve) => {
     const child = fork(CHILD_ENTRY, [], {
       cwd: requests[0]!.projectDir,
-      execArgv: ['--import', TSX_LOADER],
+      execArgv: stageLoaderArgs(),
       // A module's own output at import time is not the runner's to show.
       stdio: ['pipe', 'ignore', 'ignore', 'ipc'],
       timeout: TIMEOUT_MS,

@@ -9,7 +9,7 @@ import type { StoredOutput } from '../cache/store.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Project } from '../project/analyze.js';
 import type { EventSink } from '../report/events.js';
-import type { StageInstance } from '../spec/model.js';
+import { outputPaths, type StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';
@@ -54,7 +54,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const held: Lock[] = [];
   const started = Date.now();
   try {
-    for (const out of [...stage.outs, ...stage.metrics].sort()) {
+    for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
@@ -115,7 +115,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
     const persist = new Set(stage.persist ?? []);
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       if (!adopting && !persist.has(out)) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
@@ -135,7 +135,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
 
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
-    for (const out of [...stage.outs, ...stage.metrics]) {
+    for (const out of outputPaths(stage)) {
       const d = await project.stat.digest(join(root, out));
       const stored = await project.objects.putOutput(join(root, out), d);
       if (stored) outputs[out] = stored; else missing.push(out);

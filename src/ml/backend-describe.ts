@@ -58,9 +58,9 @@ function nativeProbe(name: 'native-gpu' | 'native'): BackendResult<BackendInfo> 
   const libDir = join(dir, 'lib');
   const addon = existsSync(libDir)
     && readdirSync(libDir).some((d) => d.startsWith('napi-v') && existsSync(join(libDir, d, 'tfjs_binding.node')));
-  if (!addon) return { ok: false, error: `${pkg} has no compiled addon (run scripts/setup-native-tf.sh)` };
+  if (!addon) return { ok: false, error: `${pkg} has no compiled addon (run \`massflow setup --native\`)` };
   if (!existsSync(join(dir, 'deps', 'lib', 'libtensorflow.so'))) {
-    return { ok: false, error: `${pkg} has no TensorFlow library in deps/lib (run scripts/setup-native-tf.sh)` };
+    return { ok: false, error: `${pkg} has no TensorFlow library in deps/lib (run \`massflow setup --native\`)` };
   }
   // Written by scripts/setup-native-tf.sh: the addon reports 2.9.1 whatever library it was built on.
   let tfLib = 'TensorFlow 2.9.1';

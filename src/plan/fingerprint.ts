@@ -6,7 +6,7 @@ import type { Digest, StageId } from '../core/brand.js';
 import { digestOf } from '../cache/canonical.js';
 import type { Pipeline, StageInstance } from '../spec/model.js';
 import { flattenParams } from '../spec/params.js';
-import { OutIndex } from './graph.js';
+import { OutIndex } from '../spec/graph.js';
 
 /** Bump when the meaning of a fingerprint or the cache layout changes. */
 export const CACHE_FORMAT = 1;

@@ -8,7 +8,7 @@ import { isDvcFile, loadDvcPipeline } from '../dvc/load.js';
 
 export type LoadResult =
   | { ok: true; result: CompileResult }
-  | { ok: false; diagnostics: Diagnostic[]; result?: CompileResult };
+  | { ok: false; diagnostics: Diagnostic[]; skipped: string[]; result?: CompileResult };
 
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
@@ -24,6 +24,12 @@ export function defaultPipeline(root: string): string | Diagnostic {
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
 }
 
+export const fileExistsIn = (root: string) => (p: string): boolean => {
+  try { return statSync(join(root, p)).isFile(); } catch { return false; }
+};
+
+export const pathExistsIn = (root: string) => (p: string): boolean => existsSync(join(root, p));
+
 export function loadPipeline(root: string, specPath: string, overrides: readonly Override[], profiles: readonly string[] = []): LoadResult {
   const abs = isAbsolute(specPath) ? specPath : resolve(root, specPath);
   const shown = relative(root, abs).startsWith('..') ? abs : relative(root, abs);
@@ -32,7 +38,7 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
     if (!statSync(abs).isFile()) throw new Error('not a file');
     text = readFileSync(abs, 'utf8');
   } catch {
-    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)] };
+    return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
   const result = compileSpec({
     file: shown,
@@ -40,10 +46,11 @@ export function loadPipeline(root: string, specPath: string, overrides: readonly
     overrides,
     profiles,
     projectName: basename(root),
-    fileExists: (p) => { try { return statSync(join(root, p)).isFile(); } catch { return false; } },
+    fileExists: fileExistsIn(root),
+    pathExists: pathExistsIn(root),
     readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
   });
-  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, result };
+  return result.pipeline ? { ok: true, result } : { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
 }
 
 export interface SpecInput {
@@ -54,6 +61,7 @@ export interface SpecInput {
   /** Names a dvc.yaml's pipeline (DVC pipelines have no name). */
   projectName?: string;
   fileExists: (projectRelative: string) => boolean;
+  pathExists?: (projectRelative: string) => boolean;
   readFile: (projectRelative: string) => string | undefined;
 }
 

@@ -3,6 +3,7 @@
 import { availableParallelism, hostname, totalmem } from 'node:os';
 import { relative } from 'node:path';
 import type { StageId } from '../core/brand.js';
+import { removeLeftoversBeside } from '../cache/leftovers.js';
 import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
 import { succeeded, type StageOutcome } from '../exec/outcome.js';
@@ -148,6 +149,9 @@ export async function runPipeline(
   const onAbort = () => { emit({ type: 'run-interrupt', at: Date.now() }); abort.abort(); };
   if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
 
+  // A restore killed with an earlier runner left its staging beside the output, where a stage
+  // reading the parent directory would see it.
+  await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
   const replan = async (stage: Pipeline['stages'][number]) => (await analyze(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
   const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,

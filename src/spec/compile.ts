@@ -1,17 +1,21 @@
-// Spec text -> compiled pipeline, collecting every error at once. Pure apart from the injected
-// `fileExists` (used to check that a `run:` module is there).
+// Spec text -> compiled pipeline, collecting every independent error in one pass: schema, names,
+// params, interpolation, paths, references, output conflicts, cycles and missing inputs. A check
+// that an earlier error makes meaningless is skipped and named in `skipped`. Pure apart from the
+// injected `fileExists`/`pathExists` (is a `run:` module there; is a `deps` path there).
 import { createHash } from 'node:crypto';
-import { posix } from 'node:path';
-import { asDigest, asStageId, type StageId } from '../core/brand.js';
-import { diag, hasErrors, sortDiagnostics, type Diagnostic, type Location } from './diagnostics.js';
-import { hasInterpolation, interpolate, lookupPath, type Scope } from './interpolate.js';
-import type { Pipeline, Resources, StageInstance } from './model.js';
-import { applyOverrides, pickParams, type Override } from './params.js';
-import { PipelineSchema, STAGE_NAME, type PipelineSpec, type StageSpec } from './schema.js';
+import { basename } from 'node:path';
+import { asDigest, type StageId } from '../core/brand.js';
+import { compileStage, normalizeProjectPath } from './compile-stage.js';
+import { diag, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { buildEdges, OutIndex } from './graph.js';
+import { lookupPath } from './interpolate.js';
+import { outputPaths, type Pipeline, type StageInstance } from './model.js';
+import { applyOverrides, type Override } from './params.js';
+import { PIPELINE_NAME, PipelineSchema, STAGE_NAME, type PipelineSpec } from './schema.js';
+import { schemaDiagnostics, type SchemaHint } from './schema-diagnostics.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
-import { buildEdges } from '../plan/graph.js';
-import { didYouMean, schemaDiagnostics } from './schema-diagnostics.js';
-import { parseMemory } from './units.js';
+
+export { normalizeProjectPath };
 
 export interface CompileInput {
   /** The path shown in diagnostics (relative to the project). */
@@ -21,80 +25,100 @@ export interface CompileInput {
   /** Named param sets from the spec's `profiles`, applied in order before `overrides`. */
   profiles?: readonly string[];
   fileExists?: (projectRelative: string) => boolean;
+  /** Whether a file or directory exists: a `deps` path that is missing and that no stage writes is an error. */
+  pathExists?: (projectRelative: string) => boolean;
 }
 
 export interface CompileResult {
   pipeline: Pipeline | undefined;
   diagnostics: Diagnostic[];
+  /** Checks not made because an earlier error made them meaningless (said in the summary). */
+  skipped: string[];
   source: YamlSource;
 }
 
+/** `pipelines/paper.yaml` -> `paper`: the name of a pipeline that gives none. */
+export const defaultName = (file: string) => basename(file).replace(/\.ya?ml$/i, '');
+
 export function compilePipeline(input: CompileInput): CompileResult {
   const { source, diagnostics } = YamlSource.parse(input.file, input.text);
-  const done = (pipeline?: Pipeline): CompileResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), source });
-  if (hasErrors(diagnostics)) return done();
-
-  const raw = source.toJS();
+  const skipped: string[] = [];
+  const done = (pipeline?: Pipeline): CompileResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), skipped, source });
+  const unparsed = () => { skipped.push('everything else in the file (it must parse first)'); return done(); };
+  if (hasErrors(diagnostics)) return unparsed();
+  const js = source.toJS();
+  if (!js.ok) { diagnostics.push(js.diagnostic); return unparsed(); }
+  const raw = js.value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    diagnostics.push(diag('schema', 'a pipeline file must be a map with `name` and `stages`', source.locate([])));
+    diagnostics.push(diag('schema', 'a pipeline file must be a map with `stages` (and optionally `name`, `params`)', source.locate([])));
     return done();
   }
-  diagnostics.push(...specDiagnostics(source, raw));
-  if (hasErrors(diagnostics)) return done();
+
+  // Schema errors mark the part they are in; the rest is still checked.
+  const invalid = new Set<string>();
+  diagnostics.push(...specDiagnostics(source, raw, (path) => invalid.add(path[0] === 'stages' && path.length > 1 ? `stages.${path[1]}` : String(path[0] ?? ''))));
   const spec = raw as PipelineSpec;
+  const name = spec.name ?? defaultName(input.file);
+  if (spec.name === undefined && !PIPELINE_NAME.test(name)) {
+    diagnostics.push(diag('name', `the pipeline is named after its file, '${name}', which is not a valid name: add \`name:\` with letters, digits, '_', '.' and '-' (first a letter or digit)`, source.locate([])));
+  }
+  if (invalid.has('params') || invalid.has('profiles') || invalid.has('stages') || invalid.has('')) {
+    skipped.push(invalid.has('stages') || invalid.has('') ? 'the stages (fix the file\'s shape first)' : 'the stages (they read the params, which have errors)');
+    return done();
+  }
 
   const profileOverrides: Override[] = [];
-  for (const [name, set] of Object.entries(spec.profiles ?? {})) {
+  for (const [pname, set] of Object.entries(spec.profiles ?? {})) {
     for (const key of Object.keys(set)) {
       if (!lookupPath(spec.params ?? {}, key.split('.')).found) {
-        diagnostics.push(diag('unknown-param', `unknown param '${key}' in profile '${name}'`, source.locate(['profiles', name, key], { key: true })));
+        diagnostics.push(diag('unknown-param', `unknown param '${key}' in profile '${pname}'`, source.locate(['profiles', pname, key], { key: true })));
       }
     }
   }
-  for (const name of input.profiles ?? []) {
-    const set = spec.profiles?.[name];
+  for (const pname of input.profiles ?? []) {
+    const set = spec.profiles?.[pname];
     if (!set) {
       const known = Object.keys(spec.profiles ?? {});
-      diagnostics.push(diag('override', `unknown profile '${name}' (${known.length ? `profiles: ${known.join(', ')}` : 'the pipeline declares no profiles'})`, undefined));
+      diagnostics.push(diag('override', `unknown profile '${pname}' (${known.length ? `profiles: ${known.join(', ')}` : 'the pipeline declares no profiles'})`, undefined));
       continue;
     }
-    for (const [key, value] of Object.entries(set)) profileOverrides.push({ path: key.split('.'), value, add: false, raw: `${key} (profile ${name})` });
+    for (const [key, value] of Object.entries(set)) profileOverrides.push({ path: key.split('.'), value, add: false, raw: `${key} (profile ${pname})` });
   }
-  if (hasErrors(diagnostics)) return done();
   const { params, errors } = applyOverrides(spec.params ?? {}, [...profileOverrides, ...(input.overrides ?? [])]);
   for (const message of errors) diagnostics.push(diag('override', message, undefined));
 
+  const names = Object.keys(spec.stages);
+  if (!names.length) diagnostics.push(diag('empty', "the pipeline has no stages: add at least one under 'stages:'", source.locate(['stages'], { key: true })));
   const stages: StageInstance[] = [];
-  for (const [name, stage] of Object.entries(spec.stages)) {
-    stages.push(...compileStage(source, name, stage, params, input.fileExists, diagnostics));
+  const unsound = new Set<string>(); // stages with errors of their own: later checks would only guess
+  for (const sname of names) {
+    if (invalid.has(`stages.${sname}`)) {
+      unsound.add(sname);
+      skipped.push(`stage '${sname}' beyond its schema errors`);
+      continue;
+    }
+    const before = diagnostics.length;
+    stages.push(...compileStage({ source, params, fileExists: input.fileExists, diagnostics }, sname, spec.stages[sname]!));
+    if (diagnostics.length > before) unsound.add(sname);
   }
-  if (hasErrors(diagnostics)) return done();
 
-  const ids = new Set(stages.map((s) => s.id));
-  const byName = new Map<string, StageId[]>();
-  for (const s of stages) byName.set(s.name, [...(byName.get(s.name) ?? []), s.id]);
-  for (const s of stages) {
-    const resolved: StageId[] = [];
-    s.needs.forEach((n, i) => {
-      const targets = ids.has(n) ? [n] : byName.get(n);
-      if (!targets) {
-        diagnostics.push(diag('unknown-needs', `unknown stage '${n}' in needs of '${s.id}'`, source.locate([...s.yamlPath, 'needs', i])));
-      } else resolved.push(...targets.filter((t) => t !== s.id));
-    });
-    s.needs = resolved;
-  }
-  if (hasErrors(diagnostics)) return done();
-
+  resolveNeeds(source, stages, new Set(names), diagnostics);
+  diagnostics.push(...selfOverlaps(source, stages));
   const graph = buildEdges(stages, source);
   diagnostics.push(...graph.diagnostics);
+  if (input.pathExists) {
+    if (unsound.size) skipped.push('missing deps (a stage with errors may be the one to write them)');
+    else diagnostics.push(...missingDeps(source, stages, input.pathExists));
+  }
   if (hasErrors(diagnostics) || !graph.order) return done();
 
   const byId = new Map(stages.map((s) => [s.id, s] as const));
   return done({
-    name: spec.name,
+    name,
     file: input.file,
     specText: input.text,
     specDigest: asDigest(createHash('sha256').update(input.text).digest('hex')),
+    source,
     params,
     stages: graph.order.map((id) => byId.get(id)!),
     upstream: graph.upstream,
@@ -104,8 +128,87 @@ export function compilePipeline(input: CompileInput): CompileResult {
   });
 }
 
-function specDiagnostics(source: YamlSource, raw: object): Diagnostic[] {
-  const out = schemaDiagnostics(PipelineSchema, source, raw);
+/** Turns `needs` names into stage ids (a foreach stage's name means all its instances). */
+function resolveNeeds(source: YamlSource, stages: StageInstance[], declared: ReadonlySet<string>, diagnostics: Diagnostic[]): void {
+  const ids = new Set(stages.map((s) => s.id));
+  const byName = new Map<string, StageId[]>();
+  for (const s of stages) byName.set(s.name, [...(byName.get(s.name) ?? []), s.id]);
+  const reported = new Set<string>();
+  for (const s of stages) {
+    const resolved: StageId[] = [];
+    s.needs.forEach((n, i) => {
+      const at = [...s.yamlPath, 'needs', i];
+      const once = (key: string, d: () => Diagnostic) => { if (!reported.has(key)) { reported.add(key); diagnostics.push(d()); } };
+      if (n === s.id || n === s.name) {
+        once(`self ${s.name} ${i}`, () => diag('needs-self', `stage '${s.name}' needs itself: a stage runs after the ones it needs`, source.locate(at)));
+        return;
+      }
+      const targets = ids.has(n) ? [n] : byName.get(n);
+      if (targets) resolved.push(...targets);
+      else if (!declared.has(n)) once(`unknown ${s.name} ${i}`, () => diag('unknown-needs', `unknown stage '${n}' in needs of '${s.id}'`, source.locate(at)));
+    });
+    s.needs = resolved;
+  }
+}
+
+/** A stage whose deps hold (or are inside, or contain) its own outputs would read what it writes. */
+function selfOverlaps(source: YamlSource, stages: readonly StageInstance[]): Diagnostic[] {
+  const out = new Map<string, Diagnostic>();
+  for (const s of stages) {
+    s.deps.forEach((dep, i) => {
+      const own = outputPaths(s).find((o) => dep === o || dep.startsWith(o + '/') || o.startsWith(dep + '/'));
+      if (own === undefined) return;
+      const field = s.outs.includes(own) ? 'outs' : 'metrics';
+      const location = source.locate([...s.yamlPath, 'deps', i]);
+      const what = dep === own ? `deps path '${dep}' is also an output` : `deps path '${dep}' overlaps the output '${own}'`;
+      out.set(`${location.range.start.line}:${location.range.start.col}`, diag('dep-is-out', `${what} of stage '${s.name}': a stage cannot depend on what it writes`, location,
+        [{ message: `'${s.name}' writes '${own}' here`, location: source.locate([...s.yamlPath, field, (field === 'outs' ? s.outs : s.metrics).indexOf(own)]) }]));
+    });
+  }
+  return [...out.values()];
+}
+
+/** A `deps` path that is not there and that no stage writes: the stage could only fail (DVC refuses it too). */
+function missingDeps(source: YamlSource, stages: readonly StageInstance[], pathExists: (p: string) => boolean): Diagnostic[] {
+  const index = new OutIndex(stages);
+  const out = new Map<string, Diagnostic>();
+  for (const s of stages) {
+    s.deps.forEach((dep, i) => {
+      if (index.related(dep).length || pathExists(dep)) return;
+      const location = source.locate([...s.yamlPath, 'deps', i]);
+      out.set(`${location.range.start.line}:${location.range.start.col}`, diag('missing-dep', `deps path '${dep}' does not exist and no stage writes it`, location));
+    });
+  }
+  return [...out.values()];
+}
+
+const CMD_SHAPES = 'a list such as [python, train.py, --epochs, 10], or one shell command string such as "python train.py --lr ${fit.lr}"';
+
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'map' : typeof v);
+
+/** Messages for the shapes users get wrong, saying what to write instead. */
+const pipelineHint: SchemaHint = (path, value) => {
+  if (path.length === 1 && path[0] === 'name' && typeof value === 'string') {
+    return { message: `name '${value}' must start with a letter or digit and hold only letters, digits, '_', '.' and '-'` };
+  }
+  if (path.length === 3 && path[0] === 'stages' && path[2] === 'cmd') {
+    if (Array.isArray(value)) {
+      const i = value.findIndex((a) => a === null || typeof a === 'object');
+      if (i >= 0) {
+        return {
+          path: [...path, i],
+          message: `cmd item ${i + 1} is a ${kind(value[i])}: each item is a string, number or boolean (quote an item that holds ': ' or starts with '{' or '[')`,
+        };
+      }
+      if (value.length === 0) return { message: `cmd is empty: write ${CMD_SHAPES}` };
+    }
+    return { message: `cmd is a ${kind(value)}: write ${CMD_SHAPES}` };
+  }
+  return undefined;
+};
+
+function specDiagnostics(source: YamlSource, raw: object, onPath: (path: PathSegment[]) => void): Diagnostic[] {
+  const out = schemaDiagnostics(PipelineSchema, source, raw, pipelineHint, onPath);
   const stages = (raw as { stages?: unknown }).stages;
   if (stages && typeof stages === 'object') {
     for (const name of Object.keys(stages)) {
@@ -115,146 +218,4 @@ function specDiagnostics(source: YamlSource, raw: object): Diagnostic[] {
     }
   }
   return out;
-}
-
-function compileStage(
-  source: YamlSource,
-  name: string,
-  stage: StageSpec,
-  params: Record<string, unknown>,
-  fileExists: ((p: string) => boolean) | undefined,
-  diagnostics: Diagnostic[],
-): StageInstance[] {
-  const base: PathSegment[] = ['stages', name];
-  const loc = (p: PathSegment[], key = false) => source.locate([...base, ...p], { key });
-  if ((stage.run === undefined) === (stage.cmd === undefined)) {
-    diagnostics.push(diag('run-or-cmd', `stage '${name}' needs exactly one of 'run' (a TS module) or 'cmd' (a program and its arguments)`, loc([], true)));
-    return [];
-  }
-  (stage.params ?? []).forEach((key, i) => {
-    if (!lookupPath(params, key.split('.')).found) {
-      diagnostics.push(diag('unknown-param', `unknown param '${key}' in stage '${name}'${didYouMean(key, params)}`, loc(['params', i])));
-    }
-  });
-
-  const combos = expandForeach(source, base, stage, params, diagnostics);
-  if (!combos) return [];
-  const instances: StageInstance[] = [];
-  for (const vars of combos) {
-    const scope: Scope = { vars, params };
-    const errorsBefore = diagnostics.length;
-    const str = (path: PathSegment[], value: string): string => {
-      if (!hasInterpolation(value)) return value;
-      const r = interpolate(value, scope);
-      if (!r.ok) {
-        diagnostics.push(diag(r.error.code, r.error.message, source.locateInScalar([...base, ...path], r.error.start, r.error.end)));
-        return value;
-      }
-      if (r.value !== null && typeof r.value === 'object') {
-        diagnostics.push(diag('interpolation', 'expected a string here, got a list or map', loc(path)));
-        return value;
-      }
-      return String(r.value);
-    };
-    const paths = (field: 'deps' | 'outs' | 'metrics') =>
-      (stage[field] ?? []).map((p, i) => {
-        const v = str([field, i], p);
-        const n = normalizeProjectPath(v);
-        if (n === undefined) diagnostics.push(diag('path-escape', `${field} path '${v}' must be relative and stay inside the project`, loc([field, i])));
-        return n ?? v;
-      });
-    const impl: StageInstance['impl'] = stage.run !== undefined
-      ? { kind: 'ts', module: normalizeProjectPath(str(['run'], stage.run)) ?? stage.run }
-      : { kind: 'cmd', argv: stage.cmd!.map((a, i) => str(['cmd', i], a)), shell: stage.shell ?? false };
-    if (impl.kind === 'ts') {
-      if (normalizeProjectPath(impl.module) === undefined) diagnostics.push(diag('path-escape', `run module '${impl.module}' must be inside the project`, loc(['run'])));
-      else if (fileExists && !fileExists(impl.module)) diagnostics.push(diag('file', `stage module '${impl.module}' does not exist`, loc(['run'])));
-    }
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(stage.env ?? {})) env[k] = str(['env', k], v);
-    const id = asStageId(Object.keys(vars).length ? `${name}@${Object.entries(vars).map(([k, v]) => `${k}=${formatVar(v)}`).join(',')}` : name);
-    const resources = compileResources(stage, (m) => diagnostics.push(diag('schema', m, loc(['resources', 'memory']))));
-    const instance: StageInstance = {
-      id,
-      name,
-      vars,
-      impl,
-      deps: paths('deps'),
-      outs: paths('outs'),
-      metrics: paths('metrics'),
-      summary: stage.summary === undefined ? undefined : summaryPath(str(['summary'], stage.summary), () => loc(['summary']), diagnostics),
-      paramKeys: [...(stage.params ?? [])],
-      params: pickParams(params, stage.params ?? []),
-      needs: (stage.needs ?? []).map((n, i) => asStageId(str(['needs', i], n))),
-      env,
-      resources,
-      cache: stage.cache ?? true,
-      slurm: stage.slurm ?? {},
-      yamlPath: base,
-      location: loc([], true),
-    };
-    if (diagnostics.length > errorsBefore && combos.length > 1) {
-      // One instance's errors are enough; the others would repeat them.
-      return instances;
-    }
-    instances.push(instance);
-  }
-  return instances;
-}
-
-function summaryPath(p: string, where: () => Location | undefined, diagnostics: Diagnostic[]): string | undefined {
-  const n = normalizeProjectPath(p);
-  if (n === undefined) diagnostics.push(diag('path-escape', `summary path '${p}' must be relative and stay inside the project`, where()));
-  return n;
-}
-
-function expandForeach(
-  source: YamlSource,
-  base: PathSegment[],
-  stage: StageSpec,
-  params: Record<string, unknown>,
-  diagnostics: Diagnostic[],
-): Record<string, unknown>[] | undefined {
-  const entries = Object.entries(stage.foreach ?? {});
-  let combos: Record<string, unknown>[] = [{}];
-  for (const [key, spec] of entries) {
-    let values: unknown = spec;
-    if (typeof spec === 'string') {
-      const r = interpolate(spec, { vars: {}, params });
-      if (!r.ok) {
-        diagnostics.push(diag(r.error.code, r.error.message, source.locateInScalar([...base, 'foreach', key], r.error.start, r.error.end)));
-        return undefined;
-      }
-      values = r.value;
-    }
-    if (!Array.isArray(values) || values.length === 0) {
-      diagnostics.push(diag('foreach', `foreach '${key}' must give a non-empty list`, source.locate([...base, 'foreach', key])));
-      return undefined;
-    }
-    const next: Record<string, unknown>[] = [];
-    for (const c of combos) for (const v of values) next.push({ ...c, [key]: v });
-    combos = next;
-  }
-  return combos;
-}
-
-function compileResources(stage: StageSpec, onError: (m: string) => void): Resources {
-  const r = stage.resources ?? {};
-  let memoryBytes = 0;
-  if (r.memory !== undefined) {
-    const m = parseMemory(r.memory);
-    if (m === undefined) onError(`memory '${r.memory}' is not a size like 2GiB or 512MB`);
-    else memoryBytes = m;
-  }
-  return { cpu: r.cpu ?? 1, memoryBytes, gpu: r.gpu ?? 0, time: r.time };
-}
-
-const formatVar = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
-
-/** A normalised project-relative posix path, or undefined when it is absolute or escapes the project. */
-export function normalizeProjectPath(p: string): string | undefined {
-  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) return undefined;
-  const n = posix.normalize(p.replace(/\\/g, '/')).replace(/\/+$/, '');
-  if (n === '..' || n.startsWith('../') || n === '' || n === '.') return undefined;
-  return n;
 }

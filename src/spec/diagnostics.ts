@@ -1,9 +1,9 @@
 // Located diagnostics: every user mistake in a spec becomes one of these, never an exception.
 // A diagnostic points at a source range and may name related locations (e.g. every stage on a cycle).
+// A location (source.ts) carries the source it points into, so whoever prints it needs nothing else.
+import type { Location } from './source.js';
 
-export interface Position { line: number; col: number } // both 1-based
-export interface Range { start: Position; end: Position }
-export interface Location { file: string; range: Range }
+export type { Location, Position, Range } from './source.js';
 
 export interface Related { message: string; location: Location }
 
@@ -34,6 +34,13 @@ export type DiagnosticCode =
   | 'override'
   | 'file'
   | 'experiment'
+  | 'needs-self'
+  | 'dep-is-out'
+  | 'missing-dep'
+  | 'empty'
+  | 'cmd'
+  | 'name'
+  | 'too-large'
   /** Something in a dvc.yaml that massflow cannot honour, or a DVC field it ignores. */
   | 'dvc';
 
@@ -46,6 +53,12 @@ export function diag(
 ): Diagnostic {
   return { severity, code, message, location, related };
 }
+
+/**
+ * Diagnostics and the checks they made impossible: a check that an earlier error makes meaningless
+ * is skipped and named here (e.g. "stage 'b' past its schema errors"), so the summary says so.
+ */
+export interface Checked { diagnostics: Diagnostic[]; skipped: string[] }
 
 export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === 'error');
 

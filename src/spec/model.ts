@@ -1,7 +1,7 @@
 // The compiled pipeline: every stage instance with interpolated paths, resolved params and edges.
 import type { Digest, StageId } from '../core/brand.js';
 import type { Location } from './diagnostics.js';
-import type { PathSegment } from './yaml-source.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
 import type { SlurmOptions } from './schema.js';
 
 export type StageImpl =
@@ -51,11 +51,20 @@ export interface StageInstance {
   frozen?: boolean;
 }
 
+/**
+ * Every path the stage writes, once each, sorted: a metrics file is an output, and may be listed
+ * in both `outs` and `metrics`. The sort is the order locks are taken in, so two runs cannot
+ * each hold a lock the other waits for.
+ */
+export const outputPaths = (s: Pick<StageInstance, 'outs' | 'metrics'>): string[] => [...new Set([...s.outs, ...s.metrics])].sort();
+
 export interface Pipeline {
   name: string;
   file: string;
   specText: string;
   specDigest: Digest;
+  /** The parsed file, for locating what later checks find (e.g. a param a stage rejects). */
+  source: YamlSource;
   params: Record<string, unknown>;
   /** Topologically ordered. */
   stages: StageInstance[];

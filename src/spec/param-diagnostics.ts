@@ -1,12 +1,12 @@
 // Stage params a stage's own schema rejected (the pre-flight, src/exec/param-check.ts), as located
 // diagnostics: at the value in the spec's `params:`, or at the profile entry that set it, or naming
 // the override that did; the stage's `params:` declaration as the related location.
-import type { ParamProblem } from '../exec/param-check.js';
 import { diag, type Diagnostic, type Location } from './diagnostics.js';
 import type { Pipeline, StageInstance } from './model.js';
 import { parseOverride } from './params.js';
-import type { SourceFile } from './source.js';
-import { YamlSource } from './yaml-source.js';
+
+/** One value a stage's params schema rejected: where in the params tree, and why. */
+export interface ParamProblem { path: string[]; message: string }
 
 /** Where the pipeline's params came from, besides the spec itself. */
 export interface ParamOrigin {
@@ -26,9 +26,11 @@ export interface RejectedParams {
 
 const covers = (key: readonly string[], path: readonly string[]) => key.length <= path.length && key.every((k, i) => k === path[i]);
 
-export function stageParamDiagnostics(pipeline: Pipeline, rejected: readonly RejectedParams[], origin: ParamOrigin): { diagnostics: Diagnostic[]; source: SourceFile } {
-  const { source } = YamlSource.parse(pipeline.file, pipeline.specText);
-  const spec = source.toJS() as { profiles?: Record<string, Record<string, unknown>> } | null;
+export function stageParamDiagnostics(pipeline: Pipeline, rejected: readonly RejectedParams[], origin: ParamOrigin): Diagnostic[] {
+  // The file as compiled: its profiles are the ones that were applied.
+  const { source } = pipeline;
+  const js = source.toJS();
+  const spec = (js.ok ? js.value : null) as { profiles?: Record<string, Record<string, unknown>> } | null;
   const diagnostics: Diagnostic[] = [];
   for (const { stage, errors, prefix } of rejected) {
     const related = [{ message: `stage '${stage.name}' declares its params here`, location: source.locate([...stage.yamlPath, 'params']) }];
@@ -53,5 +55,5 @@ export function stageParamDiagnostics(pipeline: Pipeline, rejected: readonly Rej
       diagnostics.push(diag('stage-params', message, location, related));
     }
   }
-  return { diagnostics, source: source.file };
+  return diagnostics;
 }

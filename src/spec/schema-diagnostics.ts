@@ -6,7 +6,15 @@ import { diag, type Diagnostic } from '../spec/diagnostics.js';
 import { lookupPath } from '../spec/interpolate.js';
 import type { PathSegment, YamlSource } from '../spec/yaml-source.js';
 
-export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unknown): Diagnostic[] {
+/** A clearer message (and place) for an error at `path` than the schema's own, saying what to write. */
+export type SchemaHint = (path: readonly PathSegment[], value: unknown, message: string) => { message: string; path?: PathSegment[] } | undefined;
+
+/**
+ * The schema's errors as located diagnostics, one per location. `onInvalid` hears the path of each
+ * value of the wrong shape (an unknown key leaves the rest usable), so a caller can skip the checks
+ * that it makes meaningless.
+ */
+export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unknown, hint?: SchemaHint, onInvalid?: (path: PathSegment[]) => void): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const e of Value.Errors(schema, raw)) {
@@ -19,14 +27,26 @@ export function schemaDiagnostics(schema: TSchema, source: YamlSource, raw: unkn
     const last = path[path.length - 1];
     const parent = path.slice(0, -1);
     const inParent = parent.length ? ` in '${parent.join('.')}'` : '';
+    if (!unexpected) onInvalid?.(path);
     const message = unexpected
       ? `unknown key '${last}'${inParent}`
       : missing
         ? `missing required key '${last}'${inParent}`
-        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${e.message.toLowerCase()}`;
+        : `${path.length ? `'${path.join('.')}'` : 'the file'}: ${ownMessage(e.schema) ?? lowerFirst(e.message)}`;
+    const better = unexpected || missing ? undefined : hint?.(path, e.value, message);
+    if (better) { out.push(diag('schema', better.message, source.locate(better.path ?? path))); continue; }
     out.push(diag('schema', message, source.locate(missing ? parent : path, { key: unexpected || (missing && parent.length > 0) })));
   }
   return out;
+}
+
+// Only the first letter: the rest may quote a pattern, whose case matters.
+const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** A message the schema gives for its own failure (`errorMessage`, as editors read it). */
+function ownMessage(schema: TSchema): string | undefined {
+  const m = (schema as { errorMessage?: unknown }).errorMessage;
+  return typeof m === 'string' ? m : undefined;
 }
 
 const decodePointer = (s: string): PathSegment => {

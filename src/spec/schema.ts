@@ -1,16 +1,24 @@
 // The one schema of a pipeline file: TS types are derived from it (Static), validation runs on it,
 // and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
 import { Type, type Static } from '@sinclair/typebox';
-import { TrackingSpecSchema } from '../track/config.js';
+import { TrackingSpecSchema } from '../track/tracking-schema.js';
+
+export const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+/** Shown by the CLI and by editors (yaml-language-server reads patternErrorMessage/errorMessage). */
+const MEMORY_MESSAGE = 'expected bytes or a size such as 2GiB or 512MB: digits, then B, KB, MB, GB, TB or KiB, MiB, GiB, TiB';
 
 const PathList = (description: string) => Type.Array(Type.String({ minLength: 1 }), { description });
 
 export const ResourcesSchema = Type.Object(
   {
     cpu: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'CPU slots the stage occupies (default 1).' })),
+    // The string branch first: editors report the first branch's problem when none matches, and
+    // `memory: 2 gigabytes` should say what a size looks like, not that a number was expected.
     memory: Type.Optional(
-      Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B?|B)?$' })], {
+      Type.Union([Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*([KMGT]i?B?|B)?$', patternErrorMessage: MEMORY_MESSAGE }), Type.Number({ minimum: 0 })], {
         description: 'Memory the stage needs: bytes, or a size such as 2GiB or 512MB.',
+        errorMessage: MEMORY_MESSAGE,
       }),
     ),
     gpu: Type.Optional(Type.Integer({ minimum: 0, description: 'GPU slots the stage occupies.' })),
@@ -29,12 +37,18 @@ export const SlurmOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** A program and its arguments (numbers and booleans are passed as written), or one shell command string. */
+export const CmdSchema = Type.Union([
+  Type.String({ minLength: 1, description: 'A shell command, run by /bin/sh -c; every ${...} value is quoted as one word.' }),
+  Type.Array(Type.Union([Type.String(), Type.Number(), Type.Boolean()]), { minItems: 1, description: 'A program and its arguments, run without a shell; a number or boolean is passed as written (1.0e-3 stays 1.0e-3).' }),
+]);
+
 export const StageSchema = Type.Object(
   {
     description: Type.Optional(Type.String()),
     run: Type.Optional(Type.String({ minLength: 1, description: 'A TS stage module (default-exports defineStage(...)).' })),
-    cmd: Type.Optional(Type.Array(Type.String(), { minItems: 1, description: 'A program and its arguments, run without a shell.' })),
-    shell: Type.Optional(Type.Boolean({ description: 'Run `cmd` as one string through /bin/sh (off by default).' })),
+    cmd: Type.Optional(CmdSchema),
+    shell: Type.Optional(Type.Boolean({ description: 'With a cmd list: join it with spaces and run it through /bin/sh (off by default). A cmd string always runs through /bin/sh.' })),
     deps: Type.Optional(PathList('Files or directories whose content enters the fingerprint.')),
     outs: Type.Optional(PathList('Files or directories the stage writes; cached by content.')),
     metrics: Type.Optional(PathList('JSON files of metrics the stage writes (numbers, nested objects, arrays as steps).')),
@@ -51,11 +65,14 @@ export const StageSchema = Type.Object(
     cache: Type.Optional(Type.Boolean({ description: 'false: always run, never restore (default true).' })),
     slurm: Type.Optional(SlurmOptionsSchema),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    // For editors: a stage is a TS module or a program, never both or neither. The CLI says the same
+    // with its own located message (spec/compile.ts), so validation here ignores this keyword.
+    oneOf: [{ required: ['run'] }, { required: ['cmd'] }],
+  },
 );
 
-// The tracking block's schema belongs to the tracking layer; the pipeline schema embeds it.
-export const TrackingSchema = TrackingSpecSchema;
 
 export const ExecutorSchema = Type.Union([
   Type.Literal('local'),
@@ -65,14 +82,14 @@ export const ExecutorSchema = Type.Union([
 export const PipelineSchema = Type.Object(
   {
     $schema: Type.Optional(Type.String()),
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', description: 'Pipeline name; the MLflow experiment by default.' }),
+    name: Type.Optional(Type.String({ pattern: PIPELINE_NAME.source, description: "Pipeline name; the MLflow experiment by default. Defaults to the file's name without .yaml." })),
     description: Type.Optional(Type.String()),
     params: Type.Optional(Type.Record(Type.String(), Type.Any(), { description: 'Parameter tree; stages declare which keys they read.' })),
     stages: Type.Record(Type.String(), StageSchema, { description: 'Stages by name.' }),
     profiles: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Record(Type.String(), Type.Any()), {
       description: 'Named param sets, applied with --profile NAME before -p overrides, e.g. full: { "fit.epochs": 200 }.',
     })),
-    tracking: Type.Optional(TrackingSchema),
+    tracking: Type.Optional(TrackingSpecSchema),
     executor: Type.Optional(ExecutorSchema),
     slurm: Type.Optional(SlurmOptionsSchema),
   },

@@ -1,5 +1,9 @@
 // A loaded source file: its text split into lines and a mapping from offsets to positions.
-import type { Position, Range } from './diagnostics.js';
+
+export interface Position { line: number; col: number } // both 1-based
+export interface Range { start: Position; end: Position }
+/** A range in a file, with the file itself, so printing it needs nothing else. */
+export interface Location { file: string; range: Range; source: SourceFile }
 
 export class SourceFile {
   readonly lines: string[];
@@ -22,5 +26,9 @@ export class SourceFile {
 
   range(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(Math.max(start, end)) };
+  }
+
+  location(start: number, end: number): Location {
+    return { file: this.path, range: this.range(start, end), source: this };
   }
 }

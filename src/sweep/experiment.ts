@@ -13,7 +13,6 @@ import { lookupPath } from '../spec/interpolate.js';
 import type { Pipeline } from '../spec/model.js';
 import { selectStages } from '../plan/decide.js';
 import type { Override } from '../spec/params.js';
-import type { SourceFile } from '../spec/source.js';
 import { YamlSource, type PathSegment } from '../spec/yaml-source.js';
 import { didYouMean, kindOf, schemaDiagnostics } from './checks.js';
 import { expandTrials, overrideString, type TrialSpec } from './expand.js';
@@ -49,6 +48,8 @@ export interface ExperimentInput {
   fileExists: (projectRelative: string) => boolean;
   /** Names the pipeline of a dvc.yaml (the project directory's name). */
   projectName?: string;
+  /** Whether a file or directory is there (a `deps` path no stage writes must be). */
+  pathExists?: (projectRelative: string) => boolean;
   /** `-p key=value` from the command line, applied after the experiment's own overrides. */
   cliOverrides?: readonly Override[];
   /** `--profile NAME` from the command line, applied after the experiment's own profiles. */
@@ -56,15 +57,17 @@ export interface ExperimentInput {
 }
 
 export type ExperimentResult =
-  | { ok: true; experiment: Experiment; warnings: Diagnostic[]; sources: Map<string, SourceFile> }
-  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, SourceFile> };
+  | { ok: true; experiment: Experiment; warnings: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[]; skipped: string[] };
 
 export function compileExperiment(input: ExperimentInput): ExperimentResult {
   const { source, diagnostics } = YamlSource.parse(input.file, input.text);
-  const sources = new Map<string, SourceFile>([[input.file, source.file]]);
-  const fail = (): ExperimentResult => ({ ok: false, diagnostics: sortDiagnostics(diagnostics), sources });
+  const skipped: string[] = [];
+  const fail = (): ExperimentResult => ({ ok: false, diagnostics: sortDiagnostics(diagnostics), skipped });
   if (hasErrors(diagnostics)) return fail();
-  const raw = source.toJS();
+  const js = source.toJS();
+  if (!js.ok) { diagnostics.push(js.diagnostic); return fail(); }
+  const raw = js.value;
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     diagnostics.push(diag('schema', 'an experiment file must be a map with at least `pipeline`', source.locate([])));
     return fail();
@@ -85,16 +88,17 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     diagnostics.push(diag('file', `cannot read pipeline file '${pipelineFile}'`, at(['pipeline'])));
     return fail();
   }
-  const io = { fileExists: input.fileExists, readFile: input.readFile, ...(input.projectName ? { projectName: input.projectName } : {}) };
+  const io = { fileExists: input.fileExists, readFile: input.readFile, ...(input.pathExists && { pathExists: input.pathExists }), ...(input.projectName ? { projectName: input.projectName } : {}) };
   const plain = compileSpec({ file: pipelineFile, text: pipelineText, ...io });
-  sources.set(pipelineFile, plain.source.file);
   if (!plain.pipeline) {
     diagnostics.push(...plain.diagnostics);
+    skipped.push(...plain.skipped, 'the experiment against its pipeline');
     return fail();
   }
+  const plainSpec = (plain.source.toJS() as { ok: true; value: { profiles?: object } }).value; // it compiled, so it converts
   const pipeline = plain.pipeline;
   const params = pipeline.params;
-  const interpolated = interpolatedRefs(plain.source.toJS());
+  const interpolated = interpolatedRefs(plainSpec);
 
   const stageNames = [...new Set(pipeline.stages.map((s) => s.name))];
   const checkKey = (key: string, path: PathSegment[]): boolean => {
@@ -124,7 +128,7 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
   };
 
   checkOverrides(spec.overrides, ['overrides'], false);
-  const declared = Object.keys((plain.source.toJS() as { profiles?: object }).profiles ?? {});
+  const declared = Object.keys(plainSpec.profiles ?? {});
   (spec.profiles ?? []).forEach((name, i) => {
     if (!declared.includes(name)) diagnostics.push(diag('experiment', `unknown profile '${name}' (${declared.length ? `${pipelineFile} declares ${declared.join(', ')}` : `${pipelineFile} declares no profiles`})`, at(['profiles', i])));
   });
@@ -224,7 +228,6 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
   return {
     ok: true,
     warnings,
-    sources,
     experiment: {
       name: spec.name ?? basename(input.file, extname(input.file)),
       file: input.file,

@@ -1,25 +1,24 @@
 // Reading an experiment file from a project: the disk side of compileExperiment.
-import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { fileExistsIn, pathExistsIn } from '../project/load.js';
 import { diag } from '../spec/diagnostics.js';
 import type { Override } from '../spec/params.js';
 import { projectRelative, readText } from './detect.js';
 import { compileExperiment, type ExperimentResult } from './experiment.js';
 
-export const fileExistsIn = (root: string) => (p: string) => {
-  try { return statSync(join(root, p)).isFile(); } catch { return false; }
-};
+export { fileExistsIn };
 
 export function loadExperiment(root: string, path: string, cliOverrides: readonly Override[], cliProfiles: readonly string[] = []): ExperimentResult {
   const file = projectRelative(root, path);
   const text = readText(resolve(root, path));
-  if (text === undefined) return { ok: false, diagnostics: [diag('file', `cannot read experiment file '${file}'`, undefined)], sources: new Map() };
+  if (text === undefined) return { ok: false, diagnostics: [diag('file', `cannot read experiment file '${file}'`, undefined)], skipped: [] };
   return compileExperiment({
     file,
     text,
     readFile: (p) => readText(join(root, p)),
     fileExists: fileExistsIn(root),
     projectName: basename(root),
+    pathExists: pathExistsIn(root),
     cliOverrides,
     cliProfiles,
   });

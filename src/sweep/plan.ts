@@ -15,7 +15,6 @@ import { backendLabel, detectBackend, type BackendId } from '../project/backend-
 import { CodeDigester } from '../project/code.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline, StageInstance } from '../spec/model.js';
-import type { SourceFile } from '../spec/source.js';
 import type { Experiment } from './experiment.js';
 import type { TrialSpec } from './expand.js';
 import { compileTrial } from './trial-pipelines.js';
@@ -59,7 +58,7 @@ export interface SweepPlan {
 
 export type PlanResult =
   | { ok: true; plan: SweepPlan }
-  | { ok: false; diagnostics: Diagnostic[]; sources: Map<string, SourceFile> };
+  | { ok: false; diagnostics: Diagnostic[] };
 
 export const trialRunId = (sweepId: RunId, trial: string) => `${sweepId}.${trial}` as RunId;
 
@@ -71,14 +70,12 @@ export async function planSweep(
 ): Promise<PlanResult> {
   const compiled: { trial: TrialSpec; pipeline: Pipeline; overrides: string[] }[] = [];
   const diagnostics: Diagnostic[] = [];
-  const sources = new Map<string, SourceFile>();
   for (const trial of experiment.trials) {
     const r = compileTrial(experiment, trial, opts.fileExists, (p) => readText(join(project.layout.root, p)));
     if (r.ok) { compiled.push({ trial, ...r.value }); continue; }
-    sources.set(r.source.path, r.source);
     for (const d of r.diagnostics) diagnostics.push({ ...d, message: `trial ${trial.name}: ${d.message}` });
   }
-  if (diagnostics.length) return { ok: false, diagnostics, sources };
+  if (diagnostics.length) return { ok: false, diagnostics };
 
   const backend = detectBackend();
   const { fingerprinted, lockfile } = await fingerprintTrials(project, compiled.map((c) => c.pipeline), backendLabel(backend));

@@ -1,7 +1,7 @@
 // The one schema of an experiment file (`experiments/NAME.yaml`): TS types derive from it, validation
 // runs on it, and `schema/experiment.schema.json` is generated from it (a test keeps them equal).
 import { Type, type Static } from '@sinclair/typebox';
-import { TrackingSpecSchema } from '../track/config.js';
+import { TrackingSpecSchema } from '../track/tracking-schema.js';
 
 /** Param overrides by dotted key (`fit.lr: 3.0e-4`); every key must name an existing pipeline param. */
 const Overrides = (description: string) => Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }), Type.Any(), { description });

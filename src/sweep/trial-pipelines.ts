@@ -11,7 +11,6 @@ import { compileSpec } from '../project/load.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline } from '../spec/model.js';
 import { applyOverrides, pickParams, type Override } from '../spec/params.js';
-import type { SourceFile } from '../spec/source.js';
 import type { Experiment } from './experiment.js';
 import { overrideString, type TrialSpec } from './expand.js';
 import { overlaps } from './param-refs.js';
@@ -25,7 +24,7 @@ export interface TrialPipeline {
 
 export type TrialCompileResult =
   | { ok: true; value: TrialPipeline }
-  | { ok: false; diagnostics: Diagnostic[]; source: SourceFile };
+  | { ok: false; diagnostics: Diagnostic[] };
 
 export function trialOverrides(trial: TrialSpec): Override[] {
   return Object.entries(trial.params).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) }));
@@ -54,7 +53,7 @@ function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string)
   if (isDvcFile(exp.pipelineFile)) {
     if (switches.length) throw new Error(`trial ${trial.name}: stage switches need a massflow pipeline (checked when the experiment is compiled)`);
     const r = compileSpec({ file: exp.pipelineFile, text: exp.pipelineText, overrides, fileExists, readFile, projectName: exp.base.name });
-    if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics, source: r.source.file };
+    if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics };
     return { ok: true, value: { pipeline: chainedDeps(r.pipeline), overrides: strings } };
   }
   if (switches.length === 0 && !shapes) {
@@ -66,7 +65,7 @@ function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string)
   }
   const text = switches.length ? applySwitches(exp.pipelineText, trial, exp.file) : exp.pipelineText;
   const r = compilePipeline({ file: exp.pipelineFile, text, overrides, profiles: exp.profiles, fileExists });
-  if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics, source: r.source.file };
+  if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics };
   return { ok: true, value: { pipeline: r.pipeline, overrides: strings } };
 }
 

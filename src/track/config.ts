@@ -2,31 +2,16 @@
 // and the spec's `tracking:` block, in that order of precedence. Credentials come from the
 // environment (or the URI's userinfo outside the spec) and stay inside Secret wrappers.
 import { existsSync } from 'node:fs';
-import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_RETRY_POLICY, retryPolicyFromEnv, type RetryPolicy } from './mlflow/retry.js';
 import type { Auth, TlsSettings } from './mlflow/transport.js';
 import { LIMITS } from './mlflow/limits.js';
 import { Secret } from './secret.js';
+import { TrackingSpecSchema, type TrackingSpec } from './tracking-schema.js';
 import { err, ok, type Result } from './result.js';
 
-/** The `tracking:` block of a pipeline or experiment spec; embed it in the spec's JSON Schema. */
-export const TrackingSpecSchema = Type.Object(
-  {
-    uri: Type.Optional(Type.String({
-      minLength: 1,
-      description: 'MLflow tracking server URL (http:// or https://, may include a path prefix), or "none" to keep runs local. ' +
-        'MLFLOW_TRACKING_URI and --tracking-uri take precedence. Never put credentials here: use MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN.',
-    })),
-    experiment: Type.Optional(Type.String({
-      minLength: 1,
-      maxLength: LIMITS.experimentNameLength,
-      description: 'MLflow experiment name (created if missing). Defaults to the pipeline or experiment-file name.',
-    })),
-  },
-  { additionalProperties: false, description: 'Where runs are tracked (MLflow).' },
-);
-export type TrackingSpec = Static<typeof TrackingSpecSchema>;
+// The `tracking:` block's schema lives with the spec that holds it; re-exported for this layer's users.
+export { TrackingSpecSchema, type TrackingSpec };
 
 export interface TrackingFlags {
   /** `--tracking-uri`; `none` forces offline. */

@@ -51,11 +51,11 @@ describe('layer ops on the cpu backend', () => {
   });
 });
 
-// The native library is installed by scripts/setup-native-tf.sh (CI runs it and sets
+// The native library is installed by `npm run setup` (CI runs it and sets
 // MASSFLOW_REQUIRE_NATIVE=1 so this cannot be skipped there).
 const native = describeBackend({ [BACKEND_ENV]: 'native' });
 const requireNative = process.env.MASSFLOW_REQUIRE_NATIVE === '1';
-describe.skipIf(!native.ok && !requireNative)(`layer ops on the native backend${native.ok ? '' : ' (skipped: native backend not installed here; run scripts/setup-native-tf.sh)'}`, () => {
+describe.skipIf(!native.ok && !requireNative)(`layer ops on the native backend${native.ok ? '' : ' (skipped: native backend not installed here; run npm run setup)'}`, () => {
   it('match the cpu backend through the TensorFlow ReluGrad, BiasAdd and BiasAddGrad kernels', async () => {
     if (!native.ok) throw new Error(`MASSFLOW_REQUIRE_NATIVE=1 but ${native.error}`);
     await tf.setBackend('cpu');

@@ -4,10 +4,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { normalize, Rig, writerStage } from '../e2e/rig.js';
-import { FAST, jobFields, jobsIn, requireSlurm, until } from './cluster.js';
+import { FAST, jobFields, jobsIn, requireSlurm, SLURM_UP_MS, until } from './cluster.js';
 
 let rig: Rig;
-beforeAll(() => requireSlurm());
+beforeAll(() => requireSlurm(), SLURM_UP_MS);
 afterEach(() => rig?.cleanup());
 
 const CHAIN = `

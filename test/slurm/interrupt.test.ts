@@ -4,10 +4,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalize, Rig, writerStage } from '../e2e/rig.js';
-import { FAST, jobsIn, liveJobsIn, requireSlurm, until } from './cluster.js';
+import { FAST, jobsIn, liveJobsIn, requireSlurm, SLURM_UP_MS, until } from './cluster.js';
 
 let rig: Rig;
-beforeAll(() => requireSlurm());
+beforeAll(() => requireSlurm(), SLURM_UP_MS);
 afterEach(() => rig?.cleanup());
 
 const TWO = (slowMs: number) => ({

@@ -5,13 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalize, type Rig } from '../e2e/rig.js';
-import { FAST, jobsIn, requireSlurm, smokeRig } from './cluster.js';
+import { FAST, jobsIn, requireSlurm, SLURM_UP_MS, smokeRig } from './cluster.js';
 
 const STAGES = ['generate', 'stats', 'fit@fold=0', 'fit@fold=1', 'fit@fold=2', 'fit@fold=3', 'report'];
 const OUTPUTS = ['data/smoke/raw/points.csv', 'data/smoke/stats.json', 'models/smoke/fold-0.json', 'models/smoke/fold-3.json', 'metrics/smoke.json'];
 
 let slurm: Rig, local: Rig;
-beforeAll(() => { requireSlurm(); slurm = smokeRig(); local = smokeRig(); });
+beforeAll(async () => { await requireSlurm(); slurm = smokeRig(); local = smokeRig(); }, SLURM_UP_MS);
 afterAll(() => { slurm?.cleanup(); local?.cleanup(); });
 
 const lastRun = (rig: Rig) => readdirSync(rig.path('runs')).sort().at(-1)!;

@@ -2,10 +2,10 @@
 // as their own jobs, and a repeated sweep submits nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Rig } from '../e2e/rig.js';
-import { FAST, jobsIn, requireSlurm, smokeRig } from './cluster.js';
+import { FAST, jobsIn, requireSlurm, SLURM_UP_MS, smokeRig } from './cluster.js';
 
 let rig: Rig;
-beforeAll(() => { requireSlurm(); rig = smokeRig(); });
+beforeAll(async () => { await requireSlurm(); rig = smokeRig(); }, SLURM_UP_MS);
 afterAll(() => rig?.cleanup());
 
 const EXPERIMENT = `

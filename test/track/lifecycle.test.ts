@@ -1,12 +1,13 @@
 // `massflow mlflow up|down` on a temp project: the server comes up on 127.0.0.1 with its store and
 // artifacts under <project>/.mlflow, a second `up` reuses it, a taken port is a clear error, and
 // `down` stops the whole process group.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureVenv, mlflowDown, mlflowUp, MLFLOW_VERSION } from '../../src/track/index.js';
-import { REPO, TEST_VENV, freePort } from './helpers/server.js';
+import { findVenv } from '../../src/track/server/venv.js';
+import { TEST_VENV, freePort } from './helpers/server.js';
 
 const groupAlive = (pgid: number): boolean => {
   try {
@@ -18,16 +19,23 @@ const groupAlive = (pgid: number): boolean => {
 };
 
 describe('mlflow server lifecycle', () => {
-  it('pins the same mlflow version in the CI venv script and in the code', () => {
-    const script = readFileSync(join(REPO, 'scripts/mlflow-venv.sh'), 'utf8');
-    expect(script).toContain(`MLFLOW_VERSION="${MLFLOW_VERSION}"`);
-  });
+  it("finds the project's venv with the pinned mlflow first, else the per-user one, else says which to create", async () => {
+    const project = mkdtempSync(join(tmpdir(), 'mf-venv-'));
+    const cache = mkdtempSync(join(tmpdir(), 'mf-cache-'));
+    const env = { MASSFLOW_CACHE_DIR: cache };
+    // Neither: the per-user one is the one to create.
+    expect(await findVenv(project, env)).toEqual({ dir: join(cache, `mlflow-${MLFLOW_VERSION}`), where: 'user', version: undefined });
+    symlinkSync(TEST_VENV, join(cache, `mlflow-${MLFLOW_VERSION}`));
+    expect(await findVenv(project, env)).toEqual({ dir: join(cache, `mlflow-${MLFLOW_VERSION}`), where: 'user', version: MLFLOW_VERSION });
+    symlinkSync(TEST_VENV, join(project, '.venv-mlflow'));
+    expect(await findVenv(project, env)).toEqual({ dir: join(project, '.venv-mlflow'), where: 'project', version: MLFLOW_VERSION });
+  }, 60_000);
 
   it('reports a missing venv or Python as results with a way out, not exceptions', async () => {
     const project = mkdtempSync(join(tmpdir(), 'mf-up-'));
     const r = await mlflowUp(project, { venvDir: join(project, 'no-venv'), createVenv: false });
     expect(!r.ok && r.error.kind).toBe('venv-missing');
-    expect(!r.ok && r.error.message).toMatch(/scripts\/mlflow-venv\.sh/);
+    expect(!r.ok && r.error.message).toMatch(/massflow setup --mlflow --mlflow-venv/);
     const py = await ensureVenv(join(project, 'v'), { python: join(project, 'no-such-python3') });
     expect(!py.ok && py.error.kind).toBe('python-missing');
     expect(!py.ok && py.error.message).toMatch(/MLFLOW_TRACKING_URI/);

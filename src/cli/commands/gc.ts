@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Digest } from '../../core/brand.js';
 import type { CacheEntry } from '../../cache/entries.js';
 import { digestOf } from '../../cache/canonical.js';
+import { LockManager } from '../../cache/locks.js';
 import { fmtBytes } from '../../exec/resources.js';
 import { readRunRecord } from '../../record/run-record.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
@@ -70,6 +71,8 @@ export async function gcCommand(opts: CommonOptions & { keepRuns?: string; dryRu
     const st = await stat(p).catch(() => undefined);
     if (st && now - st.mtimeMs > GRACE_MS && !opts.dryRun) await rm(p, { force: true });
   }
+  const deadLocks = await new LockManager(layout.locksDir).removeDead(opts.dryRun);
   term.out.write(`${opts.dryRun ? 'would remove' : 'removed'} ${removedEntries} cache entries and ${removedObjects} objects (${fmtBytes(removedBytes)}); kept ${keptEntries} entries, ${fmtBytes(keptBytes)} (the current state and the last ${keepRuns} runs)\n`);
+  if (deadLocks) term.out.write(`${opts.dryRun ? 'would remove' : 'removed'} ${deadLocks} lock file${deadLocks === 1 ? '' : 's'} of dead runs\n`);
   return EXIT.ok;
 }

@@ -5,7 +5,6 @@ import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import type { StageId } from '../../core/brand.js';
 import { digestOf } from '../../cache/canonical.js';
-import { LocalExecutor } from '../../exec/local.js';
 import type { Executor } from '../../exec/executor.js';
 import { decide, selectStages } from '../../plan/decide.js';
 import { fingerprintAll, openProject, type Analysis } from '../../project/analyze.js';
@@ -18,7 +17,6 @@ import { RunView } from '../../report/run-view.js';
 import { defaultGpus, runPipeline } from '../../run/run-pipeline.js';
 import { compilePipeline } from '../../spec/compile.js';
 import { parseOverride, type Override } from '../../spec/params.js';
-import type { SourceFile } from '../../spec/source.js';
 import { fileExistsIn } from '../../sweep/load.js';
 import { readSweepRecord } from '../../sweep/record.js';
 import { checkOutputs, findDrift } from '../../sweep/rerun.js';
@@ -26,7 +24,8 @@ import { createWorkspace, rerunsDir, workspaceLayout, workspacePaths } from '../
 import { DiagnosticsError, layoutFrom, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
-import { positiveInt, runHooks } from './run.js';
+import { executorNamed } from '../executors.js';
+import { positiveInt } from './run.js';
 
 export interface RerunOptions extends CommonOptions {
   allowDrift?: boolean;
@@ -52,7 +51,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     overrides.push(p.override);
   }
   const compiled = compilePipeline({ file: record.pipeline.file, text: record.spec, overrides, profiles: record.profiles ?? [], fileExists: fileExistsIn(layout.root) });
-  if (!compiled.pipeline) throw new DiagnosticsError(compiled.diagnostics, new Map<string, SourceFile>([[compiled.source.file.path, compiled.source.file]]));
+  if (!compiled.pipeline) throw new DiagnosticsError(compiled.diagnostics, compiled.skipped);
   const pipeline = compiled.pipeline;
   const selection = selectStages(pipeline, record.targets);
   if (!selection.ok) throw new UsageError(`the record's targets ${selection.unknown.join(', ')} are not in its own spec`);
@@ -72,10 +71,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
 
   const jobs = positiveInt(opts.jobs, '--jobs') ?? availableParallelism();
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
-  const make = opts.executor && opts.executor !== 'local' ? runHooks.executors?.[opts.executor] : undefined;
-  if (opts.executor && opts.executor !== 'local' && !make) {
-    throw new UsageError(`unknown executor '${opts.executor}' (known: local${Object.keys(runHooks.executors ?? {}).map((k) => `, ${k}`).join('')})`);
-  }
+  const make = executorNamed(opts.executor ?? 'local');
   const runId = newRunId();
   const root = join(rerunsDir(layout), runId);
   const paths = workspacePaths(pipeline);
@@ -88,12 +84,11 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     lockfile,
     previous: new Map(),
   };
-  const executor: Executor = make ? await make(ws, pipeline) : new LocalExecutor();
+  const executor: Executor = await make(ws, pipeline);
 
   term.out.write(`rerun of ${id} (${record.pipeline.file}${record.sweep ? `, trial ${record.sweep.trial} of sweep ${record.sweep.id}` : ''}) in ${relative(layout.root, root)}\n`);
   const view = new RunView(term.out, term.style, term.live);
   view.setLogsDir(`runs/${runId}/logs`);
-  const extra = await runHooks.sinks?.({ project: ws, pipeline, runId });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
@@ -103,8 +98,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
     result = await runPipeline(ws, pipeline, analysis, executor, {
       runId, jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: true, force: true,
       argv, targets: record.targets, overrides: record.overrides, profiles: record.profiles, git, rerunOf: record.runId,
-    }, [view.sink, ...(extra ? [extra.sink] : [])], abort.signal);
-    if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
+    }, [view.sink], abort.signal);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

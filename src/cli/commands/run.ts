@@ -1,13 +1,9 @@
 // `massflow run [PIPELINE] [STAGE...]`
-import { LocalExecutor } from '../../exec/local.js';
-import type { Executor } from '../../exec/executor.js';
 import { analyze } from '../../project/analyze.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
-import type { EventSink } from '../../report/events.js';
 import type { Pipeline } from '../../spec/model.js';
-import type { Project } from '../../project/analyze.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
@@ -19,6 +15,7 @@ import { describeTrackingConfig, type TrackerSummary } from '../../track/index.j
 import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
+import { executorNamed } from '../executors.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
@@ -31,14 +28,6 @@ export interface RunCommandOptions extends CommonOptions {
   trackingUri?: string;
   experiment?: string;
 }
-
-/** Extra event sinks (e.g. the tracker) and executors registered by other modules. */
-export interface RunHooks {
-  sinks?: (ctx: { project: Project; pipeline: Pipeline; runId: string }) => Promise<{ sink: EventSink; close(): Promise<string[]> } | undefined>;
-  executors?: Record<string, (project: Project, pipeline: Pipeline) => Promise<Executor>>;
-}
-
-export const runHooks: RunHooks = {};
 
 export function positiveInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
@@ -88,20 +77,12 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
-  const executorName = opts.executor ?? pipeline.executor;
-  let executor: Executor;
-  if (executorName === 'local') executor = new LocalExecutor();
-  else {
-    const make = runHooks.executors?.[executorName];
-    if (!make) throw new UsageError(`unknown executor '${executorName}' (known: local${Object.keys(runHooks.executors ?? {}).map((k) => `, ${k}`).join('')})`);
-    executor = await make(project, pipeline);
-  }
+  const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
   const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();
   const view = new RunView(term.out, term.style, term.live);
   view.setLogsDir(`runs/${runId}/logs`);
-  const extra = await runHooks.sinks?.({ project, pipeline, runId });
   const tracking = await openTracking(project.layout.root, pipeline, analysis, runId, opts, term);
 
   return withInterrupts(async (signal) => {
@@ -115,8 +96,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       targets: stages,
       overrides,
       profiles,
-    }, [view.sink, ...(extra ? [extra.sink] : []), ...(tracking ? [tracking.sink.sink] : [])], signal);
-    if (extra) for (const line of await extra.close()) term.out.write(line + '\n');
+    }, [view.sink, ...(tracking ? [tracking.sink.sink] : [])], signal);
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;

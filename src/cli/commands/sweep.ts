@@ -1,8 +1,6 @@
 // `massflow sweep EXPERIMENT` (also `massflow run EXPERIMENT`): validate, plan the trials as one DAG,
-// then list them (--dry-run) or run them. Registered by src/sweep/register.ts.
+// then list them (--dry-run) or run them. Registered by src/cli/commands/experiment-register.ts.
 import { availableParallelism } from 'node:os';
-import { LocalExecutor } from '../../exec/local.js';
-import type { Executor } from '../../exec/executor.js';
 import { openProject } from '../../project/analyze.js';
 import { gitInfo } from '../../record/git-info.js';
 import { newRunId } from '../../record/run-id.js';
@@ -18,7 +16,8 @@ import { withInterrupts } from '../interrupts.js';
 import { preflightSweepParams } from '../param-preflight.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
-import { positiveInt, runHooks } from './run.js';
+import { executorNamed } from '../executors.js';
+import { positiveInt } from './run.js';
 
 export interface SweepCommandOptions extends CommonOptions {
   jobs?: string;
@@ -34,8 +33,8 @@ export interface SweepCommandOptions extends CommonOptions {
 export async function sweepCommand(file: string, opts: SweepCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const loaded = loadExperiment(layout.root, file, parseOverrides(opts.param), opts.profile ?? []);
-  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.sources);
-  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, loaded.sources, term.style).join('\n') + '\n');
+  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
+  if (loaded.warnings.length) term.err.write(renderDiagnostics(loaded.warnings, term.style).join('\n') + '\n');
   const exp = loaded.experiment;
   const jobs = positiveInt(opts.jobs, '--jobs') ?? availableParallelism();
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
@@ -45,7 +44,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   const project = openProject(layout);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
-  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics, new Map([...loaded.sources, ...planned.sources]));
+  if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);
   const plan = planned.plan;
   await preflightSweepParams(layout.root, plan, opts.param ?? []);
   if (opts.dryRun) {
@@ -53,14 +52,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
     return EXIT.ok;
   }
 
-  const executorName = opts.executor ?? exp.base.executor;
-  let executor: Executor;
-  if (executorName === 'local') executor = new LocalExecutor();
-  else {
-    const make = runHooks.executors?.[executorName];
-    if (!make) throw new UsageError(`unknown executor '${executorName}' (known: local${Object.keys(runHooks.executors ?? {}).map((k) => `, ${k}`).join('')})`);
-    executor = await make(project, exp.base);
-  }
+  const executor = await executorNamed(opts.executor ?? exp.base.executor)(project, exp.base);
   const git = gitInfo(layout.root);
   // Loaded on use: the tracking client is not needed by every command.
   const { openSweepTracking } = await import('../../sweep/tracking.js');

@@ -1,7 +1,7 @@
 // Registers the tracking commands; the implementations load on use.
-import { extraCommands } from '../registry.js';
+import type { AddCommands } from '../registry.js';
 
-extraCommands.push((program, term, setCode, common) => {
+export const addTrackingCommands: AddCommands = (program, term, setCode, common) => {
   common(program.command('sync')
     .description('Deliver runs recorded while no tracking server was reachable; running it twice sends nothing new.')
     .argument('[runs...]', 'run ids (default: every run with pending records)')
@@ -13,4 +13,4 @@ extraCommands.push((program, term, setCode, common) => {
     .argument('<action>', 'up or down')
     .option('--port <n>', 'port for `up` (default 5000)'))
     .action(async (action: string, opts) => setCode(await (await import('./tracking.js')).mlflowCommand(action, opts, term)));
-});
+};

@@ -44,7 +44,7 @@ export async function mlflowCommand(action: string, opts: CommonOptions & { port
   if (action === 'up') {
     const port = opts.port === undefined ? undefined : Number(opts.port);
     if (port !== undefined && (!Number.isInteger(port) || port <= 0 || port > 65535)) throw new UsageError(`--port takes a port number, got '${opts.port}'`);
-    term.out.write('starting the MLflow server (the first start creates .venv-mlflow/, which takes a minute)...\n');
+    term.out.write('starting the MLflow server (the first start installs MLflow in the per-user cache, which takes a minute; `massflow setup --mlflow` does it ahead)...\n');
     const r = await mlflowUp(layout.root, port === undefined ? {} : { port });
     if (!r.ok) {
       term.err.write(`error: ${r.error.message}\n${r.error.logTail ? r.error.logTail + '\n' : ''}`);

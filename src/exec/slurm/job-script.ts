@@ -4,6 +4,7 @@
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stageEnv, type StageJob } from '../executor.js';
+import { stageLoaderArgs } from '../stage-loaders.js';
 
 export interface JobFiles {
   /** The batch script sbatch runs. */
@@ -18,9 +19,8 @@ export interface JobFiles {
   marker: string;
 }
 
-/** The stage child and the tsx loader of this installation (the compute node must see the same paths). */
+/** The stage child of this installation (the compute node must see the same paths). */
 const childEntry = () => fileURLToPath(new URL('../stage-child.js', import.meta.url));
-const tsxLoader = () => import.meta.resolve('tsx');
 
 /** runs/<id>/logs/<stage>.log -> runs/<id>/slurm/<stage>.{sh,job.json,events.jsonl,out,exit} */
 export function jobFiles(job: StageJob): JobFiles {
@@ -44,7 +44,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function stageCommand(job: StageJob, files: JobFiles, node: string): string {
   switch (job.impl.kind) {
     case 'ts':
-      return [node, '--import', tsxLoader(), '--enable-source-maps', childEntry(), '--job', files.job, '--events', files.events!].map(shq).join(' ');
+      return [node, ...stageLoaderArgs(), '--enable-source-maps', childEntry(), '--job', files.job, '--events', files.events!].map(shq).join(' ');
     case 'cmd':
       // The same shapes the local executor runs: argv without a shell, or one string through sh.
       return job.impl.shell ? `/bin/sh -c ${shq(job.impl.argv.join(' '))}` : job.impl.argv.map(shq).join(' ');

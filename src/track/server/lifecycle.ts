@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { err, ok, type Result } from '../result.js';
-import { MLFLOW_VERSION, VENV_DIR, ensureVenv, installedMlflowVersion, venvBin } from './venv.js';
+import { MLFLOW_VERSION, ensureVenv, findVenv, installedMlflowVersion, venvBin } from './venv.js';
 
 export const MLFLOW_DATA_DIR = '.mlflow';
 const PID_FILE = 'server.json';
@@ -18,7 +18,7 @@ export interface MlflowUpOptions {
   readonly port?: number;
   /** Default 127.0.0.1: the embedded server is for this machine only. */
   readonly host?: string;
-  /** Default <project>/.venv-mlflow. */
+  /** Default: the project's .venv-mlflow or the per-user one (./venv.ts findVenv). */
   readonly venvDir?: string;
   /** Create the venv when it is missing (default true). Tests turn this off and fail clearly instead. */
   readonly createVenv?: boolean;
@@ -89,11 +89,11 @@ export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): 
     rmSync(join(dataDir, PID_FILE), { force: true }); // Left by a server that died.
   }
 
-  const venvDir = opts.venvDir ?? join(project, VENV_DIR);
+  const venvDir = opts.venvDir ?? (await findVenv(project)).dir;
   if (opts.createVenv === false) {
     const have = await installedMlflowVersion(venvDir);
     if (have === undefined) {
-      return err({ kind: 'venv-missing', message: `no MLflow virtualenv at ${venvDir}: create it with \`scripts/mlflow-venv.sh ${venvDir}\` (or run \`massflow mlflow up\`, which creates it)` });
+      return err({ kind: 'venv-missing', message: `no MLflow virtualenv at ${venvDir}: create it with \`massflow setup --mlflow --mlflow-venv ${venvDir}\` (or run \`massflow mlflow up\`, which creates it)` });
     }
   } else {
     const venv = await ensureVenv(venvDir, { ...(opts.python && { python: opts.python }), ...(opts.onLog && { onLog: opts.onLog }) });

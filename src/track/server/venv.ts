@@ -1,14 +1,44 @@
-// The project-local Python virtualenv that runs the MLflow server, with one pinned mlflow version.
-// scripts/mlflow-venv.sh does the same for CI; a test keeps the two pins equal.
+// The Python virtualenv that runs the MLflow server, with one pinned mlflow version: the project's
+// own .venv-mlflow (the clone's `npm run setup` makes one) or the per-user one that `massflow setup`
+// and the first `massflow mlflow up` elsewhere make, shared by every project.
+// `massflow setup --mlflow` (and the clone's `npm run setup`) make it ahead of the first `mlflow up`.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
+import { userCacheDir } from '../../core/user-cache.js';
 import { err, ok, type Result } from '../result.js';
 
 /** The pinned server version: recent 3.x that installs from PyPI and starts in seconds. */
 export const MLFLOW_VERSION = '3.17.2';
 /** Relative to the project directory. */
 export const VENV_DIR = '.venv-mlflow';
+
+/** The per-user virtualenv, named by the pin so that a new pin never reuses an old one. */
+export function userVenvDir(env: NodeJS.ProcessEnv = process.env): string {
+  return join(userCacheDir(env), `mlflow-${MLFLOW_VERSION}`);
+}
+
+export interface FoundVenv {
+  readonly dir: string;
+  /** The mlflow version installed there; undefined when the venv does not exist or has none. */
+  readonly version: string | undefined;
+  readonly where: 'project' | 'user';
+}
+
+/**
+ * The venv the server of `projectDir` runs from: the first of the project's .venv-mlflow and the
+ * per-user one that has the pinned mlflow; else the one to create or repair (the project's when
+ * it has a .venv-mlflow folder, the per-user one otherwise).
+ */
+export async function findVenv(projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<FoundVenv> {
+  const candidates = [
+    { dir: join(projectDir, VENV_DIR), where: 'project' as const },
+    { dir: userVenvDir(env), where: 'user' as const },
+  ];
+  const found = await Promise.all(candidates.map(async (c) => ({ ...c, version: await installedMlflowVersion(c.dir) })));
+  return found.find((c) => c.version === MLFLOW_VERSION) ?? (existsSync(found[0]!.dir) ? found[0]! : found[1]!);
+}
 
 export interface VenvError {
   readonly kind: 'python-missing' | 'venv-failed' | 'venv-missing';
@@ -31,7 +61,7 @@ export async function installedMlflowVersion(venvDir: string): Promise<string | 
  * Creates the venv with the pinned mlflow when it is missing or holds another version. Takes about
  * a minute on first use (pip downloads mlflow and its dependencies); a no-op afterwards.
  */
-export async function ensureVenv(venvDir: string, opts: { python?: string; onLog?: (line: string) => void } = {}): Promise<Result<{ created: boolean; version: string }, VenvError>> {
+export async function ensureVenv(venvDir: string, opts: { python?: string; onLog?: (line: string) => void; onOutput?: (line: string) => void } = {}): Promise<Result<{ created: boolean; version: string }, VenvError>> {
   const have = await installedMlflowVersion(venvDir);
   if (have === MLFLOW_VERSION) return ok({ created: false, version: have });
 
@@ -45,12 +75,16 @@ export async function ensureVenv(venvDir: string, opts: { python?: string; onLog
     return err({ kind: 'python-missing', message: `MLflow ${MLFLOW_VERSION} needs Python >= 3.10; \`${python}\` is ${probe.stdout.trim()}. Set MASSFLOW_PYTHON to a newer interpreter.` });
   }
   opts.onLog?.(`creating ${venvDir} with mlflow ${MLFLOW_VERSION} (about a minute, once)`);
+  // An interrupted install is resumed: venv on an existing folder is a no-op, and pip skips what
+  // it had already installed.
   const steps: [string, string[]][] = [
     [python, ['-m', 'venv', venvDir]],
-    [venvBin(venvDir, 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`]],
+    [venvBin(venvDir, 'python'), ['-m', 'pip', 'install', ...(opts.onOutput ? [] : ['--quiet']), '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`]],
   ];
   for (const [cmd, args] of steps) {
-    const r = await execa(cmd, args, { reject: false, all: true, timeout: 15 * 60_000 });
+    const child = execa(cmd, args, { reject: false, all: true, timeout: 15 * 60_000 });
+    if (opts.onOutput && child.all) createInterface({ input: child.all }).on('line', opts.onOutput);
+    const r = await child;
     if (r.exitCode !== 0) {
       const tail = (r.all ?? '').split('\n').slice(-15).join('\n');
       return err({ kind: 'venv-failed', message: `\`${[cmd, ...args].join(' ')}\` failed (exit ${r.exitCode}):\n${tail}` });

@@ -63,7 +63,7 @@ export async function startTestServer(opts: { store?: 'sqlite' | 'file' } = {}):
     const r = await mlflowUp(projectDir, { port, venvDir: TEST_VENV, createVenv: false, readyTimeoutMs: 90_000, ...store });
     if (!r.ok) {
       throw new Error(`cannot start the MLflow test server: ${r.error.message}\n` +
-        `The tracking tests need the pinned mlflow in ${TEST_VENV}: run \`scripts/mlflow-venv.sh\` ` +
+        `The tracking tests need the pinned mlflow in ${TEST_VENV}: run \`npm run setup\` ` +
         `(or set MASSFLOW_MLFLOW_VENV to an existing venv).${r.error.logTail ? `\n${r.error.logTail}` : ''}`);
     }
     return r.value.url;

@@ -1,9 +1,9 @@
 // The stage graph: edges from `needs` and from an out of one stage being (inside) a dep of another;
 // duplicate or overlapping outs and cycles are located errors.
 import type { StageId } from '../core/brand.js';
-import { diag, type Diagnostic } from '../spec/diagnostics.js';
-import type { StageInstance } from '../spec/model.js';
-import type { YamlSource } from '../spec/yaml-source.js';
+import { diag, type Diagnostic } from './diagnostics.js';
+import type { StageInstance } from './model.js';
+import type { YamlSource } from './yaml-source.js';
 
 export interface GraphResult {
   upstream: Map<StageId, StageId[]>;

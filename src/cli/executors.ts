@@ -1,0 +1,50 @@
+// Where stages run, by the name a command line or spec gives (`--executor`, `executor:`): every
+// command that runs stages picks its executor here. The Slurm executor's module loads only when a
+// run asks for it; without the Slurm client programs on PATH the run stops with a usage error.
+import type { Executor } from '../exec/executor.js';
+import { LocalExecutor } from '../exec/local.js';
+import { onPath, REQUIRED_TOOLS } from '../exec/slurm/commands.js';
+import type { SlurmTiming } from '../exec/slurm/executor.js';
+import type { Project } from '../project/analyze.js';
+import type { Pipeline } from '../spec/model.js';
+import { UsageError } from './exit-codes.js';
+
+export type MakeExecutor = (project: Project, pipeline: Pipeline) => Promise<Executor>;
+
+const EXECUTORS: Record<string, MakeExecutor> = {
+  local: async () => new LocalExecutor(),
+  slurm: async (project, pipeline) => {
+    const missing = REQUIRED_TOOLS.filter((t) => !onPath(t));
+    if (missing.length) {
+      throw new UsageError(
+        `the slurm executor needs the Slurm client programs, and ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not on PATH. ` +
+        'Run massflow on a login node of the cluster (or load its slurm module), or use --executor local.',
+      );
+    }
+    const { DEFAULT_TIMING, SlurmExecutor } = await import('../exec/slurm/executor.js');
+    return SlurmExecutor.forProject(project, pipeline, timingFromEnv(DEFAULT_TIMING));
+  },
+};
+
+/** The factory of the named executor; a name no executor has is a usage error, raised before any work. */
+export function executorNamed(name: string): MakeExecutor {
+  const make = EXECUTORS[name];
+  if (!make) throw new UsageError(`unknown executor '${name}' (known: ${Object.keys(EXECUTORS).join(', ')})`);
+  return make;
+}
+
+/** Poll intervals, overridable for clusters that ask for gentler polling (and for fast tests). */
+function timingFromEnv(defaults: SlurmTiming): SlurmTiming {
+  const ms = (name: string, fallback: number) => {
+    const raw = process.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v < 0) throw new UsageError(`${name} must be a number of milliseconds, got '${raw}'`);
+    return v;
+  };
+  return {
+    filePollMs: ms('MASSFLOW_SLURM_FILE_POLL_MS', defaults.filePollMs),
+    queuePollMs: ms('MASSFLOW_SLURM_QUEUE_POLL_MS', defaults.queuePollMs),
+    markerGraceMs: ms('MASSFLOW_SLURM_MARKER_GRACE_MS', defaults.markerGraceMs),
+  };
+}
