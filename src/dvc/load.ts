@@ -3,7 +3,7 @@
 // for `${...}`, for the fingerprints, and (through `runFiles`) in the file the commands read.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { isAlias, parseDocument, visit } from 'yaml';
+import { isAlias, isScalar, parseDocument, visit } from 'yaml';
 import { asDigest } from '../core/brand.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline, StageInstance } from '../spec/model.js';
@@ -11,7 +11,7 @@ import { applyOverrides, type Override } from '../spec/params.js';
 import { YamlSource, type PathSegment } from '../spec/yaml-source.js';
 import { buildEdges } from '../spec/graph.js';
 import { parseParamsFile } from './params-files.js';
-import { resolveStages } from './resolve.js';
+import { resolveStages, type ResolvedStage } from './resolve.js';
 import { translateStage } from './stage.js';
 import { contextValue, isComposite, plain } from './values.js';
 
@@ -25,7 +25,14 @@ export interface DvcLoadInput {
   readFile(projectRelative: string): string | undefined;
 }
 
-export interface DvcLoadResult { pipeline: Pipeline | undefined; diagnostics: Diagnostic[]; skipped: string[]; source: YamlSource }
+export interface DvcLoadResult {
+  pipeline: Pipeline | undefined;
+  diagnostics: Diagnostic[];
+  skipped: string[];
+  source: YamlSource;
+  /** The stages as DVC resolved them (foreach and matrix expanded, `${...}` substituted). */
+  resolved: ResolvedStage[];
+}
 
 const TOP_FIELDS = new Set(['stages', 'vars']);
 /** Top-level sections DVC uses for `dvc metrics/plots/params show`, Studio and the model registry. */
@@ -35,7 +42,8 @@ export const isDvcFile = (path: string) => /(^|[\\/])dvc\.yaml$/.test(path);
 
 export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
   const { source, diagnostics } = YamlSource.parse(input.file, input.text);
-  const done = (pipeline?: Pipeline): DvcLoadResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), skipped: [], source });
+  let resolved: ResolvedStage[] = [];
+  const done = (pipeline?: Pipeline): DvcLoadResult => ({ pipeline, diagnostics: sortDiagnostics(diagnostics), skipped: [], source, resolved });
   if (hasErrors(diagnostics)) return done();
   let raw: unknown;
   if (hasAliases(source)) {
@@ -80,7 +88,7 @@ export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
   }
   if (hasErrors(diagnostics)) return done();
 
-  const resolved = resolveStages({ source, raw, defaultParams: context, dir, readFile: input.readFile }, diagnostics);
+  resolved = resolveStages({ source, raw, defaultParams: context, dir, readFile: input.readFile }, diagnostics);
   const stages: StageInstance[] = [];
   for (const r of resolved) {
     const s = translateStage(r, { source, rootParams: paramsText !== undefined ? params : undefined, rootParamsPath, readFile: input.readFile, diagnostics, ignored });
@@ -142,7 +150,13 @@ function overriddenContext(ctx: Record<string, unknown>, overrides: readonly Ove
 function withOverrides(text: string, overrides: readonly Override[]): string {
   const doc = parseDocument(text);
   if (!doc.contents) doc.contents = doc.createNode({}) as never;
-  for (const o of overrides) doc.setIn(o.path, parseDocument(overrideText(o)).contents);
+  for (const o of overrides) {
+    const value = parseDocument(overrideText(o)).contents;
+    const node = doc.getIn(o.path, true);
+    // A scalar keeps its comment when only its value changes.
+    if (isScalar(node) && isScalar(value)) Object.assign(node, { value: value.value, format: value.format, minFractionDigits: value.minFractionDigits, type: value.type });
+    else doc.setIn(o.path, value);
+  }
   return doc.toString();
 }
 

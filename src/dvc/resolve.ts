@@ -77,10 +77,14 @@ export function resolveStages(input: ResolveInput, diagnostics: Diagnostic[]): R
   if (!isComposite(stages) || Array.isArray(stages)) { fail(['stages'], '`stages` must be a map of stage names to definitions'); return []; }
 
   const out: ResolvedStage[] = [];
-  const entry = (name: string, group: string, def: Record<string, unknown>, at: PathSegment[], scope: Record<string, unknown>) => {
+  const entry = (name: string, group: string, template: Record<string, unknown>, at: PathSegment[], scope: Record<string, unknown>) => {
+    let def = template;
     // DVC checks these before interpolating, so `${...}` is no boolean there.
     for (const key of ['frozen', 'always_changed']) {
-      if (def[key] !== undefined && typeof def[key] !== 'boolean') return void fail([...at, key], `'${key}' must be true or false (it cannot come from \${...})`);
+      if (def[key] !== undefined && typeof def[key] !== 'boolean') {
+        fail([...at, key], `'${key}' must be true or false (it cannot come from \${...})`);
+        def = Object.fromEntries(Object.entries(def).filter(([k]) => k !== key));
+      }
     }
     let wdir = input.dir;
     if (def['wdir'] !== undefined) {
