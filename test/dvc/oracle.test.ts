@@ -25,6 +25,7 @@ describe.skipIf(!dvc.ok)(`massflow run dvc.yaml matches dvc repro ${DVC_VERSION}
         expect({ step: step.what, executed: d.executed }, `the fixture's expectation (${where})`).toEqual({ step: step.what, executed: step.executed });
         expect(m.files, `workspace files (${where})`).toEqual(d.files);
       }
-    }, 180_000);
+    // Each step runs the real DVC (a few seconds of Python start-up) beside massflow.
+    }, 600_000);
   }
 });

@@ -21,6 +21,8 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
       case 'run': return [p.id, 'stale', describeReason(d.reason)];
     }
   });
+  // Frozen stages are never planned; say so rather than leave them out.
+  for (const s of pipeline.stages) if (s.frozen) rows.push([s.id, 'frozen', 'never runs (frozen: true)']);
   term.out.write(table(rows, '').join('\n') + '\n');
   const n = (k: string) => analysis.plan.filter((p) => p.decision.kind === k).length;
   term.out.write(`${pipeline.name}: ${n('fresh')} fresh, ${n('restore')} restorable from cache, ${n('run')} stale\n`);
