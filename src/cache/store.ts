@@ -65,7 +65,8 @@ export class ObjectStore {
     return digest;
   }
 
-  private async adopt(tmp: string, digest: Digest): Promise<void> {
+  /** Moves a verified temp file (in tmpDir) into the store under its digest. */
+  async adopt(tmp: string, digest: Digest): Promise<void> {
     const dest = this.objectPath(digest);
     if (await this.has(digest)) { await rm(tmp, { force: true }); return; }
     await mkdir(dirname(dest), { recursive: true });

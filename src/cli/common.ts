@@ -10,8 +10,10 @@ import { selectStages } from '../plan/decide.js';
 import type { Pipeline } from '../spec/model.js';
 import { renderDiagnostics } from '../report/diagnostics.js';
 import type { Terminal } from './terminal.js';
+import type { YamlSource } from '../spec/yaml-source.js';
 import { UsageError } from './exit-codes.js';
 import type { StageId } from '../core/brand.js';
+import { useRemote } from './remote-setup.js';
 
 export interface CommonOptions { project?: string; param?: string[]; profile?: string[] }
 
@@ -58,7 +60,19 @@ export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings'>) 
   if (loaded.warnings) printDiagnostics(term, loaded.warnings);
 }
 
-export function loadForCommand(opts: CommonOptions, spec: string | undefined): Loaded {
+/**
+ * The pre-flight needs a compiled pipeline, so a spec error stops it: the summary then says so,
+ * where the file has TS stages for it to check.
+ */
+export function preflightSkipped(source: YamlSource | undefined): string[] {
+  const js = source?.toJS();
+  const stages = js?.ok ? (js.value as { stages?: unknown } | null)?.stages : undefined;
+  const ts = stages !== null && typeof stages === 'object' && Object.values(stages).some((s) => s !== null && typeof s === 'object' && 'run' in s);
+  return ts ? ["the TS stages' params against their schemas"] : [];
+}
+
+/** `preflight`: the command checks stage params next, so a spec error also keeps that from happening. */
+export function loadForCommand(opts: CommonOptions, spec: string | undefined, preflight = false): Loaded {
   const layout = layoutFrom(opts);
   const overrides = parseOverrides(opts.param);
   let specPath = spec;
@@ -68,10 +82,12 @@ export function loadForCommand(opts: CommonOptions, spec: string | undefined): L
     specPath = d;
   }
   const loaded = loadPipeline(layout.root, specPath, overrides, opts.profile ?? []);
-  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, loaded.skipped);
+  if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
+  const project = openProject(layout);
+  useRemote(project, loaded.result.pipeline!.remote);
   const { diagnostics } = loaded.result;
   const warnings = diagnostics.length ? new DiagnosticsError(diagnostics) : undefined;
-  return { layout, project: openProject(layout), pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [], warnings };
+  return { layout, project, pipeline: loaded.result.pipeline!, overrides: opts.param ?? [], profiles: opts.profile ?? [], warnings };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

@@ -12,6 +12,8 @@ import { processTerminal, type Terminal } from './terminal.js';
 import { addExperimentCommands } from './commands/experiment-register.js';
 import { addTrackingCommands } from './commands/tracking-register.js';
 import { addProjectCommands } from './commands/project-register.js';
+import { addRemoteCommands } from './commands/remote-register.js';
+import { REMOTE_ENV } from '../remote/config.js';
 
 const EXIT_HELP = `
 Exit codes:
@@ -33,6 +35,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('-C, --project <dir>', 'project directory (default: the current directory)')
     .option('-p, --param <key=value>', 'override a param (repeatable; +key=value adds a new one)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--profile <name>', "apply a named param set from the spec's profiles (repeatable, before -p)", (v: string, acc: string[] = []) => [...acc, v])
+    .option('--remote <url>', `remote cache s3://BUCKET/PREFIX, or none (over ${REMOTE_ENV} and the spec's remote:)`)
     .addOption(new Option('--backend <name>', `tensor backend for the stages (over ${BACKEND_ENV}; default: the first that loads)`).choices([...BACKEND_NAMES, 'auto']));
 
   // The backend enters every fingerprint and reaches the stage processes through the environment
@@ -40,6 +43,9 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
   program.hook('preAction', (_program, action) => {
     const backend = action.opts()['backend'] as string | undefined;
     if (backend) process.env[BACKEND_ENV] = backend;
+    // Through the environment too, so sweeps and Slurm jobs see the same remote.
+    const remote = action.opts()['remote'] as string | undefined;
+    if (remote) process.env[REMOTE_ENV] = remote;
   });
 
   common(program.command('run')
@@ -51,6 +57,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .option('-f, --force', 'run the selected stages even when cached')
     .option('--tracking-uri <uri>', 'MLflow server (over MLFLOW_TRACKING_URI and the spec); `none` keeps the run local')
     .option('--experiment <name>', 'MLflow experiment (default: the pipeline name)')
+    .option('--track-unchanged', 'log the run to MLflow even when nothing executes (by default such a run adds no MLflow run)')
     .addOption(new Option('--executor <name>', 'where stages run').choices(['local', 'slurm'])))
     .addHelpText('after', EXIT_HELP)
     .action(async (args: string[], opts: CommonOptions) => {
@@ -62,6 +69,12 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
       if (args.length > 1) throw new UsageError(`an experiment runs whole trials; stage names (${args.slice(1).join(', ')}) cannot follow ${args[0]}`);
       setCode(await (await import('./commands/sweep.js')).sweepCommand(args[0]!, opts, term, process.argv.slice(2)));
     });
+
+  common(program.command('check')
+    .description('Check pipelines and experiments for every error at once, running nothing (exit 0 or 2); for CI and pre-commit.')
+    .argument('[files...]', 'pipeline or experiment files (default: massflow.yaml or the only file in pipelines/)')
+    .option('--json', 'print the diagnostics as JSON (file, line, column, end, message, related locations)'))
+    .action(async (files: string[], opts) => setCode(await (await import('./commands/check.js')).checkCommand(files, opts, term)));
 
   common(program.command('status')
     .description('List each stage as fresh, cached (restorable) or stale, with the reason.')
@@ -84,7 +97,7 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
     .action(() => { term.out.write(pipelineJsonSchema()); setCode(EXIT.ok); });
 
-  for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands]) add(program, term, setCode, common);
+  for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands, addRemoteCommands]) add(program, term, setCode, common);
   return program;
 }
 

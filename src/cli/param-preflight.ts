@@ -4,18 +4,23 @@
 import { checkStageParams, paramCheckGroups } from '../exec/param-check.js';
 import type { Analysis } from '../project/analyze.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
-import type { Pipeline } from '../spec/model.js';
+import type { Pipeline, StageInstance } from '../spec/model.js';
 import { stageParamDiagnostics } from '../spec/param-diagnostics.js';
 import type { SweepPlan } from '../sweep/plan.js';
 import { DiagnosticsError } from './common.js';
 
 export async function preflightParams(root: string, pipeline: Pipeline, analysis: Analysis, overrides: readonly string[], profiles: readonly string[]): Promise<void> {
   const toRun = new Set(analysis.plan.filter((p) => p.decision.kind === 'run').map((p) => p.id));
-  const rejected = await checkStageParams(paramCheckGroups(root, pipeline.stages.filter((s) => toRun.has(s.id))));
-  if (!rejected.length) return;
-  throw new DiagnosticsError(stageParamDiagnostics(pipeline, rejected.map((r) => ({ stage: r.group.stages[0]!, errors: r.errors })), {
+  const diagnostics = await rejectedParams(root, pipeline, pipeline.stages.filter((s) => toRun.has(s.id)), overrides, profiles);
+  if (diagnostics.length) throw new DiagnosticsError(diagnostics);
+}
+
+/** What the given stages' modules reject in their params, as located diagnostics (`massflow check` checks every stage). */
+export async function rejectedParams(root: string, pipeline: Pipeline, stages: readonly StageInstance[], overrides: readonly string[], profiles: readonly string[]): Promise<Diagnostic[]> {
+  const rejected = await checkStageParams(paramCheckGroups(root, stages));
+  return stageParamDiagnostics(pipeline, rejected.map((r) => ({ stage: r.group.stages[0]!, errors: r.errors })), {
     overrides, profiles, describeOverride: (raw) => `-p ${raw}`,
-  }));
+  });
 }
 
 /** The same for a sweep: each rejection names the trials whose units would run the stage with those params. */

@@ -117,6 +117,8 @@ export function loadDvcPipeline(input: DvcLoadInput): DvcLoadResult {
     stages: graph.order.map((id) => byId.get(id)!),
     upstream: graph.upstream,
     tracking: {},
+    // DVC shows metrics with `dvc metrics show`; a run's summary table has none to name.
+    headline: [],
     executor: 'local',
     slurm: {},
     ...(runFiles ? { runFiles } : {}),

@@ -33,6 +33,8 @@ export interface StageReporter {
   metric(key: string, value: number, step: number | undefined, timestamp: number): void;
   artifact(path: string, name: string | undefined): void;
   progress(done: number, total: number): void;
+  /** Masks known secret values (the tracking credentials) in a line of the stage's output. */
+  redact?(text: string): string;
   /** The stage was handed to a batch scheduler as this job (pipelined executors): dependents may now be submitted. */
   submitted?(jobId: string): void;
 }
@@ -56,6 +58,15 @@ export interface Executor {
   adopts?(job: StageJob, upstream: readonly UpstreamJob[]): Promise<boolean>;
   /** Releases what the executor holds (pollers, connections). */
   close?(): Promise<void>;
+}
+
+/** Writes a line of the stage's output to its log file and reports it, known secrets masked first. */
+export function stageLogLine(log: { write(text: string): unknown }, report: StageReporter): (line: string) => void {
+  return (raw) => {
+    const line = report.redact ? report.redact(raw) : raw;
+    log.write(line + '\n');
+    report.log(line);
+  };
 }
 
 /** Environment every stage sees, whatever runs it. */

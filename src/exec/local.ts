@@ -6,7 +6,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Executor, ExecResult, StageJob, StageReporter } from './executor.js';
-import { stageEnv } from './executor.js';
+import { stageEnv, stageLogLine } from './executor.js';
+import { inheritedEnv } from './stage-env.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
 import { stageLoaderArgs } from './stage-loaders.js';
 
@@ -37,7 +38,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: StageJob, report: StageReporter, signal: AbortSignal): Promise<ExecResult> {
     const log = await openLog(job.logFile);
-    const line = (l: string) => { log.write(l + '\n'); report.log(l); };
+    const line = stageLogLine(log, report);
     try {
       return job.impl.kind === 'ts' ? await this.runTs(job, report, line, signal) : await this.runCmd(job, line, signal);
     } finally {
@@ -49,7 +50,7 @@ export class LocalExecutor implements Executor {
     return new Promise((resolve) => {
       const child = fork(CHILD_ENTRY, [], {
         cwd: job.projectDir,
-        env: { ...process.env, ...stageEnv(job) },
+        env: { ...inheritedEnv(), ...stageEnv(job) },
         execArgv: [...stageLoaderArgs(), '--enable-source-maps'],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         serialization: 'advanced',
@@ -94,9 +95,9 @@ export class LocalExecutor implements Executor {
     const [file, ...args] = job.impl.argv;
     // Loaded on first use: execa's module graph is a noticeable part of a no-op run's startup.
     const { execa } = await import('execa');
-    const sub = job.impl.shell
-      ? execa(job.impl.argv.join(' '), { shell: true, cwd: job.projectDir, env: stageEnv(job), reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false })
-      : execa(file!, args, { cwd: job.projectDir, env: stageEnv(job), reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false });
+    // extendEnv off: execa would otherwise add the runner's whole environment back, secrets included.
+    const options = { cwd: job.projectDir, env: { ...inheritedEnv(), ...stageEnv(job) }, extendEnv: false, reject: false, cancelSignal: signal, forceKillAfterDelay: KILL_GRACE_MS, stdin: 'ignore', buffer: false } as const;
+    const sub = job.impl.shell ? execa(job.impl.argv.join(' '), { ...options, shell: true }) : execa(file!, args, options);
     const out = new LineSplitter(line), err = new LineSplitter(line);
     sub.stdout?.on('data', (c: Buffer) => out.push(c));
     sub.stderr?.on('data', (c: Buffer) => err.push(c));

@@ -19,8 +19,9 @@ export type SkipCause =
 
 export type StageOutcome =
   | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput> }
-  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput> }
-  | { kind: 'fresh'; outputs: Record<string, StoredOutput> }
+  /** `fromRun`: the run that computed the cached result (its record holds the stage's metrics); `from`: restored from the remote cache. */
+  | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput>; from?: 'remote'; fromRun?: string | undefined }
+  | { kind: 'fresh'; outputs: Record<string, StoredOutput>; fromRun?: string | undefined }
   | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string }
   | { kind: 'skipped'; cause: SkipCause }
   | { kind: 'cancelled' };

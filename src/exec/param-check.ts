@@ -4,6 +4,7 @@
 // stage child still checks again (stage-child.ts): the pre-flight is an early answer, not the only
 // guard, and when it cannot run at all it says nothing rather than block the run.
 import { fork } from 'node:child_process';
+import { inheritedEnv } from './stage-env.js';
 import { fileURLToPath } from 'node:url';
 import type { StageInstance } from '../spec/model.js';
 import type { ParamProblem } from '../spec/param-diagnostics.js';
@@ -42,6 +43,8 @@ function ask(requests: readonly ParamCheckRequest[]): Promise<ParamProblem[][] |
   return new Promise((resolve) => {
     const child = fork(CHILD_ENTRY, [], {
       cwd: requests[0]!.projectDir,
+      // Stage modules are imported here too: they get no tracking secret either.
+      env: inheritedEnv(),
       execArgv: stageLoaderArgs(),
       // A module's own output at import time is not the runner's to show.
       stdio: ['pipe', 'ignore', 'ignore', 'ipc'],

@@ -15,6 +15,7 @@ import { readMetricsFile } from './metrics-file.js';
 import type { StageOutcome } from './outcome.js';
 import type { ResourcePool } from './resources.js';
 import { describeReason } from './reasons.js';
+import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
   project: Project;
@@ -32,6 +33,8 @@ export interface StageRunContext {
    * (their outputs are its deps); without it the plan made before the run stands.
    */
   replan?: (stage: StageInstance) => Promise<PlannedStage>;
+  /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
@@ -49,7 +52,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   const root = project.layout.root;
   const planned = stage.depsByContent && rc.replan ? await rc.replan(stage) : plannedBefore;
   const fp = planned.fingerprint;
-  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs };
+  if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, fromRun: planned.decision.entry.runId };
 
   const held: Lock[] = [];
   const started = Date.now();
@@ -58,23 +61,26 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
-    const entry = rc.force || !stage.cache || planned.decision.kind === 'run' && stage.restore === 'last-run' ? undefined : await project.entries.getComplete(fp.digest);
+    const local = rc.force || !stage.cache || planned.decision.kind === 'run' && stage.restore === 'last-run' ? undefined : await project.entries.getComplete(fp.digest);
+    const fetched = local || rc.force || !stage.cache || stage.restore === 'last-run' ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const remote = fetched?.kind === 'fetched' ? fetched : undefined;
+    const entry = local ?? remote?.entry;
     if (entry) {
       const stale: string[] = [];
       for (const [path, stored] of Object.entries(entry.outs)) {
         const w = await project.stat.digestOnly(join(root, path));
         if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
       }
-      if (!stale.length) return { kind: 'fresh', outputs: entry.outs };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace`, at: Date.now() });
+      if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
       }
       await project.fingerprints.put(stage.id, fp.object);
-      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs };
+      return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain);
+    return await execute(rc, stage, planned, started, chain, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
     return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
@@ -83,7 +89,7 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined): Promise<StageOutcome> {
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, remoteNote?: string): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
@@ -91,7 +97,8 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished', at: Date.now() });
+    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -128,6 +135,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       metric: (key, value, step, timestamp) => emit({ type: 'stage-metric', id: stage.id, key, value, step, timestamp }),
       artifact: (path, name) => emit({ type: 'stage-artifact', id: stage.id, path, name }),
       progress: (done, total) => emit({ type: 'stage-progress', id: stage.id, done, total, at: Date.now() }),
+      ...(rc.redact ? { redact: rc.redact } : {}),
       ...(chain ? { submitted: chain.onSubmitted } : {}),
     }, rc.signal, chain?.upstream);
     if (rc.signal.aborted) return { kind: 'cancelled' };

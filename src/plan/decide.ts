@@ -19,7 +19,7 @@ export type RunReason =
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
-  | { kind: 'restore'; entry: CacheEntry; outs: string[] }
+  | { kind: 'restore'; entry: CacheEntry; outs: string[]; from?: 'remote' }
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
@@ -28,6 +28,8 @@ export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
   workspace: ReadonlyMap<string, ContentDigest>;
   previous: ReadonlyMap<StageId, FingerprintObject>;
+  /** Entries found only on the remote cache (none when no remote is configured). */
+  remote?: ReadonlyMap<Digest, CacheEntry>;
 }
 
 export function decide(
@@ -49,7 +51,7 @@ export function decide(
 function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: boolean): Decision {
   if (force) return { kind: 'run', reason: { kind: 'forced' } };
   if (!s.cache) return { kind: 'run', reason: { kind: 'cache-disabled' } };
-  const entry = facts.entries.get(fp.digest);
+  const local = facts.entries.get(fp.digest);
   const prev = facts.previous.get(s.id);
   const stale = (e: CacheEntry) => Object.entries(e.outs)
     .filter(([path, stored]) => {
@@ -57,15 +59,19 @@ function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: b
       return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
     })
     .map(([path]) => path);
-  if (entry && s.restore === 'last-run') {
+  if (s.restore === 'last-run') {
     // Only the stage's own last run counts, and only with its outputs as it left them.
-    if (prev && digestOf(prev) === fp.digest) {
-      const outs = stale(entry);
-      return outs.length ? { kind: 'run', reason: { kind: 'outs-changed', outs } } : { kind: 'fresh', entry };
+    if (local && prev && digestOf(prev) === fp.digest) {
+      const outs = stale(local);
+      return outs.length ? { kind: 'run', reason: { kind: 'outs-changed', outs } } : { kind: 'fresh', entry: local };
     }
-  } else if (entry) {
-    const outs = stale(entry);
-    return outs.length ? { kind: 'restore', entry, outs } : { kind: 'fresh', entry };
+  } else {
+    const entry = local ?? facts.remote?.get(fp.digest);
+    if (entry) {
+      const outs = stale(entry);
+      if (!outs.length) return { kind: 'fresh', entry };
+      return local ? { kind: 'restore', entry, outs } : { kind: 'restore', entry, outs, from: 'remote' };
+    }
   }
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);

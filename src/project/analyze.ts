@@ -14,6 +14,7 @@ import type { Pipeline } from '../spec/model.js';
 import { backendLabel, detectBackend, type BackendId } from './backend-id.js';
 import { CodeDigester } from './code.js';
 import type { ProjectLayout } from './layout.js';
+import { targetOf, type RemoteCache } from '../remote/remote-cache.js';
 
 export interface Project {
   layout: ProjectLayout;
@@ -21,6 +22,8 @@ export interface Project {
   objects: ObjectStore;
   entries: EntryStore;
   fingerprints: FingerprintState;
+  /** The shared cache, when one is configured (see src/remote/attach.ts). */
+  remote?: RemoteCache | undefined;
 }
 
 export function openProject(layout: ProjectLayout): Project {
@@ -71,15 +74,21 @@ export async function analyze(project: Project, pipeline: Pipeline, selected: Re
   const entries = new Map<Digest, CacheEntry | undefined>();
   const workspace = new Map<string, ContentDigest>();
   const previous = new Map<StageId, FingerprintObject>();
+  const remote = new Map<Digest, CacheEntry>();
+  const byId = new Map(pipeline.stages.map((s) => [s.id, s]));
   await Promise.all([...selected].map(async (id) => {
     const fp = fingerprints.get(id)!;
-    const [entry, prev] = await Promise.all([project.entries.getComplete(fp.digest), project.fingerprints.get(id)]);
-    entries.set(fp.digest, entry);
+    const stage = byId.get(id)!;
+    const [local, prev] = await Promise.all([project.entries.getComplete(fp.digest), project.fingerprints.get(id)]);
+    entries.set(fp.digest, local);
     if (prev) previous.set(id, prev);
+    const fromRemote = !local && !force && stage.cache && project.remote ? await project.remote.lookup(targetOf(stage, fp.digest)) : undefined;
+    if (fromRemote) remote.set(fp.digest, fromRemote);
+    const entry = local ?? fromRemote;
     if (entry) {
       for (const out of Object.keys(entry.outs)) workspace.set(out, await project.stat.digestOnly(join(project.layout.root, out)));
     }
   }));
-  const plan = decide(pipeline, selected, fingerprints, { entries, workspace, previous }, force);
+  const plan = decide(pipeline, selected, fingerprints, { entries, workspace, previous, remote }, force);
   return { fingerprints, plan, backend, lockfile, previous };
 }

@@ -1,13 +1,16 @@
 // The implementation digest of a stage: for a TS stage, its module and every project source it
-// imports (followed transitively through relative imports; packages are covered by the lockfile);
-// for a `cmd:` stage, its argument vector and the project files it names.
+// imports (followed transitively through relative imports; packages are covered by the lockfile,
+// and the running massflow's version stands for `massflow/...` imports, which resolve to it whether
+// or not the project installed it); for a `cmd:` stage, its argument vector and the project files it names.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Digest } from '../core/brand.js';
+import { MASSFLOW_VERSION } from '../core/package.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CodeInfo } from '../plan/fingerprint.js';
 import type { StageInstance } from '../spec/model.js';
 
+const MASSFLOW_IMPORT_RE = /(?:\sfrom\s+|import\(\s*)['"]massflow(?:\/[^'"]*)?['"]/;
 const IMPORT_RE = /(?:^|[\s;}])(?:import|export)\s+(?:type\s+)?(?:[^'"`;]*?\s+from\s+)?['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 
 function isFile(p: string): boolean {
@@ -24,11 +27,11 @@ function resolveImport(fromFile: string, spec: string): string | undefined {
 }
 
 export class CodeDigester {
-  private readonly fileCache = new Map<string, { digest: Digest; imports: string[] }>();
+  private readonly fileCache = new Map<string, { digest: Digest; imports: string[]; massflow: boolean }>();
 
   constructor(private readonly root: string) {}
 
-  private scan(abs: string): { digest: Digest; imports: string[] } {
+  private scan(abs: string): { digest: Digest; imports: string[]; massflow: boolean } {
     const hit = this.fileCache.get(abs);
     if (hit) return hit;
     const text = readFileSync(abs);
@@ -41,7 +44,7 @@ export class CodeDigester {
         if (target) imports.push(target);
       }
     }
-    const entry = { digest: sha256(text), imports };
+    const entry = { digest: sha256(text), imports, massflow: MASSFLOW_IMPORT_RE.test(src) };
     this.fileCache.set(abs, entry);
     return entry;
   }
@@ -58,9 +61,10 @@ export class CodeDigester {
       const abs = stack.pop()!;
       const rel = this.rel(abs);
       if (rel in files || !isFile(abs)) continue;
-      const { digest, imports } = this.scan(abs);
+      const { digest, imports, massflow } = this.scan(abs);
       // Sources outside the project (e.g. massflow itself when installed as a package) are pinned by the lockfile.
       if (!rel.startsWith('..')) files[rel] = digest;
+      if (massflow) files[`massflow@${MASSFLOW_VERSION}`] = sha256(MASSFLOW_VERSION);
       for (const i of imports) if (!this.rel(i).startsWith('..') && !this.rel(i).includes('node_modules/')) stack.push(i);
     }
     return files;

@@ -26,6 +26,8 @@ export interface StageRecord {
   failure: Failure | null;
   skipped: SkipCause | null;
   log: string;
+  /** A cached stage: the run that computed it, whose record holds its logs (its metrics are copied here). */
+  from?: string | undefined;
 }
 
 export interface RunRecord {
@@ -101,8 +103,8 @@ export class RunRecorder {
         s.outcome = o.kind;
         switch (o.kind) {
           case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
-          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
-          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; break;
+          case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.fromRun; break;
+          case 'fresh': s.durationMs = 0; s.outputs = o.outputs; s.from = o.fromRun; break;
           case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;

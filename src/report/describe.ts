@@ -13,7 +13,7 @@ export function describeSkip(c: SkipCause): string {
 export function outcomeDetail(o: StageOutcome): string {
   switch (o.kind) {
     case 'ran': return fmtDuration(o.durationMs);
-    case 'restored': return `${fmtDuration(o.durationMs)}  from cache: ${o.outs.join(', ')}`;
+    case 'restored': return `${fmtDuration(o.durationMs)}  from ${o.from === 'remote' ? 'remote cache' : 'cache'}: ${o.outs.join(', ')}`;
     case 'fresh': return 'up to date';
     case 'failed': return `${fmtDuration(o.durationMs)}  ${describeFailure(o.failure)}${o.jobId ? ` (job ${o.jobId})` : ''}`;
     case 'skipped': return describeSkip(o.cause);

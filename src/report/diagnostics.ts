@@ -32,3 +32,31 @@ export function renderDiagnostics(ds: readonly Diagnostic[], style: Style, skipp
   if (errors) out.push(`${errors} error${errors === 1 ? '' : 's'}${skipped.length ? `; not checked until fixed: ${skipped.join(', ')}` : ''}`);
   return out;
 }
+
+/** A location as data for editors and CI annotations: 1-based line and column, end exclusive. */
+export interface LocationJson { file: string; line: number; column: number; end: { line: number; column: number } }
+export interface DiagnosticJson {
+  severity: Diagnostic['severity'];
+  code: Diagnostic['code'];
+  message: string;
+  /** Absent for a mistake outside any file (an unknown `--profile`, a `-p` override). */
+  location?: LocationJson;
+  related: { message: string; location: LocationJson }[];
+}
+
+const locationJson = (loc: Location): LocationJson => ({
+  file: loc.file,
+  line: loc.range.start.line,
+  column: loc.range.start.col,
+  end: { line: loc.range.end.line, column: loc.range.end.col },
+});
+
+export function diagnosticJson(d: Diagnostic): DiagnosticJson {
+  return {
+    severity: d.severity,
+    code: d.code,
+    message: d.message,
+    ...(d.location && { location: locationJson(d.location) }),
+    related: d.related.map((r) => ({ message: r.message, location: locationJson(r.location) })),
+  };
+}

@@ -14,7 +14,8 @@ export type RunEvent =
   | { type: 'stage-wait'; id: StageId; resource: string; owner: LockOwner; at: number }
   | { type: 'stage-log'; id: StageId; line: string; at: number }
   | { type: 'stage-progress'; id: StageId; done: number; total: number; at: number }
-  | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number }
+  /** `from`: a cached stage's metric, recorded by that earlier run and replayed here. */
+  | { type: 'stage-metric'; id: StageId; key: string; value: number; step: number | undefined; timestamp: number; from?: string | undefined }
   | { type: 'stage-artifact'; id: StageId; path: string; name: string | undefined }
   | { type: 'stage-end'; id: StageId; outcome: StageOutcome; at: number }
   | { type: 'run-interrupt'; at: number }

@@ -22,6 +22,8 @@ import type { BackendId } from '../project/backend-id.js';
 import type { Pipeline } from '../spec/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../exec/stage-runner.js';
+import { secretMasker } from '../track/index.js';
+import { cachedMetrics, replayedMetrics } from './cached-metrics.js';
 
 export interface RunOptions {
   runId: RunId;
@@ -37,6 +39,8 @@ export interface RunOptions {
   /** Git facts, when the run's root is not the project's own (a rerun's mirrored workspace). */
   git?: GitInfo | undefined;
   rerunOf?: RunId | undefined;
+  /** Masks known secrets in stage output; by default the tracking secrets in the environment. */
+  redact?: ((text: string) => string) | undefined;
 }
 
 export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
@@ -45,7 +49,7 @@ export function plannedLines(analysis: Analysis): PlannedLine[] {
   return analysis.plan.map((p) => ({
     id: p.id,
     action: p.decision.kind,
-    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace` : 'up to date',
+    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace${p.decision.from === 'remote' ? ' (on the remote cache)' : ''}` : 'up to date',
   }));
 }
 
@@ -141,7 +145,9 @@ export async function runPipeline(
     rerunOf: opts.rerunOf,
   });
   const recorder = new RunRecorder(dir, record);
-  const emit: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
+  const cached = await cachedMetrics(project.layout.runsDir, analysis.plan);
+  const forward: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
+  const emit: EventSink = (e) => { for (const m of replayedMetrics(cached, e)) forward(m); forward(e); };
   const jobs = opts.jobs ?? availableParallelism();
   emit({ type: 'run-start', runId: opts.runId, pipeline: pipeline.name, file: pipeline.file, plan: plannedLines(analysis), jobs, executor: executor.name, at: started });
 
@@ -164,6 +170,7 @@ export async function runPipeline(
     emit,
     signal: abort.signal,
     force: opts.force,
+    redact: opts.redact ?? secretMasker(undefined),
     replan,
   }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing }));
   signal.removeEventListener('abort', onAbort);

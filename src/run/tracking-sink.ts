@@ -4,12 +4,54 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { describeFailure } from '../exec/outcome.js';
+import { describeFailure, type OutcomeKind } from '../exec/outcome.js';
 import { logFileName } from '../exec/stage-runner.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent, RunStatus } from '../report/events.js';
 import type { Pipeline } from '../spec/model.js';
-import type { Tracker, TrackerSummary } from '../track/index.js';
+import type { EndStatus, Tracker, TrackerSummary } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
+import { runNoteMarkdown, type RunNote } from './run-label.js';
+
+/** The MLflow status a pipeline run, a trial or a sweep ends with. */
+export function runEndStatus(s: RunStatus): EndStatus {
+  switch (s) {
+    case 'succeeded': return 'FINISHED';
+    case 'failed': return 'FAILED';
+    case 'cancelled': return 'KILLED';
+  }
+}
+
+/** A stage's: one that never got to run (skipped, cancelled) is KILLED; a cached one FINISHED. */
+function stageEndStatus(k: OutcomeKind): EndStatus {
+  switch (k) {
+    case 'ran': case 'restored': case 'fresh': return 'FINISHED';
+    case 'failed': return 'FAILED';
+    case 'skipped': case 'cancelled': return 'KILLED';
+  }
+}
+
+/**
+ * The pipeline's headline metrics as the top-level run logs them: each under its own name (a
+ * stage-qualified `stage/name` where two stages share one), with the stage's last value.
+ */
+export function headlineValues(pipeline: Pipeline, last: ReadonlyMap<StageId, ReadonlyMap<string, number>>): [string, number][] {
+  const picked: { stage: string; metric: string; value: number }[] = [];
+  for (const h of pipeline.headline) {
+    const values = last.get(h.stage);
+    if (!values) continue;
+    const stage = pipeline.stages.find((s) => s.id === h.stage)?.name ?? h.stage;
+    if (h.metric === undefined) for (const [metric, value] of values) picked.push({ stage, metric, value });
+    else if (values.has(h.metric)) picked.push({ stage, metric: h.metric, value: values.get(h.metric)! });
+  }
+  const count = new Map<string, number>();
+  for (const p of picked) count.set(p.metric, (count.get(p.metric) ?? 0) + 1);
+  const out = new Map<string, number>();
+  for (const p of picked) {
+    const key = count.get(p.metric)! > 1 ? `${p.stage}/${p.metric}` : p.metric;
+    if (!out.has(key)) out.set(key, p.value);
+  }
+  return [...out];
+}
 
 export interface TrackingSinkOptions {
   tracker: Tracker;
@@ -21,6 +63,8 @@ export interface TrackingSinkOptions {
   rootKey?: string | undefined;
   rootName?: string | undefined;
   extraParams?: Record<string, unknown> | undefined;
+  /** What the run page's description says besides the pipeline's description and the headline. */
+  note?: Omit<RunNote, 'headline' | 'description'> | undefined;
   /** Prefixes this sink's stage and group keys: trials of a sweep share one tracker and its key space. */
   keyPrefix?: string | undefined;
 }
@@ -29,6 +73,8 @@ export class TrackingSink {
   private readonly root: string;
   private readonly started = new Set<string>();
   private readonly stages: Map<StageId, Pipeline['stages'][number]>;
+  /** The last value of each stage's metrics, for the headline on the top-level run. */
+  private readonly last = new Map<StageId, Map<string, number>>();
 
   constructor(private readonly o: TrackingSinkOptions) {
     this.root = o.rootKey ?? 'root';
@@ -77,35 +123,49 @@ export class TrackingSink {
         t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) });
         return;
       case 'stage-start': this.ensureStage(e.id); return;
-      case 'stage-metric': t.logMetric(this.ensureStage(e.id), e.key, e.value, e.step, e.timestamp); return;
+      case 'stage-metric': {
+        const key = this.ensureStage(e.id);
+        t.logMetric(key, e.key, e.value, e.step, e.timestamp);
+        const m = this.last.get(e.id) ?? new Map<string, number>();
+        this.last.set(e.id, m.set(e.key, e.value));
+        return;
+      }
       case 'stage-artifact': t.logArtifact(this.ensureStage(e.id), e.path); return;
       case 'stage-end': {
         const key = this.ensureStage(e.id);
         const o = e.outcome;
-        t.setTags(key, { 'massflow.cache': o.kind, ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}) });
+        t.setTags(key, {
+          'massflow.cache': o.kind,
+          ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}),
+          // A cached result: the run that computed it (its metrics are logged here too).
+          ...((o.kind === 'fresh' || o.kind === 'restored') && o.fromRun !== undefined ? { 'massflow.from_run': o.fromRun } : {}),
+        });
         const log = join(this.o.runDir, 'logs', logFileName(e.id));
         if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) t.logArtifact(key, log, `logs/${logFileName(e.id)}`);
-        t.endRun(key, o.kind === 'failed' ? 'FAILED' : o.kind === 'cancelled' || o.kind === 'skipped' ? 'KILLED' : 'FINISHED');
+        t.endRun(key, stageEndStatus(o.kind));
         return;
       }
       case 'stage-log': case 'stage-progress': case 'stage-wait': case 'run-interrupt': return;
       case 'run-end':
-        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, e.status === 'succeeded' ? 'FINISHED' : e.status === 'failed' ? 'FAILED' : 'KILLED');
+        for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, runEndStatus(e.status));
         t.setTags(this.root, { 'massflow.status': e.status });
         return;
     }
   };
 
   /** After the run record is final: attach it and end the root run (the tracker stays open). */
-  end(status: 'succeeded' | 'failed' | 'cancelled'): void {
+  end(status: RunStatus): void {
     const t = this.o.tracker;
+    const headline = headlineValues(this.o.pipeline, this.last);
+    for (const [key, value] of headline) t.logMetric(this.root, key, value);
+    if (this.o.note) t.setTags(this.root, { 'mlflow.note.content': runNoteMarkdown({ ...this.o.note, description: this.o.pipeline.description, headline }) });
     const rec = join(this.o.runDir, 'run.json');
     if (existsSync(rec)) t.logArtifact(this.root, rec, 'run.json');
-    t.endRun(this.root, status === 'succeeded' ? 'FINISHED' : status === 'failed' ? 'FAILED' : 'KILLED');
+    t.endRun(this.root, runEndStatus(status));
   }
 
   /** After the run record is final: end the root run, then flush and close the tracker. */
-  async close(status: 'succeeded' | 'failed' | 'cancelled', flushTimeoutMs: number): Promise<TrackerSummary> {
+  async close(status: RunStatus, flushTimeoutMs: number): Promise<TrackerSummary> {
     this.end(status);
     return this.o.tracker.close({ flushTimeoutMs });
   }

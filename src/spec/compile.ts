@@ -13,6 +13,7 @@ import { outputPaths, type Pipeline, type StageInstance } from './model.js';
 import { applyOverrides, type Override } from './params.js';
 import { PIPELINE_NAME, PipelineSchema, STAGE_NAME, type PipelineSpec } from './schema.js';
 import { schemaDiagnostics, type SchemaHint } from './schema-diagnostics.js';
+import { compileHeadline } from './headline.js';
 import { YamlSource, type PathSegment } from './yaml-source.js';
 
 export { normalizeProjectPath };
@@ -107,14 +108,19 @@ export function compilePipeline(input: CompileInput): CompileResult {
   const graph = buildEdges(stages, source);
   diagnostics.push(...graph.diagnostics);
   if (input.pathExists) {
-    if (unsound.size) skipped.push('missing deps (a stage with errors may be the one to write them)');
-    else diagnostics.push(...missingDeps(source, stages, input.pathExists));
+    const missing = missingDeps(source, stages, input.pathExists);
+    // A stage with errors of its own may be the one meant to write them: say so rather than guess.
+    if (!unsound.size) diagnostics.push(...missing);
+    else if (missing.length) skipped.push(`whether a stage writes ${missing.map((d) => `'${d.path}'`).join(', ')} (a stage with errors may be the one)`);
   }
   if (hasErrors(diagnostics) || !graph.order) return done();
+  const headline = compileHeadline(source, spec.summary, stages, graph.upstream, diagnostics);
+  if (hasErrors(diagnostics)) return done();
 
   const byId = new Map(stages.map((s) => [s.id, s] as const));
   return done({
     name,
+    description: spec.description,
     file: input.file,
     specText: input.text,
     specDigest: asDigest(createHash('sha256').update(input.text).digest('hex')),
@@ -123,7 +129,9 @@ export function compilePipeline(input: CompileInput): CompileResult {
     stages: graph.order.map((id) => byId.get(id)!),
     upstream: graph.upstream,
     tracking: { uri: spec.tracking?.uri, experiment: spec.tracking?.experiment },
+    headline,
     executor: spec.executor ?? 'local',
+    remote: spec.remote,
     slurm: spec.slurm ?? {},
   });
 }
@@ -169,14 +177,14 @@ function selfOverlaps(source: YamlSource, stages: readonly StageInstance[]): Dia
 }
 
 /** A `deps` path that is not there and that no stage writes: the stage could only fail (DVC refuses it too). */
-function missingDeps(source: YamlSource, stages: readonly StageInstance[], pathExists: (p: string) => boolean): Diagnostic[] {
+function missingDeps(source: YamlSource, stages: readonly StageInstance[], pathExists: (p: string) => boolean): (Diagnostic & { path: string })[] {
   const index = new OutIndex(stages);
-  const out = new Map<string, Diagnostic>();
+  const out = new Map<string, Diagnostic & { path: string }>();
   for (const s of stages) {
     s.deps.forEach((dep, i) => {
       if (index.related(dep).length || pathExists(dep)) return;
       const location = source.locate([...s.yamlPath, 'deps', i]);
-      out.set(`${location.range.start.line}:${location.range.start.col}`, diag('missing-dep', `deps path '${dep}' does not exist and no stage writes it`, location));
+      out.set(`${location.range.start.line}:${location.range.start.col}`, { ...diag('missing-dep', `deps path '${dep}' does not exist and no stage writes it`, location), path: dep });
     });
   }
   return [...out.values()];
@@ -184,7 +192,7 @@ function missingDeps(source: YamlSource, stages: readonly StageInstance[], pathE
 
 const CMD_SHAPES = 'a list such as [python, train.py, --epochs, 10], or one shell command string such as "python train.py --lr ${fit.lr}"';
 
-const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'list' : typeof v === 'object' ? 'map' : typeof v);
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : `a ${typeof v}`);
 
 /** Messages for the shapes users get wrong, saying what to write instead. */
 const pipelineHint: SchemaHint = (path, value) => {
@@ -197,12 +205,12 @@ const pipelineHint: SchemaHint = (path, value) => {
       if (i >= 0) {
         return {
           path: [...path, i],
-          message: `cmd item ${i + 1} is a ${kind(value[i])}: each item is a string, number or boolean (quote an item that holds ': ' or starts with '{' or '[')`,
+          message: `cmd item ${i + 1} is ${kind(value[i])}: each item is a string, number or boolean (quote an item that holds ': ' or starts with '{' or '[')`,
         };
       }
       if (value.length === 0) return { message: `cmd is empty: write ${CMD_SHAPES}` };
     }
-    return { message: `cmd is a ${kind(value)}: write ${CMD_SHAPES}` };
+    return { message: `cmd is ${kind(value)}: write ${CMD_SHAPES}` };
   }
   return undefined;
 };

@@ -41,6 +41,7 @@ export type DiagnosticCode =
   | 'cmd'
   | 'name'
   | 'too-large'
+  | 'summary'
   /** Something in a dvc.yaml that massflow cannot honour, or a DVC field it ignores. */
   | 'dvc';
 

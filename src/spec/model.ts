@@ -3,6 +3,7 @@ import type { Digest, StageId } from '../core/brand.js';
 import type { Location } from './diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 import type { SlurmOptions } from './schema.js';
+import type { RemoteSpec } from './remote-schema.js';
 
 export type StageImpl =
   | { kind: 'ts'; module: string }
@@ -58,8 +59,14 @@ export interface StageInstance {
  */
 export const outputPaths = (s: Pick<StageInstance, 'outs' | 'metrics'>): string[] => [...new Set([...s.outs, ...s.metrics])].sort();
 
+export interface HeadlineMetric {
+  stage: StageId;
+  metric?: string | undefined;
+}
+
 export interface Pipeline {
   name: string;
+  description?: string | undefined;
   file: string;
   specText: string;
   specDigest: Digest;
@@ -71,7 +78,11 @@ export interface Pipeline {
   /** Stage id -> the ids it waits for (needs and deps produced by other stages). */
   upstream: Map<StageId, StageId[]>;
   tracking: { uri?: string | undefined; experiment?: string | undefined };
+  /** Headline metrics for the top-level MLflow run: a stage's metric, or (no metric) all of them. */
+  headline: HeadlineMetric[];
   executor: 'local' | 'slurm';
+  /** The shared cache named by the spec (`--remote` and MASSFLOW_REMOTE take precedence). */
+  remote?: RemoteSpec | undefined;
   slurm: SlurmOptions;
   /**
    * Files the stages read that a run writes first and puts back after: a DVC project's params.yaml

@@ -2,6 +2,7 @@
 // and `schema/pipeline.schema.json` is generated from it (a test keeps the published file equal).
 import { Type, type Static } from '@sinclair/typebox';
 import { TrackingSpecSchema } from '../track/tracking-schema.js';
+import { RemoteSpecSchema } from './remote-schema.js';
 
 export const PIPELINE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -89,8 +90,12 @@ export const PipelineSchema = Type.Object(
     profiles: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+$' }), Type.Record(Type.String(), Type.Any()), {
       description: 'Named param sets, applied with --profile NAME before -p overrides, e.g. full: { "fit.epochs": 200 }.',
     })),
+    summary: Type.Optional(Type.Array(Type.String({ pattern: '^[^/]+/.+$' }), {
+      description: 'Headline metrics, as STAGE/METRIC (e.g. cross-validate/mae_mean): logged on the top-level MLflow run, so runs compare in the runs table. Default: every metric of the final stages (those no other stage depends on).',
+    })),
     tracking: Type.Optional(TrackingSpecSchema),
     executor: Type.Optional(ExecutorSchema),
+    remote: Type.Optional(RemoteSpecSchema),
     slurm: Type.Optional(SlurmOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://massflow.dev/schema/pipeline.schema.json', title: 'massflow pipeline' },

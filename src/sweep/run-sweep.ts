@@ -30,6 +30,8 @@ import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js
 import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
 import { writeRunFiles } from '../run/run-files.js';
+import { secretMasker } from '../track/index.js';
+import { trialRunName } from '../run/run-label.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
 
 export interface SweepRunOptions {
@@ -156,7 +158,7 @@ export async function runSweep(
     const dir = runDir(layout.runsDir, s.plan.runId);
     const recorder = new RunRecorder(dir, rec);
     s.recorder = recorder;
-    const tracked = tracking?.trialSink({ name: s.name, runId: s.plan.runId, pipeline: s.plan.pipeline, fingerprints: s.plan.fingerprints, runDir: dir }, {
+    const tracked = tracking?.trialSink({ name: s.name, label: trialRunName(s.name, s.plan.trial.point), runId: s.plan.runId, pipeline: s.plan.pipeline, fingerprints: s.plan.fingerprints, runDir: dir }, {
       'massflow.sweep_id': plan.sweepId,
       ...(s.plan.trial.ablation ? { 'massflow.ablation': s.plan.trial.ablation } : {}),
       'massflow.overrides': Object.entries(s.plan.trial.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ').slice(0, 4000),
@@ -215,10 +217,11 @@ export async function runSweep(
       await createWorkspace(layout.root, root, paths.outs, paths.keep);
       await writeRunFiles(root, s.plan.pipeline.runFiles);
       const ws = openProject(workspaceLayout(layout, root));
+      ws.remote = project.remote; // the trial shares the project's cache, so its remote too
       return {
         project: ws, locks: new LockManager(ws.layout.locksDir), executor: opts.executor, pool,
         runId: s.plan.runId, logsDir: join(runDir(layout.runsDir, s.plan.runId), 'logs'), backend,
-        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force,
+        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force, redact: tracking?.redact ?? secretMasker(undefined),
       } satisfies StageRunContext;
     })();
     return s.rc;

@@ -10,20 +10,25 @@ import type { StageId } from '../core/brand.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import type { EventSink, RunStatus } from '../report/events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
-import { TrackingSink } from '../run/tracking-sink.js';
+import { TrackingSink, runEndStatus } from '../run/tracking-sink.js';
 import type { Pipeline } from '../spec/model.js';
-import { describeTrackingConfig, type Tracker } from '../track/index.js';
+import { describeTrackingConfig, secretMasker, type Tracker } from '../track/index.js';
 import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
-const endStatus = (s: RunStatus) => (s === 'succeeded' ? 'FINISHED' : s === 'failed' ? 'FAILED' : 'KILLED');
 
-export interface TrialTrack { name: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
+export interface TrialTrack { name: string; /** The MLflow run name: the trial and its point. */ label?: string; runId: string; pipeline: Pipeline; fingerprints: ReadonlyMap<StageId, Fingerprint>; runDir: string }
 
 export class SweepTracking {
   private readonly sinks = new Map<string, TrackingSink>();
 
-  constructor(private readonly tracker: Tracker, private readonly where: string, private readonly objective: Objective | undefined) {}
+  constructor(
+    private readonly tracker: Tracker,
+    private readonly where: string,
+    private readonly objective: Objective | undefined,
+    /** Masks the tracking secrets in the trials' stage output. */
+    readonly redact: (text: string) => string = secretMasker(undefined),
+  ) {}
 
   sweepStarted(name: string, tags: Record<string, string>) {
     this.tracker.startRun(SWEEP, { name, tags });
@@ -33,7 +38,7 @@ export class SweepTracking {
   trialSink(t: TrialTrack, tags: Record<string, string>): EventSink {
     const sink = new TrackingSink({
       tracker: this.tracker, pipeline: t.pipeline, runDir: t.runDir, fingerprints: t.fingerprints,
-      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.name, keyPrefix: `${t.name}/`,
+      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.label ?? t.name, keyPrefix: `${t.name}/`,
     });
     this.sinks.set(t.name, sink);
     return (e) => {
@@ -58,7 +63,7 @@ export class SweepTracking {
       this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial });
       this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
     }
-    this.tracker.endRun(SWEEP, endStatus(status));
+    this.tracker.endRun(SWEEP, runEndStatus(status));
   }
 
   /** Flushes; the line says where the runs went. */
@@ -94,5 +99,5 @@ export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: tru
     o.onWarning(`tracking disabled for this sweep: ${tracker}`);
     return { ok: true, tracking: undefined };
   }
-  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective) };
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, secretMasker(choice.config)) };
 }

@@ -7,14 +7,14 @@
 // process dies, the next attempt sees the mark and first reads the server: it looks runs up by
 // their `massflow.key` tag instead of creating them again, and it reads each uncertain metric's
 // history to drop the points that already landed. See docs/tracking.md.
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import PQueue from 'p-queue';
 import { MlflowError } from './mlflow/errors.js';
 import { chunkBatch } from './mlflow/limits.js';
 import type { MlflowClient } from './mlflow/client.js';
 import type { KeyValue, WireMetric } from './mlflow/types.js';
-import type { OutboxEntry } from './outbox.js';
+import { readOutbox, type OutboxEntry } from './outbox.js';
+import { listArtifactFiles } from './paths.js';
+import { alreadyOnServer, type MetricOp, type ServerPoint } from './reconcile.js';
 import type { RunKey, TrackingOp } from './ops.js';
 import { saveState, type Rejection, type SyncState, type Uncertain } from './state.js';
 
@@ -24,8 +24,8 @@ export interface DeliveryContext {
   readonly state: SyncState;
   /** The massflow run id, tagged on every MLflow run so an uncertain create can be found again. */
   readonly massflowRunId: string;
-  /** Ops already acknowledged (seq <= state.acked), read only when a metric needs reconciling. */
-  readonly readAcked: () => readonly OutboxEntry[];
+  /** Ops already acknowledged (seq <= state.acked), read only when a metric needs reconciling; by default from the outbox in trackingDir. */
+  readonly readAcked?: () => readonly OutboxEntry[];
   /** Parallel requests within a window. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
@@ -50,7 +50,6 @@ export type WindowOutcome =
   | { readonly ok: true; readonly stats: WindowStats }
   | { readonly ok: false; readonly error: MlflowError; readonly stats: WindowStats };
 
-type MetricOp = Extract<TrackingOp, { op: 'metric' }>;
 type StartOp = Extract<TrackingOp, { op: 'start' }>;
 
 interface RunWork {
@@ -61,15 +60,8 @@ interface RunWork {
   end?: Extract<TrackingOp, { op: 'end' }>;
 }
 
-/** Identity of a point on the server. The sqlite store clamps +-Infinity to +-Number.MAX_VALUE. */
-export function pointIdentity(step: number, timestamp: number, value: number | string): string {
-  let v: string;
-  if (value === 'NaN' || (typeof value === 'number' && Number.isNaN(value))) v = 'NaN';
-  else if (value === 'Infinity' || (typeof value === 'number' && value >= Number.MAX_VALUE)) v = 'MAX';
-  else if (value === '-Infinity' || (typeof value === 'number' && value <= -Number.MAX_VALUE)) v = '-MAX';
-  else v = String(value);
-  return `${step}|${timestamp}|${v}`;
-}
+/** The experiment tag that makes the MLflow 3 UI open on the runs table. */
+export const EXPERIMENT_KIND = { key: 'mlflow.experimentKind', value: 'custom_model_development' } as const;
 
 export class Deliverer {
   readonly #ctx: DeliveryContext;
@@ -170,12 +162,17 @@ export class Deliverer {
       const name = op.experiment ?? 'Default';
       let id = state.experiments[name];
       if (id === undefined) {
-        const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts()));
+        const exp = await this.#counted(stats, () => client.getOrCreateExperiment(name, this.#opts(), [EXPERIMENT_KIND]));
         if (exp.lifecycle_stage === 'deleted') {
           throw new MlflowError(
             { kind: 'http', code: 'EXPERIMENT_DELETED', endpoint: 'GET /api/2.0/mlflow/experiments/get-by-name', applied: 'no', attempts: 1 },
             `experiment ${JSON.stringify(name)} is deleted on the server: restore it in the MLflow UI or choose another experiment name`,
           );
+        }
+        // MLflow 3 opens an experiment without a kind in its GenAI view; massflow's are model training.
+        // A kind the user set is never overwritten.
+        if (!exp.tags?.some((t) => t.key === EXPERIMENT_KIND.key)) {
+          await this.#counted(stats, () => client.setExperimentTag(exp.experiment_id, EXPERIMENT_KIND.key, EXPERIMENT_KIND.value, this.#opts()));
         }
         id = exp.experiment_id;
         state.experiments[name] = id;
@@ -312,50 +309,25 @@ export class Deliverer {
     if (failure !== undefined) throw failure;
   }
 
-  /**
-   * Returns the points of `metrics` that are not yet on the server. For each point identity
-   * (step, timestamp, value), the server holds `S` copies and the acknowledged ops account for `A`;
-   * the `S - A` extra copies were left by an unanswered attempt and stand for that many of this
-   * window's points, which are therefore not sent again.
-   */
+  /** The points of `metrics` not yet on the server (see alreadyOnServer); reads the uncertain metrics' histories. */
   async #reconcile(key: RunKey, runId: string, metrics: readonly MetricOp[], names: ReadonlySet<string>, stats: { requests: number; skippedPoints: number }): Promise<MetricOp[]> {
-    const relevant = metrics.filter((m) => names.has(m.name));
-    if (relevant.length === 0) return [...metrics];
-    const wanted = new Set(relevant.map((m) => `${m.name}|${pointIdentity(m.step, m.t, m.value)}`));
-    const rejected = new Set(this.#ctx.state.rejectedPoints);
-    const surplus = new Map<string, number>();
-    for (const name of new Set(relevant.map((m) => m.name))) {
-      const history = await this.#counted(stats, () => this.#ctx.client.getMetricHistory(runId, name, this.#opts()));
-      for (const p of history) {
-        const id = `${name}|${pointIdentity(p.step, p.timestamp, p.value)}`;
-        if (wanted.has(id)) surplus.set(id, (surplus.get(id) ?? 0) + 1);
-      }
+    if (!metrics.some((m) => names.has(m.name))) return [...metrics];
+    const history = new Map<string, readonly ServerPoint[]>();
+    for (const name of new Set(metrics.filter((m) => names.has(m.name)).map((m) => m.name))) {
+      history.set(name, await this.#counted(stats, () => this.#ctx.client.getMetricHistory(runId, name, this.#opts())));
     }
-    if (surplus.size === 0) return [...metrics];
-    for (const { op } of this.#ctx.readAcked()) {
-      if (op.op !== 'metric' || op.key !== key || !names.has(op.name) || rejected.has(op.seq)) continue;
-      const id = `${op.name}|${pointIdentity(op.step, op.t, op.value)}`;
-      const n = surplus.get(id);
-      if (n !== undefined) surplus.set(id, n - 1);
-    }
-    const out: MetricOp[] = [];
-    for (const m of metrics) {
-      const id = `${m.name}|${pointIdentity(m.step, m.t, m.value)}`;
-      const n = names.has(m.name) ? surplus.get(id) ?? 0 : 0;
-      if (n > 0) {
-        surplus.set(id, n - 1);
-        stats.skippedPoints += 1;
-      } else {
-        out.push(m);
-      }
-    }
-    return out;
+    const { toSend, skipped } = alreadyOnServer({
+      key, metrics, names, history, rejectedPoints: this.#ctx.state.rejectedPoints,
+      acked: () => this.#ctx.readAcked?.() ?? readOutbox(this.#ctx.trackingDir).entries.filter((e) => e.op.seq <= this.#ctx.state.acked),
+    });
+    stats.skippedPoints += skipped;
+    return toSend;
   }
 
   async #uploadArtifact(key: RunKey, artifactUri: string, op: Extract<TrackingOp, { op: 'artifact' }>, stats: { requests: number; progress: boolean; rejected: Rejection[] }): Promise<void> {
     let files: { local: string; path: string }[];
     try {
-      files = await listFiles(op.local, op.path);
+      files = await listArtifactFiles(op.local, op.path);
     } catch (e) {
       this.#reject(stats, op.seq, `artifact ${op.path} of ${key}`, `local file ${op.local} is unreadable: ${(e as Error).message}`);
       return;
@@ -406,25 +378,6 @@ function mergeUncertain(a: Uncertain | undefined, b: Uncertain): Uncertain {
     for (const [k, names] of Object.entries(src)) metrics[k] = [...new Set([...(metrics[k] ?? []), ...names])];
   }
   return { upTo: Math.max(a.upTo, b.upTo), runs: [...new Set([...a.runs, ...b.runs])], metrics };
-}
-
-/** The files to upload for an artifact op: the file itself, or every file below a directory. */
-async function listFiles(local: string, path: string): Promise<{ local: string; path: string }[]> {
-  const st = await stat(local);
-  if (!st.isDirectory()) return [{ local, path }];
-  const out: { local: string; path: string }[] = [];
-  const walk = async (dir: string, rel: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    entries.sort((x, y) => (x.name < y.name ? -1 : 1));
-    for (const e of entries) {
-      const l = join(dir, e.name);
-      const r = `${rel}/${e.name}`;
-      if (e.isDirectory()) await walk(l, r);
-      else if (e.isFile()) out.push({ local: l, path: r });
-    }
-  };
-  await walk(local, path);
-  return out;
 }
 
 function assertNever(x: never): never {

@@ -32,3 +32,4 @@ export type { TrackingOp, RunKey, EndStatus } from './ops.js';
 export type { Rejection } from './state.js';
 export type { Result } from './result.js';
 export { FakeTracker } from './fake.js';
+export { secretMasker } from './client-factory.js';

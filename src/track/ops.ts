@@ -10,6 +10,8 @@ export type RunKey = string;
 /** How an MLflow run ended. */
 export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
 
+export const isEndStatus = (x: unknown): x is EndStatus => x === 'FINISHED' || x === 'FAILED' || x === 'KILLED';
+
 /** A metric value as stored: finite numbers as is, the rest as MLflow's JSON strings. */
 export type StoredValue = number | 'NaN' | 'Infinity' | '-Infinity';
 
@@ -69,7 +71,7 @@ export function isTrackingOp(x: unknown): x is TrackingOp {
     case 'tags': return typeof o.tags === 'object' && o.tags !== null;
     case 'metric': return typeof o.name === 'string' && (typeof o.value === 'number' || typeof o.value === 'string') && typeof o.step === 'number';
     case 'artifact': return typeof o.local === 'string' && typeof o.path === 'string';
-    case 'end': return o.status === 'FINISHED' || o.status === 'FAILED' || o.status === 'KILLED';
+    case 'end': return isEndStatus(o.status);
     default: return false;
   }
 }

@@ -1,6 +1,7 @@
 // Artifact names: normalized to a relative POSIX path under the run's artifact root. A name that
 // would land outside that root is refused before anything is written or sent.
-import { basename } from 'node:path';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { err, ok, type Result } from './result.js';
 
 /**
@@ -32,4 +33,23 @@ export function normalizeArtifactPath(name: string): Result<string, string> {
 /** The artifact path for a local file when the caller gives none: its base name. */
 export function defaultArtifactPath(localPath: string): string {
   return basename(localPath);
+}
+
+/** The files to upload for an artifact op: the file itself, or every file below a directory. */
+export async function listArtifactFiles(local: string, path: string): Promise<{ local: string; path: string }[]> {
+  const st = await stat(local);
+  if (!st.isDirectory()) return [{ local, path }];
+  const out: { local: string; path: string }[] = [];
+  const walk = async (dir: string, rel: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((x, y) => (x.name < y.name ? -1 : 1));
+    for (const e of entries) {
+      const l = join(dir, e.name);
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) await walk(l, r);
+      else if (e.isFile()) out.push({ local: l, path: r });
+    }
+  };
+  await walk(local, path);
+  return out;
 }

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import type { TrackingConfig } from './config.js';
 import { createClient, redactorFor } from './client-factory.js';
 import { Deliverer } from './deliver.js';
-import { backoffMs, sleep } from './mlflow/retry.js';
+import { driveDelivery } from './driver.js';
 import { OPS_FILE, readOutbox, readPending } from './outbox.js';
 import { acquireLock, loadState, type Rejection } from './state.js';
 import { TRACKING_DIR } from './tracker.js';
@@ -79,7 +79,6 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
       trackingDir,
       state,
       massflowRunId: runId,
-      readAcked: () => readOutbox(trackingDir).entries.filter((e) => e.op.seq <= state.acked),
       concurrency: opts.concurrency ?? 4,
       ...(opts.signal && { signal: opts.signal }),
     });
@@ -87,40 +86,30 @@ export async function syncRun(runDir: string, config: TrackingConfig, opts: Sync
     let sentPoints = 0;
     let skippedPoints = 0;
     const rejected: Rejection[] = [];
-    let failures = 0;
     let message: string | undefined;
-    let drained = false;
+    let end;
     try {
-      for (;;) {
-        // Window by window from disk: a backlog of millions of points never sits in memory at once.
-        const window = readPending(trackingDir, state.acked, state.offset, windowOps);
-        if (window.length === 0) {
-          drained = true;
-          break;
-        }
-        const out = await deliverer.deliverWindow(window);
-        rejected.push(...out.stats.rejected);
-        skippedPoints += out.stats.skippedPoints;
-        if (out.ok) {
+      // Window by window from disk: a backlog of millions of points never sits in memory at once.
+      end = await driveDelivery({
+        mode: 'sync', deliverer, policy: server.retry, windowOps, signal: opts.signal,
+        source: { next: (max) => readPending(trackingDir, state.acked, state.offset, max), more: async () => false },
+        onWindow: (window, out) => {
+          rejected.push(...out.stats.rejected);
+          skippedPoints += out.stats.skippedPoints;
+          if (!out.ok) {
+            message = out.error.message;
+            return;
+          }
           sentOps += window.length;
           sentPoints += out.stats.points;
-          failures = 0;
           opts.onProgress?.({ runDir, acked: sentOps, total });
-          continue;
-        }
-        // A request the transport already retried on the official schedule (a server that stays
-        // down) ends this sync: the rest waits for the next one. An ambiguous metric write, which
-        // the transport hands back at once, is retried here on the same schedule after
-        // reconciling.
-        failures = out.stats.progress ? 0 : failures + 1;
-        message = out.error.message;
-        const exhausted = out.error.attempts > server.retry.maxRetries;
-        if (out.error.configuration || exhausted || opts.signal?.aborted || failures > server.retry.maxRetries) break;
-        await sleep(Math.max(backoffMs(server.retry, failures + 1), out.error.retryAfterMs ?? 0), opts.signal).catch(() => undefined);
-      }
+        },
+      });
     } finally {
       await client.close().catch(() => undefined);
     }
+    if (end.kind === 'broken') message = end.message;
+    const drained = end.kind === 'drained';
     const left = drained ? 0 : countPending(trackingDir, state.acked);
     const status: SyncStatus = left === 0 ? 'synced' : sentOps > 0 ? 'partial' : 'failed';
     return {

@@ -1,6 +1,8 @@
 // Every spec error at once, each located with the source line underlined; exit 2, no stack trace.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig } from './rig.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO, Rig } from './rig.js';
 
 let rig: Rig;
 afterEach(() => rig?.cleanup());
@@ -60,7 +62,7 @@ describe('spec diagnostics', () => {
       "pipelines/bad.yaml:17:3 error: stage 'd' needs exactly one of 'run' (a TS module) or 'cmd' (a program and its arguments, or a shell command string)",
       '  17 |   d:',
       '     |   ~',
-      '7 errors; not checked until fixed: missing deps (a stage with errors may be the one to write them)',
+      "7 errors; not checked until fixed: the TS stages' params against their schemas",
       '',
     ].join('\n'));
     // A stage whose value has the wrong shape is not checked further, and the summary says so.
@@ -73,7 +75,7 @@ describe('spec diagnostics', () => {
       '    |           ~',
       "pipelines/bad.yaml:11:13 error: unknown stage 'trian' in needs of 'b'",
     ].join('\n'));
-    expect(r2.stderr).toContain("\n6 errors; not checked until fixed: stage 'a' beyond its schema errors, missing deps (a stage with errors may be the one to write them)\n");
+    expect(r2.stderr).toContain("\n6 errors; not checked until fixed: stage 'a' beyond its schema errors\n");
   });
 
   it('names every stage on a cycle', async () => {
@@ -100,7 +102,7 @@ describe('spec diagnostics', () => {
       "  pipelines/cyc.yaml:5:3 note: 'c' is on the cycle",
       '    5 |   c: { run: stages/s.ts, needs: [b], outs: [c.txt] }',
       '      |   ~',
-      '1 error',
+      "1 error; not checked until fixed: the TS stages' params against their schemas",
       '',
     ].join('\n'));
   });
@@ -118,5 +120,28 @@ describe('spec diagnostics', () => {
     expect(i.stderr).toContain("error: expected ',' or ')'");
     const missing = await rig.run(['run', 'pipelines/none.yaml']);
     expect(missing.stderr).toBe("error: cannot read pipeline file 'pipelines/none.yaml'\n1 error\n");
+  });
+
+  it('says what a memory size looks like, as editors do from the published schema', async () => {
+    rig = Rig.create({
+      'massflow.yaml': 'name: m\nstages:\n  a:\n    cmd: [echo]\n    resources: { memory: 2 gigabytes }\n',
+    });
+    const r = await rig.run(['status']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe([
+      "massflow.yaml:5:26 error: 'stages.a.resources.memory': expected bytes or a size such as 2GiB or 512MB: digits, then B, KB, MB, GB, TB or KiB, MiB, GiB, TiB",
+      '  5 |     resources: { memory: 2 gigabytes }',
+      '    |                          ~~~~~~~~~~~',
+      "1 error; not checked until fixed: stage 'a' beyond its schema errors",
+      '',
+    ].join('\n'));
+    // yaml-language-server reports the first anyOf branch's problem and reads patternErrorMessage;
+    // a stage's exactly-one-of run/cmd is a oneOf the editor checks (the CLI has its own message).
+    const schema = JSON.parse(readFileSync(join(REPO, 'schema/pipeline.schema.json'), 'utf8'));
+    const stage = schema.properties.stages.patternProperties['^(.*)$'];
+    expect(stage.oneOf).toEqual([{ required: ['run'] }, { required: ['cmd'] }]);
+    const memory = stage.properties.resources.properties.memory;
+    expect(memory.anyOf[0]).toMatchObject({ type: 'string', patternErrorMessage: memory.errorMessage });
+    expect(memory.errorMessage).toContain('a size such as 2GiB or 512MB');
   });
 });

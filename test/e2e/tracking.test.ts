@@ -1,7 +1,7 @@
 // `massflow run` against a real MLflow server: the nesting, params, metric steps and artifacts the
 // runner logs; offline runs delivered later by `massflow sync`, exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../track/helpers/server.js';
 import { runsOf, stepsOf } from '../track/helpers/inspect.js';
 import { DEFINE_URL, Rig } from './rig.js';
@@ -73,4 +73,137 @@ describe('tracking through the CLI', () => {
     const synced = await runsOf(server.client, 'tracked', offId);
     expect(await stepsOf(server.client, synced.get('stage:train@fold=0')!.run.info.run_id, 'loss')).toEqual([0, 1, 2]);
   }, 120_000);
+
+  it('keeps tracking credentials out of stage environments, and masks known secrets in stage logs, locally and in MLflow', async () => {
+    const SECRETS = ['uri-pass-5e3c1a', 'env-pass-77aa0b', 'env-token-9f8e7d'];
+    const secretRig = Rig.create({
+      'pipelines/s.yaml': `
+name: secrets
+stages:
+  show: { cmd: [sh, -c, "env | sort; echo copy=$SECRET_COPY; echo ok > shown.txt"], outs: [shown.txt] }
+  ts: { run: stages/ts.ts, outs: [ts.txt] }
+`,
+      'stages/ts.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({
+  async run(ctx) {
+    console.log('password=' + (process.env.MLFLOW_TRACKING_PASSWORD ?? 'unset') + ' token=' + (process.env.MLFLOW_TRACKING_TOKEN ?? 'unset'));
+    ctx.log('uri=' + process.env.MLFLOW_TRACKING_URI);
+    writeFileSync(ctx.outDir, 'ok');
+  },
+});
+`,
+    });
+    try {
+      const uri = server.url.replace('http://', 'http://mfuser:uri-pass-5e3c1a@');
+      const r = await secretRig.run(['run', 'pipelines/s.yaml'], {
+        MLFLOW_TRACKING_URI: uri, MLFLOW_TRACKING_USERNAME: 'mfuser', MLFLOW_TRACKING_PASSWORD: 'env-pass-77aa0b',
+        MLFLOW_TRACKING_TOKEN: 'env-token-9f8e7d', SECRET_COPY: 'env-pass-77aa0b',
+      });
+      expect(r.code).toBe(0);
+      const id = runIdOf(secretRig);
+      const showLog = secretRig.read(`runs/${id}/logs/show.log`);
+      const tsLog = secretRig.read(`runs/${id}/logs/ts.log`);
+      // The stage saw the server without userinfo and no other tracking variable.
+      expect(showLog).toContain(`MLFLOW_TRACKING_URI=${server.url}/`);
+      expect(showLog).not.toMatch(/MLFLOW_TRACKING_(PASSWORD|TOKEN|USERNAME)=/);
+      expect(showLog).toContain('SECRET_COPY=***');
+      expect(showLog).toContain('copy=***');
+      expect(tsLog).toContain('password=unset token=unset');
+      expect(tsLog).toContain(`uri=${server.url}/`);
+      const record = secretRig.read(`runs/${id}/run.json`);
+      const outbox = secretRig.read(`runs/${id}/tracking/ops.jsonl`);
+      for (const text of [showLog, tsLog, record, outbox, r.stdout, r.stderr]) for (const s of SECRETS) expect(text).not.toContain(s);
+
+      // The log uploaded to MLflow is the masked one.
+      const runs = await runsOf(server.client, 'secrets', id);
+      const show = runs.get('stage:show')!;
+      const uploaded = (await server.client.downloadArtifact(show.run.info.artifact_uri!, 'logs/show.log')).toString('utf8');
+      expect(uploaded).toBe(showLog);
+    } finally {
+      secretRig.cleanup();
+    }
+  }, 120_000);
+
+  it('makes runs comparable in the MLflow table: kind tag, headline metrics, telling names, a note, no rows for a no-op rerun, cached metrics carried over', async () => {
+    const abl = Rig.create({
+      'pipelines/a.yaml': `
+name: ablate
+description: Ablation fixture. Compare **mae_mean** across runs.
+params:
+  train: { lr: 0.01 }
+  cv: { k: 2 }
+summary: [cv/mae_mean]
+stages:
+  train: { run: stages/train.ts, params: [train], outs: [m.txt] }
+  cv: { run: stages/cv.ts, deps: [m.txt], params: [cv], outs: [cv.txt] }
+`,
+      'stages/train.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({ async run(ctx) { ctx.metric('train_loss', ctx.params.train.lr * 10); writeFileSync(ctx.outDir, String(ctx.params.train.lr)); } });
+`,
+      'stages/cv.ts': `
+import { readFileSync, writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({ async run(ctx) {
+  const lr = Number(readFileSync(ctx.projectDir + '/m.txt', 'utf8'));
+  ctx.metric('mae_mean', lr + ctx.params.cv.k / 100); ctx.metric('mae_std', 0.5);
+  writeFileSync(ctx.outDir, 'cv');
+} });
+`,
+    });
+    try {
+      const run = (...args: string[]) => abl.run(['run', 'pipelines/a.yaml', '--tracking-uri', server.url, ...args]);
+      const r1 = await run('-p', 'train.lr=0.02');
+      expect(r1.code).toBe(0);
+      const id1 = runIdOf(abl);
+      const exp = (await server.client.getExperimentByName('ablate'))!;
+      expect(exp.tags).toContainEqual({ key: 'mlflow.experimentKind', value: 'custom_model_development' });
+      const runs1 = await runsOf(server.client, 'ablate', id1);
+      const root1 = runs1.get('root')!;
+      expect(root1.run.info.run_name).toBe('ablate train.lr=0.02');
+      expect(root1.tags['massflow.run_id']).toBe(id1);
+      expect(root1.run.data.metrics?.map((m) => [m.key, m.value])).toEqual([['mae_mean', 0.04]]);
+      expect(root1.tags['mlflow.note.content']).toBe([
+        'Ablation fixture. Compare **mae_mean** across runs.', '',
+        '```', `massflow run pipelines/a.yaml --tracking-uri ${server.url} -p train.lr=0.02`, '```', '',
+        'Profiles: none. Overrides: `train.lr=0.02`.', '',
+        '| metric | value |', '|---|---|', '| mae_mean | 0.04 |',
+      ].join('\n'));
+
+      // The same command again executes nothing: no MLflow run at all, and the line says where the results are.
+      const before = (await server.client.searchAllRuns({ experimentIds: [exp.experiment_id], viewType: 'ALL' })).length;
+      const r2 = await run('-p', 'train.lr=0.02');
+      expect(r2.stdout).toContain(`tracking: nothing ran, so no MLflow run was logged (results from run ${id1}); --track-unchanged logs one anyway`);
+      expect((await server.client.searchAllRuns({ experimentIds: [exp.experiment_id], viewType: 'ALL' })).length).toBe(before);
+      expect(abl.exists(`runs/${runIdOf(abl)}/tracking`)).toBe(false);
+
+      // A partial rerun: train is cached, and its row carries the metrics of the run that computed them.
+      const r3 = await run('-p', 'train.lr=0.02', '-p', 'cv.k=3');
+      expect(r3.code).toBe(0);
+      const id3 = runIdOf(abl);
+      const runs3 = await runsOf(server.client, 'ablate', id3);
+      expect(runs3.get('root')!.run.info.run_name).toBe('ablate train.lr=0.02 cv.k=3');
+      expect(runs3.get('root')!.run.data.metrics?.map((m) => [m.key, m.value])).toEqual([['mae_mean', 0.05]]);
+      const train3 = runs3.get('stage:train')!;
+      expect(train3.tags['massflow.cache']).toBe('fresh');
+      expect(train3.tags['massflow.from_run']).toBe(id1);
+      expect(train3.run.data.metrics?.map((m) => [m.key, m.value])).toEqual([['train_loss', 0.2]]);
+      expect(JSON.parse(abl.read(`runs/${id3}/run.json`)).stages.train).toMatchObject({ from: id1, metrics: { train_loss: 0.2 } });
+
+      // --track-unchanged logs a no-op run anyway; an experiment kind a user chose is kept.
+      const userExp = await server.client.createExperiment('ablate-user', [{ key: 'mlflow.experimentKind', value: 'genai_development' }]);
+      const r4 = await run('-p', 'train.lr=0.02', '-p', 'cv.k=3', '--track-unchanged', '--experiment', 'ablate-user');
+      expect(r4.stdout).toMatch(/tracking: \d+ records delivered/);
+      const runs4 = await runsOf(server.client, 'ablate-user', runIdOf(abl));
+      expect(runs4.get('root')!.run.data.metrics?.map((m) => m.key)).toEqual(['mae_mean']);
+      const kept = (await server.client.getExperimentByName('ablate-user'))!;
+      expect(kept.experiment_id).toBe(userExp);
+      expect(kept.tags).toContainEqual({ key: 'mlflow.experimentKind', value: 'genai_development' });
+    } finally {
+      abl.cleanup();
+    }
+  }, 180_000);
 });

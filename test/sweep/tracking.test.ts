@@ -60,7 +60,8 @@ describe('sweep tracking', () => {
 
     for (const [trial, lr, loss] of [['t000', 0.1, 0.1], ['t001', 0.2, 0], ['t002', 0.4, 0.2]] as const) {
       const t = run(`trial:${trial}`);
-      expect(t).toMatchObject({ parentKey: 'sweep', name: trial, status: 'FINISHED', tags: { 'massflow.trial': trial, 'massflow.run_id': `${sweepId}.${trial}`, 'massflow.overrides': `fit.lr=${lr}` } });
+      // Named by its point, so rows tell apart in the MLflow table (issue 21).
+      expect(t).toMatchObject({ parentKey: 'sweep', name: `${trial} fit.lr=${lr}`, status: 'FINISHED', tags: { 'massflow.trial': trial, 'massflow.run_id': `${sweepId}.${trial}`, 'massflow.overrides': `fit.lr=${lr}` } });
       // Every param of the trial, flattened, so trials compare side by side.
       expect(t.params).toMatchObject({ 'fit.lr': String(lr), 'fit.fail': '0', 'prep.n': '3' });
       expect(t.metrics.filter((m) => m.name === 'score/loss').map((m) => m.value)).toEqual([loss]);

@@ -11,13 +11,16 @@ import { succeeded, type StageOutcome } from '../../exec/outcome.js';
 import type { Analysis } from '../../project/analyze.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
-import { describeTrackingConfig, type TrackerSummary } from '../../track/index.js';
+import { pipelineRunName } from '../../run/run-label.js';
+import type { RunRecord } from '../../record/run-record.js';
+import { describeTrackingConfig, secretMasker, type TrackerSummary } from '../../track/index.js';
 import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
 import { executorNamed } from '../executors.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
+import { pushAfterRun } from '../remote-setup.js';
 
 export interface RunCommandOptions extends CommonOptions {
   jobs?: string;
@@ -27,6 +30,7 @@ export interface RunCommandOptions extends CommonOptions {
   executor?: string;
   trackingUri?: string;
   experiment?: string;
+  trackUnchanged?: boolean;
 }
 
 export function positiveInt(v: string | undefined, flag: string): number | undefined {
@@ -49,7 +53,10 @@ async function stageSummaries(root: string, pipeline: Pipeline, outcomes: Map<St
   return lines;
 }
 
-async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, runId: string, opts: RunCommandOptions, term: Terminal) {
+interface TrackingRequest { runId: string; argv: string[]; profiles: string[]; overrides: string[] }
+
+async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, req: TrackingRequest, opts: RunCommandOptions, term: Terminal) {
+  const { runId } = req;
   const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);
   if (!choice.ok) throw new UsageError(`tracking settings: ${choice.messages.join('; ')}`);
   const runDir = join(root, 'runs', runId);
@@ -58,8 +65,17 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis
     sourceName: pipeline.file, onWarning: (m) => term.err.write(`tracking: ${m}\n`),
   });
   if (typeof tracker === 'string') { term.err.write(`tracking disabled for this run: ${tracker}\n`); return undefined; }
-  const sink = new TrackingSink({ tracker, pipeline, runDir, fingerprints: analysis.fingerprints });
-  return { sink, where: describeTrackingConfig(choice.config) };
+  const sink = new TrackingSink({
+    tracker, pipeline, runDir, fingerprints: analysis.fingerprints,
+    rootName: pipelineRunName(pipeline.name, req.profiles, req.overrides),
+    note: { argv: req.argv, profiles: req.profiles, overrides: req.overrides },
+  });
+  return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config) };
+}
+
+function unchangedLine(record: RunRecord): string {
+  const from = [...new Set(Object.values(record.stages).map((s) => s.from).filter((f): f is string => f !== undefined))].sort();
+  return `tracking: nothing ran, so no MLflow run was logged${from.length ? ` (results from run ${from.join(', ')})` : ''}; --track-unchanged logs one anyway`;
 }
 
 function trackingLine(s: TrackerSummary, where: string, runId: string): string {
@@ -71,7 +87,7 @@ function trackingLine(s: TrackerSummary, where: string, runId: string): string {
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const loaded = loadForCommand(opts, spec);
+  const loaded = loadForCommand(opts, spec, true);
   const { project, pipeline, overrides, profiles } = loaded;
   printWarnings(term, loaded);
   const selected = select(pipeline, stages);
@@ -79,11 +95,15 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
   const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
   const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
+  if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();
   const view = new RunView(term.out, term.style, term.live);
   view.setLogsDir(`runs/${runId}/logs`);
-  const tracking = await openTracking(project.layout.root, pipeline, analysis, runId, opts, term);
+  // A run in which nothing executes adds no MLflow run: its results are already there, from the runs its record names.
+  const unchanged = !analysis.plan.some((p) => p.decision.kind === 'run');
+  const tracking = unchanged && !opts.trackUnchanged ? undefined
+    : await openTracking(project.layout.root, pipeline, analysis, { runId, argv, profiles: profiles ?? [], overrides }, opts, term);
 
   return withInterrupts(async (signal) => {
     const result = await runPipeline(project, pipeline, analysis, executor, {
@@ -96,9 +116,12 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
       targets: stages,
       overrides,
       profiles,
+      redact: tracking?.redact,
     }, [view.sink, ...(tracking ? [tracking.sink.sink] : [])], signal);
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
+    await pushAfterRun(project, [runId], term);
     if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId) + '\n');
+    else if (unchanged) term.out.write(unchangedLine(result.record) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });
 }

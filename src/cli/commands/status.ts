@@ -17,13 +17,16 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
     const d = p.decision;
     switch (d.kind) {
       case 'fresh': return [p.id, 'fresh', 'up to date'];
-      case 'restore': return [p.id, 'cached', `restorable: ${d.outs.join(', ')} not in the workspace`];
+      case 'restore': return d.from === 'remote'
+        ? [p.id, 'cached (remote)', `restorable from ${project.remote?.url}: ${d.outs.join(', ')} not in the workspace`]
+        : [p.id, 'cached', `restorable: ${d.outs.join(', ')} not in the workspace`];
       case 'run': return [p.id, 'stale', describeReason(d.reason)];
     }
   });
   // Frozen stages are never planned; say so rather than leave them out.
   for (const s of pipeline.stages) if (s.frozen) rows.push([s.id, 'frozen', 'never runs (frozen: true)']);
   term.out.write(table(rows, '').join('\n') + '\n');
+  if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   const n = (k: string) => analysis.plan.filter((p) => p.decision.kind === k).length;
   term.out.write(`${pipeline.name}: ${n('fresh')} fresh, ${n('restore')} restorable from cache, ${n('run')} stale\n`);
   return EXIT.ok;

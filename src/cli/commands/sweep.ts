@@ -18,6 +18,7 @@ import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
 import { positiveInt } from './run.js';
+import { pushAfterRun, useRemote } from '../remote-setup.js';
 
 export interface SweepCommandOptions extends CommonOptions {
   jobs?: string;
@@ -42,6 +43,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
 
   const project = openProject(layout);
+  useRemote(project, exp.base.remote);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
   if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);
@@ -69,6 +71,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
       jobs, gpus: positiveInt(opts.gpus, '--gpus') ?? defaultGpus(), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
       concurrency, argv, executor, git,
     }, view.sink, tracking.tracking, signal);
+    await pushAfterRun(project, record.trials.map((t) => t.runId), term);
     if (tracking.tracking) term.out.write(await tracking.tracking.close(sweepId) + '\n');
     return record.status === 'succeeded' ? EXIT.ok : record.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });

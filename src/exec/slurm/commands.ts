@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Brand } from '../../core/brand.js';
+import { inheritedEnv } from '../stage-env.js';
 
 /** A Slurm job id as sbatch prints it (without a `;cluster` suffix). */
 export type JobId = Brand<string, 'SlurmJobId'>;
@@ -15,7 +16,8 @@ const COMMAND_TIMEOUT_MS = 120_000;
 
 export function runCommand(file: string, args: readonly string[]): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+    // sbatch hands its own environment to the job (--export=ALL): it must carry no tracking secret.
+    execFile(file, args, { env: inheritedEnv(), timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr: stderr || (err && code === -1 ? err.message : '') });
     });

@@ -11,6 +11,7 @@ import type { Project } from '../../project/analyze.js';
 import type { Pipeline } from '../../spec/model.js';
 import type { SlurmOptions } from '../../spec/schema.js';
 import type { Executor, ExecResult, StageJob, StageReporter, UpstreamJob } from '../executor.js';
+import { stageLogLine } from '../executor.js';
 import type { Failure } from '../outcome.js';
 import type { FromChild } from '../stage-protocol.js';
 import { sbatch, scancel, type JobId } from './commands.js';
@@ -88,7 +89,7 @@ export class SlurmExecutor implements Executor {
 
   async run(job: StageJob, report: StageReporter, signal: AbortSignal, upstream: readonly UpstreamJob[] = []): Promise<ExecResult> {
     const log = await openLog(job.logFile);
-    const line = (l: string) => { log.write(l + '\n'); report.log(l); };
+    const line = stageLogLine(log, report);
     try {
       let s = job.fingerprint ? this.adopted.get(job.fingerprint) : undefined;
       if (s) {

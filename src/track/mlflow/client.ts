@@ -93,20 +93,24 @@ export class MlflowClient {
    * Get-or-create by name. Safe to repeat and to race with another client: a concurrent create
    * surfaces as RESOURCE_ALREADY_EXISTS and the name is looked up again.
    */
-  async getOrCreateExperiment(name: string, opts: CallOptions = {}): Promise<Experiment> {
+  async getOrCreateExperiment(name: string, opts: CallOptions = {}, tags: readonly KeyValue[] = []): Promise<Experiment> {
     if (name.length === 0 || name.length > LIMITS.experimentNameLength) {
       throw invalid('POST /experiments/create', `experiment name must have 1..${LIMITS.experimentNameLength} characters`);
     }
     const found = await this.getExperimentByName(name, opts);
     if (found) return found;
     try {
-      await this.createExperiment(name, [], opts);
+      await this.createExperiment(name, tags, opts);
     } catch (e) {
       if (!(e instanceof MlflowError && e.code === 'RESOURCE_ALREADY_EXISTS')) throw e;
     }
     const created = await this.getExperimentByName(name, opts);
     if (!created) throw invalid('GET /experiments/get-by-name', `experiment ${JSON.stringify(name)} was created but cannot be read back`);
     return created;
+  }
+
+  async setExperimentTag(experimentId: string, key: string, value: string, opts: CallOptions = {}): Promise<void> {
+    await this.#post('/experiments/set-experiment-tag', { experiment_id: experimentId, key, value }, 'all', opts);
   }
 
   /** Soft delete; restorable in the UI. */

@@ -1,0 +1,115 @@
+// Remote cache push and pull against DVC's (`dvc push`/`dvc pull`, DVC with its S3 extra) to the
+// same S3-compatible server (moto on 127.0.0.1) in the same run: many small objects (default 10k
+// files of ~100 bytes) and, with --big-mb, a few large ones. Figures, not pass/fail.
+// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Moto } from '../../test/remote/moto.js';
+import { REPO } from '../../test/e2e/rig.js';
+
+const DVC_VERSION = '3.66.1';
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
+const files = Number(arg('--files', '10000'));
+const bigMb = Number(arg('--big-mb', '0'));
+const withDvc = !args.includes('--no-dvc');
+const BIN = join(REPO, 'bin/massflow.js');
+
+function dvcBin(): string | undefined {
+  const venv = join(REPO, '.bench/dvc-s3-venv');
+  const bin = join(venv, 'bin/dvc');
+  if (!existsSync(bin)) {
+    try {
+      execFileSync('python3', ['-m', 'venv', venv], { stdio: 'ignore' });
+      execFileSync(join(venv, 'bin/pip'), ['install', '-q', `dvc[s3]==${DVC_VERSION}`], { stdio: 'inherit' });
+    } catch { return undefined; }
+  }
+  return existsSync(bin) ? bin : undefined;
+}
+
+function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, CI: '1', NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+  return (performance.now() - t) / 1000;
+}
+
+/** The output a stage makes: `n` small files, or large random ones when `mb` is given. */
+function writeData(dir: string, n: number, mb: number) {
+  mkdirSync(dir, { recursive: true });
+  if (mb) for (let i = 0; i < Math.max(1, Math.round(mb / 16)); i++) writeFileSync(join(dir, `blob${i}`), randomBytes(16 << 20));
+  else for (let i = 0; i < n; i++) writeFileSync(join(dir, `f${i}.txt`), `small object ${i} `.repeat(5));
+}
+
+function project(name: string): string {
+  const dir = join(tmpdir(), `massflow-bench-remote-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+const fmt = (s: number) => `${s.toFixed(2)} s`;
+const ratio = (dvc: number | undefined, mf: number) => (dvc === undefined ? '' : `  (DVC/massflow ${(dvc / mf).toFixed(2)}x)`);
+
+async function measure(label: string, n: number, mb: number, moto: Moto, dvc: string | undefined) {
+  const env = moto.env();
+  const bucket = `bench-${label}`;
+  await moto.bucket(bucket);
+  const src = join(tmpdir(), `massflow-bench-remote-data-${label}`);
+  rmSync(src, { recursive: true, force: true });
+  writeData(src, n, mb);
+  const spec = `name: bench\nremote: s3://${bucket}/massflow\nstages:\n  make:\n    cmd: [cp, -r, ${src}, data/out]\n    outs: [data/out]\n`;
+
+  const a = project(`${label}-a`);
+  writeFileSync(join(a, 'massflow.yaml'), spec);
+  timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], a, env);
+  const mfPush = timed(process.execPath, [BIN, 'push'], a, env);
+  const mfNoop = timed(process.execPath, [BIN, 'push'], a, env);
+  const b = project(`${label}-b`);
+  writeFileSync(join(b, 'massflow.yaml'), spec);
+  const mfPull = timed(process.execPath, [BIN, 'pull'], b, env);
+  const mfRestore = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], b, env);
+
+  let d: { push: number; noop: number; pull: number } | undefined;
+  if (dvc) {
+    const da = project(`${label}-dvc-a`);
+    cpSync(src, join(da, 'data/out'), { recursive: true });
+    timed(dvc, ['init', '-q', '--no-scm'], da, env);
+    timed(dvc, ['remote', 'add', '-d', 's3', `s3://${bucket}/dvc`], da, env);
+    timed(dvc, ['remote', 'modify', 's3', 'endpointurl', moto.endpoint], da, env);
+    timed(dvc, ['add', '-q', 'data/out'], da, env);
+    const push = timed(dvc, ['push', '-q'], da, env);
+    const noop = timed(dvc, ['push', '-q'], da, env);
+    const db = project(`${label}-dvc-b`);
+    mkdirSync(join(db, 'data'));
+    cpSync(join(da, '.dvc/config'), join(db, 'config.keep'));
+    timed(dvc, ['init', '-q', '--no-scm'], db, env);
+    cpSync(join(db, 'config.keep'), join(db, '.dvc/config'));
+    cpSync(join(da, 'data/out.dvc'), join(db, 'data/out.dvc'));
+    const pull = timed(dvc, ['pull', '-q'], db, env);
+    d = { push, noop, pull };
+    for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
+  }
+  const what = mb ? `${Math.max(1, Math.round(mb / 16))} x 16 MB` : `${n} small files`;
+  console.log(`\n${what} (one directory output):`);
+  console.log(`  push, empty remote     massflow ${fmt(mfPush)}${d ? `   dvc ${fmt(d.push)}` : ''}${ratio(d?.push, mfPush)}`);
+  console.log(`  push, all there        massflow ${fmt(mfNoop)}${d ? `   dvc ${fmt(d.noop)}` : ''}${ratio(d?.noop, mfNoop)}`);
+  console.log(`  pull into a new clone  massflow ${fmt(mfPull)} (cache) + ${fmt(mfRestore)} (run restores the workspace) = ${fmt(mfPull + mfRestore)}` +
+    `${d ? `   dvc pull ${fmt(d.pull)} (cache and workspace)` : ''}${ratio(d?.pull, mfPull + mfRestore)}`);
+  for (const p of [a, b, src]) rmSync(p, { recursive: true, force: true });
+}
+
+console.log(`remote cache push/pull (node ${process.version}), server: moto on 127.0.0.1; massflow 32 transfers at once, DVC its default`);
+const dvc = withDvc ? dvcBin() : undefined;
+if (withDvc && !dvc) console.log(`DVC ${DVC_VERSION} with its S3 extra could not be installed; DVC columns skipped`);
+const moto = await Moto.start();
+try {
+  if (files) await measure('small', files, 0, moto, dvc);
+  if (bigMb) await measure('big', 0, bigMb, moto, dvc);
+} finally {
+  await moto.stop();
+}

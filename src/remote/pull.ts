@@ -1,0 +1,160 @@
+// Pull: cache entries by fingerprint from the remote, and the objects they name that the local
+// cache lacks. Every object is hashed as it arrives and stored only when its SHA-256 is its name:
+// a corrupt or truncated object is refused and named, and its entry is not written locally. The
+// local entry is written last, so a pull killed midway resumes with what already arrived.
+import { createHash } from 'node:crypto';
+import { mkdir, open, rm } from 'node:fs/promises';
+import { isAbsolute, normalize } from 'node:path';
+import { asDigest, type Digest, type StageId } from '../core/brand.js';
+import { tempName } from '../cache/atomic.js';
+import type { CacheEntry, EntryStore } from '../cache/entries.js';
+import { parseManifest } from '../cache/digest-path.js';
+import type { ObjectStore } from '../cache/store.js';
+import { forEachLimit, readAll } from './pool.js';
+import type { OnProgress, Problem } from './push.js';
+import { entryKey, objectKey, type RemoteStore } from './store.js';
+
+export interface PullReport {
+  entries: { pulled: number; local: number; absent: number; failed: number };
+  objects: { downloaded: number; present: number; bytes: number };
+  /** Objects refused because their content does not hash to their name. */
+  corrupt: string[];
+  problems: Problem[];
+  unreachable: string | undefined;
+}
+
+/** What to pull: a fingerprint, its stage, and the output paths the stage declares. */
+export interface PullTarget { fingerprint: Digest; stage: StageId; outs: readonly string[] }
+
+const MAX_ENTRY = 16 << 20;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A remote entry is used only when it is well formed and names exactly this stage's outputs. */
+export function validEntry(raw: unknown, t: PullTarget): CacheEntry | undefined {
+  const e = raw as CacheEntry;
+  if (!e || e.format !== 1 || e.fingerprint !== t.fingerprint || typeof e.outs !== 'object' || e.outs === null) return undefined;
+  const allowed = new Set(t.outs);
+  for (const [path, o] of Object.entries(e.outs)) {
+    if (!allowed.has(path) || !o || (o.kind !== 'file' && o.kind !== 'dir') || !HEX64.test(o.digest)) return undefined;
+  }
+  return e;
+}
+
+/** Manifest paths must stay inside their directory: a remote is shared, so it is checked. */
+const safeRel = (rel: string) => !isAbsolute(rel) && !normalize(rel).split('/').includes('..');
+
+/** Fetches the remote entry for a target; undefined when the remote has none (or a malformed one). */
+export async function fetchEntry(remote: RemoteStore, t: PullTarget): Promise<CacheEntry | undefined> {
+  const body = await remote.get(entryKey(t.fingerprint));
+  if (!body) return undefined;
+  try { return validEntry(JSON.parse((await readAll(body, MAX_ENTRY)).toString('utf8')), t); } catch { return undefined; }
+}
+
+type Fetched = { ok: true; size: number } | { ok: false; corrupt: boolean; message: string };
+
+async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<Fetched> {
+  const body = await remote.get(objectKey(d));
+  if (!body) return { ok: false, corrupt: false, message: `object ${d} is missing on ${remote.url}` };
+  await mkdir(objects.tmpDir, { recursive: true });
+  const tmp = tempName(objects.tmpDir, 'pull');
+  const h = createHash('sha256');
+  let size = 0;
+  const fh = await open(tmp, 'w');
+  try {
+    for await (const chunk of body) {
+      const b = chunk as Buffer;
+      h.update(b);
+      size += b.length;
+      await fh.write(b);
+    }
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  const got = h.digest('hex');
+  if (got !== d) {
+    await rm(tmp, { force: true });
+    return { ok: false, corrupt: true, message: `${remote.url}/${objectKey(d)} is corrupt or partial: ${size} bytes hashing to ${got.slice(0, 12)}; refused` };
+  }
+  await objects.adopt(tmp, d);
+  return { ok: true, size };
+}
+
+export async function pullEntries(objects: ObjectStore, entries: EntryStore, remote: RemoteStore, targets: readonly PullTarget[], jobs: number, progress: OnProgress = () => {}): Promise<PullReport & { pulled: CacheEntry[] }> {
+  const report: PullReport & { pulled: CacheEntry[] } = {
+    entries: { pulled: 0, local: 0, absent: 0, failed: 0 }, objects: { downloaded: 0, present: 0, bytes: 0 }, corrupt: [], problems: [], unreachable: undefined, pulled: [],
+  };
+  const found: CacheEntry[] = [];
+  const looked = await forEachLimit(targets, jobs, async (t) => {
+    if (await entries.getComplete(t.fingerprint)) { report.entries.local++; return; }
+    const e = await fetchEntry(remote, t);
+    if (e) found.push(e); else report.entries.absent++;
+  });
+  const stop = (err: Error) => {
+    report.unreachable = err.message;
+    report.entries.failed += targets.length - report.entries.local - report.entries.absent;
+    return report;
+  };
+  if (looked.stopped) return stop(looked.stopped);
+  for (const [t, err] of looked.failed) { report.entries.failed++; report.problems.push({ what: t.stage, message: err.message }); }
+
+  // Two rounds: the file objects and directory manifests the entries name, then the files the manifests list.
+  const failedObjects = new Map<Digest, string>();
+  let done = 0;
+  let total = 0;
+  const fetchAll = async (wanted: Digest[]) => {
+    const missing: Digest[] = [];
+    for (const d of new Set(wanted)) {
+      if (failedObjects.has(d)) continue;
+      if (await objects.has(d)) report.objects.present++; else missing.push(d);
+    }
+    total += missing.length;
+    progress({ phase: 'download', done, total, bytes: report.objects.bytes });
+    const r = await forEachLimit(missing, jobs, async (d) => {
+      const f = await download(objects, remote, d);
+      if (!f.ok) {
+        failedObjects.set(d, f.message);
+        if (f.corrupt) report.corrupt.push(objectKey(d));
+        return;
+      }
+      report.objects.downloaded++;
+      report.objects.bytes += f.size;
+      progress({ phase: 'download', done: ++done, total, bytes: report.objects.bytes });
+    });
+    for (const [d, err] of r.failed) failedObjects.set(d, err.message);
+    return r.stopped;
+  };
+  let stopped = await fetchAll(found.flatMap((e) => Object.values(e.outs).map((o) => o.digest)));
+  const manifests = new Map<Digest, Digest[]>();
+  if (!stopped) {
+    for (const e of found) {
+      for (const o of Object.values(e.outs)) {
+        if (o.kind !== 'dir' || failedObjects.has(o.digest) || manifests.has(o.digest)) continue;
+        try {
+          const files = await objects.readManifest(o.digest);
+          if (!files.every((f) => safeRel(f.rel) && HEX64.test(f.digest))) { failedObjects.set(o.digest, `manifest ${o.digest} names a path outside its directory; refused`); continue; }
+          manifests.set(o.digest, files.map((f) => asDigest(f.digest)));
+        } catch { failedObjects.set(o.digest, `manifest ${o.digest} is not a directory listing`); }
+      }
+    }
+    stopped = await fetchAll([...manifests.values()].flat());
+  }
+  if (stopped) report.unreachable = stopped.message;
+
+  for (const e of found) {
+    const needed = Object.values(e.outs).flatMap((o) => [o.digest, ...(manifests.get(o.digest) ?? [])]);
+    const bad = needed.find((d) => failedObjects.has(d));
+    if (!bad && !stopped && (await Promise.all(Object.values(e.outs).map((o) => objects.hasOutput(o)))).every(Boolean)) {
+      await entries.put(e);
+      report.entries.pulled++;
+      report.pulled.push(e);
+    } else {
+      report.entries.failed++;
+      report.problems.push({ what: e.stage, message: bad ? failedObjects.get(bad)! : `not pulled: ${stopped?.message ?? 'objects missing'}` });
+    }
+  }
+  return report;
+}
