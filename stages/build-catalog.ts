@@ -11,7 +11,7 @@ import { readAct, readMcxc, readPsz2, readRedmapper, formatCatalogError, type Ca
 import { formatClusterCatalog, type ClusterRow } from '../src/astro/cluster-catalog.js';
 import { chooseLabel, crossMatch, type Match } from '../src/astro/crossmatch.js';
 import { resolveParams } from '../src/astro/params.js';
-import { unwrap, type Result } from '../src/astro/result.js';
+import { unwrap, type Result } from '../src/core/result.js';
 import { defineStage } from '../src/stage/define.js';
 
 export const catalogParams = Type.Object({

@@ -12,7 +12,7 @@ import { FOLD_PREDICTIONS_FORMAT, summarise, summaryTable, type FoldPredictions 
 import { readFeatures } from '../src/ml/features.js';
 import { assignFolds } from '../src/ml/folds.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
-import { unwrap } from '../src/ml/result.js';
+import { unwrap } from '../src/core/result.js';
 import { CvParams } from '../src/ml/schemas.js';
 
 async function readJson<T>(path: string, what: string): Promise<T> {

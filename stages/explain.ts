@@ -18,7 +18,7 @@ import { readFeatures } from '../src/ml/features.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
 import { MASS_NET_KIND, type MassNetConfig } from '../src/ml/mass-net.js';
 import { ParamStore } from '../src/ml/params.js';
-import { stageFailure, unwrap } from '../src/ml/result.js';
+import { stageFailure, unwrap } from '../src/core/result.js';
 import { EXPLAIN_DEFAULTS, ExplainParams } from '../src/ml/schemas.js';
 
 export default defineStage({

@@ -10,7 +10,7 @@ import { extractFeatureMaps } from '../src/ml/extract.js';
 import { FEATURES_FORMAT, selectFeatureBands, writeFeatures } from '../src/ml/features.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
 import { ParamStore } from '../src/ml/params.js';
-import { unwrap } from '../src/ml/result.js';
+import { unwrap } from '../src/core/result.js';
 import { FeaturesParams } from '../src/ml/schemas.js';
 
 export default defineStage({

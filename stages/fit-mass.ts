@@ -10,7 +10,7 @@ import { readFeatures } from '../src/ml/features.js';
 import { assignFolds, foldSplit } from '../src/ml/folds.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
 import { MASS_NET_KIND } from '../src/ml/mass-net.js';
-import { unwrap } from '../src/ml/result.js';
+import { unwrap } from '../src/core/result.js';
 import { deriveSeed } from '../src/ml/rng.js';
 import { CvParams, FIT_DEFAULTS, FitParams } from '../src/ml/schemas.js';
 import { mae } from '../src/ml/stats.js';

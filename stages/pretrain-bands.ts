@@ -11,7 +11,7 @@ import { BAND_NET_KIND, initBandNet, type BandNetConfig } from '../src/ml/band-n
 import { confusionMatrixPng } from '../src/ml/charts.js';
 import { CutoutDataset } from '../src/ml/cutouts.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
-import { unwrap } from '../src/ml/result.js';
+import { unwrap } from '../src/core/result.js';
 import { deriveSeed } from '../src/ml/rng.js';
 import { PRETRAIN_DEFAULTS, PretrainParams } from '../src/ml/schemas.js';
 import { trainBandNet } from '../src/ml/train-band.js';

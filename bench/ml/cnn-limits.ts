@@ -15,7 +15,7 @@ import { loadBackend } from '../../src/ml/backend.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
 import { readFeatures, type FeatureSet } from '../../src/ml/features.js';
 import { assignFolds, foldSplit } from '../../src/ml/folds.js';
-import { unwrap } from '../../src/ml/result.js';
+import { unwrap } from '../../src/core/result.js';
 import { deriveSeed } from '../../src/ml/rng.js';
 import { mae, mean, std } from '../../src/ml/stats.js';
 import { predictMass, trainMassNet } from '../../src/ml/train-mass.js';

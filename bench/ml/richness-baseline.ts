@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { richnessBaseline } from '../../src/ml/cv-summary.js';
 import { assignFolds } from '../../src/ml/folds.js';
-import { unwrap } from '../../src/ml/result.js';
+import { unwrap } from '../../src/core/result.js';
 import { mean, std } from '../../src/ml/stats.js';
 
 const PAPER_RICHNESS_MAE = 0.192;

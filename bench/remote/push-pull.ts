@@ -30,11 +30,13 @@ function dvcBin(): string | undefined {
   return existsSync(bin) ? bin : undefined;
 }
 
-function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>): number {
+function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>, label?: string): number {
   const t = performance.now();
   const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, CI: '1', NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  return (performance.now() - t) / 1000;
+  const s = (performance.now() - t) / 1000;
+  if (label) console.log(`    ${label}: ${s.toFixed(2)} s`);
+  return s;
 }
 
 /** The output a stage makes: `n` small files, or large random ones when `mb` is given. */
@@ -64,15 +66,16 @@ async function measure(label: string, n: number, mb: number, moto: Moto, dvc: st
   writeData(src, n, mb);
   const spec = `name: bench\nremote: s3://${bucket}/massflow\nstages:\n  make:\n    cmd: [cp, -r, ${src}, data/out]\n    outs: [data/out]\n`;
 
+  console.log(`${n ? `${n} small files` : `${mb} MB`}: measuring`);
   const a = project(`${label}-a`);
   writeFileSync(join(a, 'massflow.yaml'), spec);
   timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], a, env);
-  const mfPush = timed(process.execPath, [BIN, 'push'], a, env);
-  const mfNoop = timed(process.execPath, [BIN, 'push'], a, env);
+  const mfPush = timed(process.execPath, [BIN, 'push'], a, env, 'massflow push');
+  const mfNoop = timed(process.execPath, [BIN, 'push'], a, env, 'massflow push again');
   const b = project(`${label}-b`);
   writeFileSync(join(b, 'massflow.yaml'), spec);
-  const mfPull = timed(process.execPath, [BIN, 'pull'], b, env);
-  const mfRestore = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], b, env);
+  const mfPull = timed(process.execPath, [BIN, 'pull'], b, env, 'massflow pull');
+  const mfRestore = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], b, env, 'massflow run (restore)');
 
   let d: { push: number; noop: number; pull: number } | undefined;
   if (dvc) {
@@ -82,15 +85,15 @@ async function measure(label: string, n: number, mb: number, moto: Moto, dvc: st
     timed(dvc, ['remote', 'add', '-d', 's3', `s3://${bucket}/dvc`], da, env);
     timed(dvc, ['remote', 'modify', 's3', 'endpointurl', moto.endpoint], da, env);
     timed(dvc, ['add', '-q', 'data/out'], da, env);
-    const push = timed(dvc, ['push', '-q'], da, env);
-    const noop = timed(dvc, ['push', '-q'], da, env);
+    const push = timed(dvc, ['push', '-q'], da, env, 'dvc push');
+    const noop = timed(dvc, ['push', '-q'], da, env, 'dvc push again');
     const db = project(`${label}-dvc-b`);
     mkdirSync(join(db, 'data'));
     cpSync(join(da, '.dvc/config'), join(db, 'config.keep'));
     timed(dvc, ['init', '-q', '--no-scm'], db, env);
     cpSync(join(db, 'config.keep'), join(db, '.dvc/config'));
     cpSync(join(da, 'data/out.dvc'), join(db, 'data/out.dvc'));
-    const pull = timed(dvc, ['pull', '-q'], db, env);
+    const pull = timed(dvc, ['pull', '-q'], db, env, 'dvc pull');
     d = { push, noop, pull };
     for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
   }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { asRunId } from '../../src/core/brand.js';
 import type { Executor } from '../../src/exec/executor.js';
 import { LocalExecutor } from '../../src/exec/local.js';
-import { openProject } from '../../src/project/analyze.js';
+import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
 import { gitInfo } from '../../src/record/git-info.js';
 import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';

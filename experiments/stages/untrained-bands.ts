@@ -11,7 +11,7 @@ import { bandNetConfigFor } from '../../src/ml/band-config.js';
 import { BAND_NET_KIND, initBandNet, type BandNetConfig } from '../../src/ml/band-net.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
 import { locateInputs, required } from '../../src/ml/inputs.js';
-import { unwrap } from '../../src/ml/result.js';
+import { unwrap } from '../../src/core/result.js';
 import { deriveSeed } from '../../src/ml/rng.js';
 import { PRETRAIN_DEFAULTS, PretrainParams } from '../../src/ml/schemas.js';
 

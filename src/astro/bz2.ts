@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { fitsError, type FitsError } from './fits-error.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 const MAX = 2 ** 31 - 1;
 

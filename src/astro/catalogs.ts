@@ -6,7 +6,7 @@ import { formatCsvError, csvColumn, csvNumber, readCsvFile, type CsvTable } from
 import { formatFitsError } from './fits-error.js';
 import { readFitsFile } from './fits-file.js';
 import { readTable, type Table } from './fits-table.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export interface CatalogError {
   readonly file: string;

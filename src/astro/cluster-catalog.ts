@@ -2,7 +2,7 @@
 // (docs/formats.md): required columns id,ra,dec,z,logM500,richness,members_true, in that order;
 // empty cells are null (an unlabelled cluster has no logM500). Further columns are kept as text.
 import { formatCsvError, csvNumber, formatCsv, parseCsv, readTextFile } from './csv.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export const CATALOG_COLUMNS = ['id', 'ra', 'dec', 'z', 'logM500', 'richness', 'members_true'] as const;
 

@@ -2,7 +2,7 @@
 // The shipped catalogues are a few MB, so whole-file parsing is the simple, fast choice.
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export interface CsvTable {
   readonly header: readonly string[];

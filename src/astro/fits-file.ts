@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { bunzip2, bunzip2File } from './bz2.js';
 import { fitsError, type FitsError } from './fits-error.js';
 import { parseFits, type FitsFile } from './fits-structure.js';
-import { err, type Result } from './result.js';
+import { err, type Result } from '../core/result.js';
 
 export function isBz2Path(path: string): boolean {
   return path.endsWith('.bz2');

@@ -1,7 +1,7 @@
 // FITS header cards: parsing 2880-byte header blocks into cards and formatting cards back.
 // Fixed-format values (FITS 4.0 section 4.2), the long-string CONTINUE convention (section 4.2.1.2),
 // commentary cards (COMMENT, HISTORY, blank key) and HIERARCH keys are understood.
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export const BLOCK = 2880;
 export const CARD = 80;

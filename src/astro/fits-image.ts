@@ -4,7 +4,7 @@ import { fitsError, type FitsError } from './fits-error.js';
 import { getNumber, type Card } from './fits-header.js';
 import type { FitsFile, Hdu } from './fits-structure.js';
 import type { Unit } from './fits-write.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export type Bitpix = 8 | 16 | 32 | 64 | -32 | -64;
 export type PixelArray = Uint8Array | Int16Array | Int32Array | Float32Array | Float64Array;

@@ -3,7 +3,7 @@
 // finds the units and checks the file is whole, so a truncated download is caught before decoding.
 import { fitsError, type FitsError } from './fits-error.js';
 import { BLOCK, getNumber, getString, getValue, parseHeader, type Header } from './fits-header.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export type HduKind = 'primary' | 'image' | 'bintable' | 'table' | 'other';
 

@@ -6,7 +6,7 @@ import { fitsError, type FitsError } from './fits-error.js';
 import { getNumber, getString, type Card, type Header } from './fits-header.js';
 import type { FitsFile, Hdu } from './fits-structure.js';
 import type { Unit } from './fits-write.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export type ColumnData =
   | { readonly type: 'number'; readonly values: Float64Array }

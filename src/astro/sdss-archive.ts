@@ -6,7 +6,7 @@
 import { fitsError, type FitsError } from './fits-error.js';
 import type { FitsFile } from './fits-structure.js';
 import { findColumn, readTable } from './fits-table.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { BANDS, isBand, type Band } from './sdss-frame.js';
 
 export const DR12_RERUN = 301;

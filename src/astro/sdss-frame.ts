@@ -8,7 +8,7 @@ import { readFitsFile, parseFitsBytes } from './fits-file.js';
 import { readImage } from './fits-image.js';
 import type { FitsFile } from './fits-structure.js';
 import { findColumn, readTable } from './fits-table.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { wcsFromHeader, type TanWcs } from './wcs.js';
 
 export const BANDS = ['u', 'g', 'r', 'i', 'z'] as const;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { bunzip2Head } from './bz2.js';
 import { fitsError, type FitsError } from './fits-error.js';
 import { getNumber, parseHeader } from './fits-header.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { parseFrameName, type ParsedFrameName } from './sdss-archive.js';
 import { wcsFromHeader, type TanWcs } from './wcs.js';
 

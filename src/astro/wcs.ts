@@ -5,7 +5,7 @@
 // whose reference point is the native pole), which is what SDSS and most survey images use.
 import { fitsError, type FitsError } from './fits-error.js';
 import { getNumber, getString, type Header } from './fits-header.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 const D2R = Math.PI / 180;
 const R2D = 180 / Math.PI;

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256 } from './canonical.js';
 
-export interface LockOwner { pid: number; host: string; procStart: string; runId: string; stage: string; since: string }
+import type { LockOwner } from '../core/run-events.js';
+
+export type { LockOwner };
 
 export interface Lock { path: string; release(): Promise<void> }
 

@@ -11,9 +11,9 @@ import { manifestText, parseManifest, type FileEntry, type PathDigest } from './
 import { sha256 } from './canonical.js';
 import { removeLeftovers } from './leftovers.js';
 
-export type StoredOutput =
-  | { kind: 'file'; digest: Digest; size: number; exec: boolean }
-  | { kind: 'dir'; digest: Digest; fileCount: number; size: number };
+import type { StoredOutput } from '../core/run-events.js';
+
+export type { StoredOutput };
 
 export class ObjectStore {
   readonly objectsDir: string;

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../spec/diagnostics.js';
 import { parseOverride, type Override } from '../spec/params.js';
 import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
 import { projectLayout, type ProjectLayout } from '../project/layout.js';
-import { openProject, type Project } from '../project/analyze.js';
+import { openProject, type Project } from '../project/open.js';
 import { selectStages } from '../plan/decide.js';
 import type { Pipeline } from '../spec/model.js';
 import { renderDiagnostics } from '../report/diagnostics.js';

@@ -5,7 +5,7 @@ import type { Executor } from '../exec/executor.js';
 import { LocalExecutor } from '../exec/local.js';
 import { onPath, REQUIRED_TOOLS } from '../exec/slurm/commands.js';
 import type { SlurmTiming } from '../exec/slurm/executor.js';
-import type { Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
 import type { Pipeline } from '../spec/model.js';
 import { UsageError } from './exit-codes.js';
 

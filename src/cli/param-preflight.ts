@@ -2,14 +2,14 @@
 // against the stage's own schema (src/exec/param-check.ts). A rejection is a located spec error,
 // exit 2, and nothing has run.
 import { checkStageParams, paramCheckGroups } from '../exec/param-check.js';
-import type { Analysis } from '../project/analyze.js';
+import type { DiskPlan } from '../project/plan-from-disk.js';
 import type { Diagnostic } from '../spec/diagnostics.js';
 import type { Pipeline, StageInstance } from '../spec/model.js';
 import { stageParamDiagnostics } from '../spec/param-diagnostics.js';
 import type { SweepPlan } from '../sweep/plan.js';
 import { DiagnosticsError } from './common.js';
 
-export async function preflightParams(root: string, pipeline: Pipeline, analysis: Analysis, overrides: readonly string[], profiles: readonly string[]): Promise<void> {
+export async function preflightParams(root: string, pipeline: Pipeline, analysis: DiskPlan, overrides: readonly string[], profiles: readonly string[]): Promise<void> {
   const toRun = new Set(analysis.plan.filter((p) => p.decision.kind === 'run').map((p) => p.id));
   const diagnostics = await rejectedParams(root, pipeline, pipeline.stages.filter((s) => toRun.has(s.id)), overrides, profiles);
   if (diagnostics.length) throw new DiagnosticsError(diagnostics);

@@ -1,7 +1,7 @@
 // The commands' side of the remote cache: attach it to the project when the flag, the variable or
 // the spec names one (a bad URL is a usage error), and report what a `remote.push: auto` push did
 // when a run or sweep ends.
-import type { Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
 import { chooseRemote } from '../remote/config.js';
 import { RemoteCache } from '../remote/remote-cache.js';
 import { S3Remote } from '../remote/s3.js';

@@ -3,7 +3,7 @@
 import type { StageId } from '../core/brand.js';
 import type { Resources, StageImpl } from '../spec/model.js';
 import type { SlurmOptions } from '../spec/schema.js';
-import type { Failure } from './outcome.js';
+import type { Failure } from '../core/run-events.js';
 
 export interface StageJob {
   id: StageId;

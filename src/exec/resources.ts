@@ -1,10 +1,11 @@
 // A resource pool (cpu slots, memory bytes, gpu slots): a stage starts only when what it asks for
 // is free, so parallel stages never oversubscribe the machine. Waiters are woken on every release and re-check.
+import type { Shortfall } from '../core/run-events.js';
 import type { Resources } from '../spec/model.js';
 
 export interface Capacity { cpu: number; memoryBytes: number; gpu: number }
 
-export type Fit = { ok: true; grant: Capacity } | { ok: false; message: string };
+export type Fit = { ok: true; grant: Capacity } | { ok: false; short: Shortfall };
 
 export class ResourcePool {
   private free: Capacity;
@@ -14,8 +15,8 @@ export class ResourcePool {
 
   /** What a stage may take: cpu above the total is clamped (it then runs alone); gpu and memory above it cannot run. */
   fit(r: Resources): Fit {
-    if (r.gpu > this.total.gpu) return { ok: false, message: `needs ${r.gpu} GPU slot(s), ${this.total.gpu} available (set --gpus or MASSFLOW_GPUS)` };
-    if (r.memoryBytes > this.total.memoryBytes) return { ok: false, message: `needs ${fmtBytes(r.memoryBytes)} of memory, the machine has ${fmtBytes(this.total.memoryBytes)}` };
+    if (r.gpu > this.total.gpu) return { ok: false, short: { resource: 'gpu', needs: r.gpu, available: this.total.gpu } };
+    if (r.memoryBytes > this.total.memoryBytes) return { ok: false, short: { resource: 'memory', needs: r.memoryBytes, available: this.total.memoryBytes } };
     return { ok: true, grant: { cpu: Math.min(r.cpu, this.total.cpu), memoryBytes: r.memoryBytes, gpu: r.gpu } };
   }
 
@@ -44,11 +45,4 @@ export class ResourcePool {
   private fits(w: Capacity): boolean {
     return w.cpu <= this.free.cpu + 1e-9 && w.memoryBytes <= this.free.memoryBytes && w.gpu <= this.free.gpu;
   }
-}
-
-export function fmtBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return `${n % 1 ? n.toFixed(1) : n}${units[i]}`;
 }

@@ -8,7 +8,7 @@ import type { StageId } from '../core/brand.js';
 import type { PlannedStage } from '../plan/decide.js';
 import type { Pipeline } from '../spec/model.js';
 import type { UpstreamJob } from './executor.js';
-import { succeeded, type SkipCause, type StageOutcome } from './outcome.js';
+import { succeeded, type SkipCause, type StageOutcome } from '../core/run-events.js';
 import { ResourcePool } from './resources.js';
 import { runStage, type StageChain, type StageRunContext } from './stage-runner.js';
 

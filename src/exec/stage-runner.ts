@@ -6,15 +6,15 @@ import { dirname, join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import type { LockManager, Lock } from '../cache/locks.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { PlannedStage } from '../plan/decide.js';
-import type { Project } from '../project/analyze.js';
-import type { EventSink } from '../report/events.js';
+import type { ContentDigest } from '../cache/digest-path.js';
+import { staleOutputs, type PlannedStage } from '../plan/decide.js';
+import type { Project } from '../project/open.js';
+import { logFileName } from '../project/layout.js';
 import { outputPaths, type StageInstance } from '../spec/model.js';
 import type { Executor, StageJob, UpstreamJob } from './executor.js';
 import { readMetricsFile } from './metrics-file.js';
-import type { StageOutcome } from './outcome.js';
+import type { BookkeepingStep, EventSink, Failure, RemoteNote, StageOutcome } from '../core/run-events.js';
 import type { ResourcePool } from './resources.js';
-import { describeReason } from './reasons.js';
 import { restoreFromRemote } from './remote-restore.js';
 
 export interface StageRunContext {
@@ -37,8 +37,6 @@ export interface StageRunContext {
   redact?: ((text: string) => string) | undefined;
 }
 
-export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;
-
 const LOG_TAIL = 20;
 
 /** For a pipelined executor: the upstream stages' batch jobs, and whom to tell once this stage is submitted. */
@@ -56,23 +54,23 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
 
   const held: Lock[] = [];
   const started = Date.now();
+  const step: Step = { current: 'lock' };
   try {
     for (const out of outputPaths(stage)) {
       held.push(await rc.locks.acquire(out, { runId: rc.runId, stage: stage.id }, (owner) => emit({ type: 'stage-wait', id: stage.id, resource: out, owner, at: Date.now() }), rc.signal));
     }
     // The lock may have been held by a run producing exactly this: use its result.
+    step.current = 'restore';
     const local = rc.force || !stage.cache || planned.decision.kind === 'run' && stage.restore === 'last-run' ? undefined : await project.entries.getComplete(fp.digest);
     const fetched = local || rc.force || !stage.cache || stage.restore === 'last-run' ? undefined : await restoreFromRemote(project, stage, fp.digest);
     const remote = fetched?.kind === 'fetched' ? fetched : undefined;
     const entry = local ?? remote?.entry;
     if (entry) {
-      const stale: string[] = [];
-      for (const [path, stored] of Object.entries(entry.outs)) {
-        const w = await project.stat.digestOnly(join(root, path));
-        if (w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest) stale.push(path);
-      }
+      const workspace = new Map<string, ContentDigest>();
+      for (const path of Object.keys(entry.outs)) workspace.set(path, await project.stat.digestOnly(join(root, path)));
+      const stale = staleOutputs(entry.outs, workspace);
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
-      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: `outputs ${stale.join(', ')} not in the workspace${remote ? `; ${remote.note}` : ''}`, at: Date.now() });
+      emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, ...(remote ? { remote: remote.note } : {}), at: Date.now() });
       for (const path of stale) {
         await project.objects.materialize(entry.outs[path]!, join(root, path));
         await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
@@ -80,25 +78,36 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };
     }
-    return await execute(rc, stage, planned, started, chain, fetched?.kind === 'refused' ? fetched.note : undefined);
+    step.current = 'prepare';
+    return await execute(rc, stage, planned, started, chain, step, fetched?.kind === 'refused' ? fetched.note : undefined);
   } catch (e) {
     if (rc.signal.aborted) return { kind: 'cancelled' };
-    return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: (e as Error).message }, logTail: [] };
+    return { kind: 'failed', durationMs: Date.now() - started, failure: unexpected(step, (e as Error).message), logTail: [] };
   } finally {
     for (const l of held) await l.release();
   }
 }
 
-async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, remoteNote?: string): Promise<StageOutcome> {
+/** Which part of a stage is under way, so an unexpected throw is filed under what it interrupted. */
+interface Step { current: BookkeepingStep | 'run' | 'commit' }
+
+function unexpected(step: Step, message: string): Failure {
+  switch (step.current) {
+    case 'run': return { kind: 'executor', message };
+    case 'commit': return { kind: 'commit', message };
+    default: return { kind: 'bookkeeping', step: step.current, message };
+  }
+}
+
+async function execute(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, started: number, chain: StageChain | undefined, step: Step, remoteNote?: RemoteNote): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
   const fit = rc.pool.fit(stage.resources);
-  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', message: fit.message }, logTail: [] };
+  if (!fit.ok) return { kind: 'failed', durationMs: 0, failure: { kind: 'resources', ...fit.short }, logTail: [] };
   const release = await rc.pool.acquire(fit.grant, rc.signal);
   const tail: string[] = [];
   try {
-    const reason = planned.decision.kind === 'run' ? describeReason(planned.decision.reason) : 'cached result vanished';
-    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: remoteNote ? `${reason}; ${remoteNote}` : reason, at: Date.now() });
+    emit({ type: 'stage-start', id: stage.id, action: 'run', reason: planned.decision.kind === 'run' ? planned.decision.reason : { kind: 'entry-vanished' }, ...(remoteNote ? { remote: remoteNote } : {}), at: Date.now() });
     const job: StageJob = {
       id: stage.id,
       runId: rc.runId,
@@ -126,6 +135,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       if (!adopting && !persist.has(out)) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
+    step.current = 'run';
     const result = await rc.executor.run(job, {
       log: (line) => {
         tail.push(line);
@@ -141,6 +151,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     if (rc.signal.aborted) return { kind: 'cancelled' };
     if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
 
+    step.current = 'commit';
     const outputs: Record<string, StoredOutput> = {};
     const missing: string[] = [];
     for (const out of outputPaths(stage)) {

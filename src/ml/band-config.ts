@@ -3,7 +3,7 @@
 import { checkBandNetConfig, type BandNetConfig } from './band-net.js';
 import type { CutoutDataset } from './cutouts.js';
 import { bandScales, type Normalisation } from './normalise.js';
-import type { Result } from './result.js';
+import type { Result } from '../core/result.js';
 import { range } from './rng.js';
 
 export interface BandNetParams {

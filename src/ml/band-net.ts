@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Normalisation } from './normalise.js';
 import { avgPool2, conv2dBias, relu } from './ops.js';
 import { ParamStore } from './params.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { Rng } from './rng.js';
 
 export const BAND_NET_KIND = 'band-classifier';

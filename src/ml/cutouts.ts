@@ -6,7 +6,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export const CUTOUTS_FORMAT = 'massflow.cutouts/1';
 

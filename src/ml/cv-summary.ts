@@ -2,7 +2,7 @@
 // summary cross-validate makes of them, with the richness baseline scored on the same test folds.
 import { foldSplit } from './folds.js';
 import { fitPowerLaw, predictPowerLaw, type PowerLaw } from './richness.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { mae, mean, std } from './stats.js';
 
 export const CV_FORMAT = 'massflow.cv/1';

@@ -8,7 +8,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export const FEATURES_FORMAT = 'massflow.features/1';
 

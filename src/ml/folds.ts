@@ -2,7 +2,7 @@
 // proportions, so per-fold MAEs are comparable and no fold tests on masses it never trained on.
 // Clusters are ranked by log M; each consecutive block of k gets the k folds in a seeded random
 // order. Deterministic for (values, k, seed); ties keep input order.
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { deriveSeed, range, Rng } from './rng.js';
 
 export function assignFolds(values: readonly number[], k: number, seed: number): Result<number[]> {

@@ -8,7 +8,7 @@ import { FEATURES_FORMAT } from './features.js';
 import { BAND_NET_KIND } from './band-net.js';
 import { MASS_NET_KIND } from './mass-net.js';
 import { CV_FORMAT } from './cv-summary.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export interface Inputs {
   cutouts?: string;

@@ -1,5 +1,12 @@
 // Small helpers every training and attribution loop needs.
 
+/** What a caller of a training loop hears: each epoch's figures, progress, and when to stop. */
+export interface TrainHooks<Epoch> {
+  onEpoch?(e: Epoch): void;
+  onProgress?(done: number, total: number): void;
+  signal?: AbortSignal;
+}
+
 /** Thrown between batches when the run is cancelled; carries the signal's reason. */
 export class AbortedError extends Error {
   constructor(reason: unknown) {

@@ -1,7 +1,7 @@
 // The richness baseline: log10 M500 = a + b log10(lambda), an ordinary least-squares power law
 // refit on each training fold and scored (MAE) on the same test folds as the CNN. Clusters without
 // a positive richness cannot enter it; how many were left out is reported with the score.
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export interface PowerLaw { a: number; b: number }
 

@@ -8,7 +8,7 @@ import type { CutoutDataset } from './cutouts.js';
 import { normaliseBand } from './normalise.js';
 import type { ParamStore } from './params.js';
 import { deriveSeed, range, Rng } from './rng.js';
-import { checkAborted, yieldToEventLoop } from './loop.js';
+import { checkAborted, yieldToEventLoop, type TrainHooks } from './loop.js';
 
 export interface BandTrainOptions {
   epochs: number;
@@ -32,11 +32,7 @@ export interface BandEpoch {
   imagesPerSecond: number;
 }
 
-export interface BandTrainHooks {
-  onEpoch?(e: BandEpoch): void;
-  onProgress?(done: number, total: number): void;
-  signal?: AbortSignal;
-}
+export type BandTrainHooks = TrainHooks<BandEpoch>;
 
 export interface BandTrainResult {
   history: BandEpoch[];

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FlatAdam } from './adam.js';
 import { dihedral } from './augment.js';
 import { gatherMaps, mapLength, type FeatureSet } from './features.js';
-import { checkAborted, yieldToEventLoop } from './loop.js';
+import { checkAborted, yieldToEventLoop, type TrainHooks } from './loop.js';
 import { initMassNet, massNetPredict, type MassNetConfig } from './mass-net.js';
 import type { ParamStore } from './params.js';
 import { deriveSeed, Rng } from './rng.js';
@@ -33,11 +33,7 @@ export interface MassEpoch {
   seconds: number;
 }
 
-export interface MassTrainHooks {
-  onEpoch?(e: MassEpoch): void;
-  onProgress?(done: number, total: number): void;
-  signal?: AbortSignal;
-}
+export type MassTrainHooks = TrainHooks<MassEpoch>;
 
 export interface MassTrainResult {
   net: ParamStore;

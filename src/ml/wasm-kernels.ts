@@ -26,13 +26,13 @@ function call(kernel: string, backend: unknown, inputs: NamedTensorInfoMap, attr
   return k.kernelFunc({ inputs, backend: backend as never, attrs }) as TensorInfo;
 }
 
-function conv2dInfo(
-  xShape: number[], filterShape: number[], strides: unknown, pad: unknown, dimRoundingMode: unknown,
-) {
+/** The forward convolution's geometry, from a gradient kernel's attrs (NHWC only). */
+function conv2dInfo(kernel: string, attrs: NamedAttrMap, xShape: number[], filterShape: number[]) {
+  requireChannelsLast(attrs.dataFormat, kernel);
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
-    strides as [number, number] | number, 1, pad as Pad, dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    attrs.strides as [number, number] | number, 1, attrs.pad as Pad, attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
   );
 }
 
@@ -47,9 +47,7 @@ function conv2dBackpropFilter(args: { inputs: NamedTensorInfoMap; backend: unkno
   const attrs = args.attrs ?? {};
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
-  requireChannelsLast(attrs.dataFormat, 'Conv2DBackpropFilter');
-  const filterShape = attrs.filterShape as number[];
-  const info = conv2dInfo(x.shape, filterShape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+  const info = conv2dInfo('Conv2DBackpropFilter', attrs, x.shape, attrs.filterShape as number[]);
   const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w } = info;
   const { top: pt, left: pl } = info.padInfo;
   const [oh, ow] = [info.outHeight, info.outWidth];
@@ -92,9 +90,7 @@ function makeConv2dBackpropInput(shipped: KernelConfig['kernelFunc'] | undefined
     const attrs = args.attrs ?? {};
     const dy = inputs.dy as TensorInfo;
     const filter = inputs.filter as TensorInfo;
-    requireChannelsLast(attrs.dataFormat, 'Conv2DBackpropInput');
-    const inputShape = attrs.inputShape as number[];
-    const info = conv2dInfo(inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode);
+    const info = conv2dInfo('Conv2DBackpropInput', attrs, attrs.inputShape as number[], filter.shape);
     const { filterHeight: kh, filterWidth: kw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
     const pt = kh - 1 - info.padInfo.top;
     const pl = kw - 1 - info.padInfo.left;

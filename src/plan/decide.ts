@@ -6,16 +6,10 @@ import type { ContentDigest } from '../cache/digest-path.js';
 import { digestOf } from '../cache/canonical.js';
 import type { Pipeline, StageInstance } from '../spec/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
-import { diffFingerprints, type Change } from './why.js';
+import type { RunReason, StageReason } from '../core/run-events.js';
+import { diffFingerprints } from './why.js';
 
-export type RunReason =
-  | { kind: 'forced' }
-  | { kind: 'never-run' }
-  | { kind: 'changed'; changes: Change[] }
-  | { kind: 'cache-disabled' }
-  | { kind: 'not-cached' }
-  /** Outputs changed since the stage's last run, and its results may not be restored (`restore: last-run`). */
-  | { kind: 'outs-changed'; outs: string[] };
+export type { RunReason };
 
 export type Decision =
   | { kind: 'fresh'; entry: CacheEntry }
@@ -23,6 +17,15 @@ export type Decision =
   | { kind: 'run'; reason: RunReason };
 
 export interface PlannedStage { id: StageId; fingerprint: Fingerprint; decision: Decision }
+
+/** The reason a decision gives, as the plan announces it. */
+export function decisionReason(d: Decision): StageReason {
+  switch (d.kind) {
+    case 'fresh': return { kind: 'up-to-date' };
+    case 'restore': return { kind: 'outputs-missing', outs: d.outs, ...(d.from ? { from: d.from } : {}) };
+    case 'run': return d.reason;
+  }
+}
 
 export interface PlanFacts {
   entries: ReadonlyMap<Digest, CacheEntry | undefined>;
@@ -53,22 +56,16 @@ function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: b
   if (!s.cache) return { kind: 'run', reason: { kind: 'cache-disabled' } };
   const local = facts.entries.get(fp.digest);
   const prev = facts.previous.get(s.id);
-  const stale = (e: CacheEntry) => Object.entries(e.outs)
-    .filter(([path, stored]) => {
-      const w = facts.workspace.get(path);
-      return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
-    })
-    .map(([path]) => path);
   if (s.restore === 'last-run') {
     // Only the stage's own last run counts, and only with its outputs as it left them.
     if (local && prev && digestOf(prev) === fp.digest) {
-      const outs = stale(local);
+      const outs = staleOutputs(local.outs, facts.workspace);
       return outs.length ? { kind: 'run', reason: { kind: 'outs-changed', outs } } : { kind: 'fresh', entry: local };
     }
   } else {
     const entry = local ?? facts.remote?.get(fp.digest);
     if (entry) {
-      const outs = stale(entry);
+      const outs = staleOutputs(entry.outs, facts.workspace);
       if (!outs.length) return { kind: 'fresh', entry };
       return local ? { kind: 'restore', entry, outs } : { kind: 'restore', entry, outs, from: 'remote' };
     }
@@ -76,6 +73,16 @@ function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: b
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);
   return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
+}
+
+/** The outputs of a cache entry that the workspace does not hold as stored (missing, or other content). */
+export function staleOutputs(outs: CacheEntry['outs'], workspace: ReadonlyMap<string, ContentDigest>): string[] {
+  return Object.entries(outs)
+    .filter(([path, stored]) => {
+      const w = workspace.get(path);
+      return !w || w.kind === 'missing' || w.kind !== stored.kind || w.digest !== stored.digest;
+    })
+    .map(([path]) => path);
 }
 
 export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; unknown: string[] };

@@ -1,19 +1,9 @@
-// Field-by-field difference between two fingerprint objects, in the words `massflow why` prints.
+// Field-by-field difference between two fingerprint objects, as data (report/describe.ts words it).
 import { canonicalJson } from '../cache/canonical.js';
+import type { Change } from '../core/run-events.js';
 import type { DepState, FingerprintObject } from './fingerprint.js';
 
-export type Change =
-  | { field: 'format'; from: number; to: number }
-  | { field: 'params'; key: string; from: unknown; to: unknown; kind: 'changed' | 'added' | 'removed' }
-  | { field: 'vars'; key: string; from: unknown; to: unknown }
-  | { field: 'code'; path: string; kind: 'changed' | 'added' | 'removed' }
-  | { field: 'command'; from: string[]; to: string[] }
-  | { field: 'deps'; path: string; kind: 'changed' | 'added' | 'removed' | 'missing' | 'now produced' | 'no longer produced' }
-  | { field: 'upstream'; stage: string; kind: 'changed' | 'added' | 'removed' }
-  | { field: 'outs'; from: string[]; to: string[] }
-  | { field: 'env'; key: string; from: string | undefined; to: string | undefined }
-  | { field: 'lockfile' }
-  | { field: 'backend'; from: string; to: string };
+export type { Change };
 
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
@@ -56,37 +46,4 @@ function depKind(from: DepState | undefined, to: DepState | undefined): Extract<
   if (!produced(from) && produced(to)) return 'now produced';
   if (produced(from) && !produced(to)) return 'no longer produced';
   return 'changed';
-}
-
-const show = (v: unknown) => (v === undefined ? '(unset)' : typeof v === 'string' ? v : JSON.stringify(v));
-
-/** One line per change, e.g. `params.fit.lr: 0.001 -> 0.0003`. */
-export function describeChange(c: Change): string {
-  switch (c.field) {
-    case 'format': return `cache format: ${c.from} -> ${c.to}`;
-    case 'params': return c.kind === 'changed' ? `params.${c.key}: ${show(c.from)} -> ${show(c.to)}` : `params.${c.key}: ${c.kind} (${show(c.kind === 'added' ? c.to : c.from)})`;
-    case 'vars': return `vars.${c.key}: ${show(c.from)} -> ${show(c.to)}`;
-    case 'code': return `code ${c.path} ${c.kind}`;
-    case 'command': {
-      // Long arguments both share up front (an interpreter and its runner script) are elided.
-      let n = 0;
-      while (n < c.from.length - 1 && n < c.to.length - 1 && c.from[n] === c.to[n]) n++;
-      if (JSON.stringify(c.from.slice(0, n)).length < 60) n = 0;
-      const show = (a: readonly string[]) => `[${n ? '…, ' : ''}${a.slice(n).map((x) => JSON.stringify(x)).join(',')}]`;
-      return `cmd: ${show(c.from)} -> ${show(c.to)}`;
-    }
-    case 'deps': return c.kind === 'changed' ? `deps ${c.path}: digest changed` : `deps ${c.path}: ${c.kind}`;
-    case 'upstream': return `upstream ${c.stage} ${c.kind}`;
-    case 'outs': return `outs: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`;
-    case 'env': return `env.${c.key}: ${show(c.from)} -> ${show(c.to)}`;
-    case 'lockfile': return 'lockfile changed';
-    case 'backend': return `backend: ${c.from} -> ${c.to}`;
-  }
-}
-
-/** A short reason for status lines: the first few changes. */
-export function summarizeChanges(cs: readonly Change[], max = 2): string {
-  if (cs.length === 0) return 'no change';
-  const head = cs.slice(0, max).map(describeChange).join('; ');
-  return cs.length > max ? `${head}; +${cs.length - max} more` : head;
 }

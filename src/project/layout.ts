@@ -1,5 +1,6 @@
 // Where massflow keeps its state inside a project.
 import { join } from 'node:path';
+import type { StageId } from '../core/brand.js';
 
 export interface ProjectLayout {
   root: string;
@@ -23,3 +24,6 @@ export function projectLayout(root: string): ProjectLayout {
     runsDir: join(root, 'runs'),
   };
 }
+
+/** A stage's log file inside its run's logs/ directory: the id with unsafe characters %-escaped. */
+export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;

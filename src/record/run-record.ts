@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import type { Digest, RunId, StageId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { Failure, OutcomeKind, SkipCause } from '../exec/outcome.js';
-import type { RunEvent, RunStatus } from '../report/events.js';
+import type { Failure, OutcomeKind, SkipCause } from '../core/run-events.js';
+import { unhandled, type RunEvent, type RunStatus } from '../core/run-events.js';
+import { describeStageReason } from '../report/describe.js';
 import type { GitInfo } from './git-info.js';
 
 export const RUN_RECORD_FORMAT = 1;
@@ -82,7 +83,7 @@ export class RunRecorder {
       case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-wait': return;
       case 'stage-start': {
         const s = st(e.id);
-        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = e.reason; }
+        if (s) { s.outcome = 'running'; s.startedAt = new Date(e.at).toISOString(); s.reason = describeStageReason(e.reason); }
         break;
       }
       case 'stage-metric': {
@@ -108,6 +109,7 @@ export class RunRecorder {
           case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;
+          default: return unhandled(o);
         }
         break;
       }
@@ -117,6 +119,7 @@ export class RunRecorder {
         this.record.endedAt = new Date(e.at).toISOString();
         this.record.durationMs = e.durationMs;
         break;
+      default: return unhandled(e);
     }
     this.schedule();
   };

@@ -20,3 +20,10 @@ const wrap = (a: number, b: number) => (s: string) => `\x1b[${a}m${s}\x1b[${b}m`
 export const colors: Style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
 const id = (s: string) => s;
 export const noColors: Style = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+
+export function fmtBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${n % 1 ? n.toFixed(1) : n}${units[i]}`;
+}

@@ -2,10 +2,10 @@
 // (elapsed time, progress bars) redrawn in place. Otherwise: one plain line per state change, in a
 // stable format the end-to-end tests assert exactly. Both close with the same summary.
 import type { StageId } from '../core/brand.js';
-import type { StageOutcome } from '../exec/outcome.js';
-import { outcomeDetail } from './describe.js';
-import { logFileName } from '../exec/stage-runner.js';
-import type { RunEvent } from './events.js';
+import type { StageOutcome } from '../core/run-events.js';
+import { describeStageReason, outcomeDetail } from './describe.js';
+import { logFileName } from '../project/layout.js';
+import { unhandled, type RunEvent } from '../core/run-events.js';
 import { fmtDuration, pad, table, type Style } from './format.js';
 
 export interface Output { write(s: string): void; columns?: number | undefined }
@@ -36,7 +36,7 @@ export class RunView {
       }
       case 'stage-start':
         this.live.set(e.id, { id: e.id, action: e.action, since: e.at });
-        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${e.reason}`);
+        if (!this.tty) this.print(`${pad(e.action === 'run' ? 'start' : 'restore', 9)} ${pad(e.id, this.width)}${describeStageReason(e.reason)}`);
         return;
       case 'stage-wait': {
         const msg = `waiting for lock on ${e.resource} held by run ${e.owner.runId} (pid ${e.owner.pid} on ${e.owner.host})`;
@@ -70,6 +70,7 @@ export class RunView {
         if (e.status === 'cancelled') this.out.write('cancelled stages committed nothing; rerun to continue from the cache\n');
         return;
       }
+      default: return unhandled(e);
     }
   };
 

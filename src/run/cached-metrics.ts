@@ -3,7 +3,7 @@
 // record, the headline metrics and the MLflow row of a partial rerun show results, not blanks.
 import type { StageId } from '../core/brand.js';
 import type { PlannedStage } from '../plan/decide.js';
-import type { RunEvent } from '../report/events.js';
+import type { RunEvent } from '../core/run-events.js';
 import { readRunRecord } from '../record/run-record.js';
 
 interface Cached { from: string; at: number; metrics: Record<string, number> }

@@ -3,7 +3,7 @@
 // run's result and exit code stay what the stages made them.
 import type { CacheEntry } from '../cache/entries.js';
 import type { Digest } from '../core/brand.js';
-import type { Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
 import { readRunRecord } from '../record/run-record.js';
 import type { PushReport } from '../remote/push.js';
 

@@ -6,22 +6,22 @@ import type { StageId } from '../core/brand.js';
 import { removeLeftoversBeside } from '../cache/leftovers.js';
 import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
-import { succeeded, type StageOutcome } from '../exec/outcome.js';
-import { describeReason } from '../exec/reasons.js';
 import { ResourcePool } from '../exec/resources.js';
 import { schedule } from '../exec/scheduler.js';
-import { analyze, type Analysis, type Project } from '../project/analyze.js';
+import type { Project } from '../project/open.js';
+import type { DiskPlan } from '../project/plan-from-disk.js';
+import { emptyCounts, succeeded, type EventSink, type PlanEntry, type RunStatus, type StageOutcome } from '../core/run-events.js';
+import { planFromDisk } from '../project/plan-from-disk.js';
 import { withRunFiles } from './run-files.js';
-import { emptyCounts, type EventSink, type PlannedLine, type RunStatus } from '../report/events.js';
 import { gitInfo, type GitInfo } from '../record/git-info.js';
 import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
 import type { Digest, RunId } from '../core/brand.js';
 import { digestOf } from '../cache/canonical.js';
-import type { PlannedStage } from '../plan/decide.js';
+import { decisionReason, type PlannedStage } from '../plan/decide.js';
 import type { BackendId } from '../project/backend-id.js';
 import type { Pipeline } from '../spec/model.js';
 import { backendLabel } from '../project/backend-id.js';
-import { logFileName } from '../exec/stage-runner.js';
+import { logFileName } from '../project/layout.js';
 import { secretMasker } from '../track/index.js';
 import { cachedMetrics, replayedMetrics } from './cached-metrics.js';
 
@@ -45,12 +45,8 @@ export interface RunOptions {
 
 export interface RunResult { runId: RunId; status: RunStatus; outcomes: Map<StageId, StageOutcome>; record: RunRecord; dir: string }
 
-export function plannedLines(analysis: Analysis): PlannedLine[] {
-  return analysis.plan.map((p) => ({
-    id: p.id,
-    action: p.decision.kind,
-    reason: p.decision.kind === 'run' ? describeReason(p.decision.reason) : p.decision.kind === 'restore' ? `outputs ${p.decision.outs.join(', ')} not in the workspace${p.decision.from === 'remote' ? ' (on the remote cache)' : ''}` : 'up to date',
-  }));
+export function planEntries(analysis: DiskPlan): PlanEntry[] {
+  return analysis.plan.map((p) => ({ id: p.id, action: p.decision.kind, reason: decisionReason(p.decision) }));
 }
 
 export function defaultGpus(): number {
@@ -120,7 +116,7 @@ export function newRunRecord(r: NewRunRecord): RunRecord {
 export async function runPipeline(
   project: Project,
   pipeline: Pipeline,
-  analysis: Analysis,
+  analysis: DiskPlan,
   executor: Executor,
   opts: RunOptions,
   sinks: EventSink[],
@@ -149,7 +145,7 @@ export async function runPipeline(
   const forward: EventSink = (e) => { recorder.sink(e); for (const s of sinks) s(e); };
   const emit: EventSink = (e) => { for (const m of replayedMetrics(cached, e)) forward(m); forward(e); };
   const jobs = opts.jobs ?? availableParallelism();
-  emit({ type: 'run-start', runId: opts.runId, pipeline: pipeline.name, file: pipeline.file, plan: plannedLines(analysis), jobs, executor: executor.name, at: started });
+  emit({ type: 'run-start', runId: opts.runId, pipeline: pipeline.name, file: pipeline.file, plan: planEntries(analysis), jobs, executor: executor.name, at: started });
 
   const abort = new AbortController();
   const onAbort = () => { emit({ type: 'run-interrupt', at: Date.now() }); abort.abort(); };
@@ -158,7 +154,7 @@ export async function runPipeline(
   // A restore killed with an earlier runner left its staging beside the output, where a stage
   // reading the parent directory would see it.
   await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
-  const replan = async (stage: Pipeline['stages'][number]) => (await analyze(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
+  const replan = async (stage: Pipeline['stages'][number]) => (await planFromDisk(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
   const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,
     locks: new LockManager(project.layout.locksDir),

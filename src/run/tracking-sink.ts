@@ -4,11 +4,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { describeFailure, type OutcomeKind } from '../exec/outcome.js';
-import { logFileName } from '../exec/stage-runner.js';
-import type { RunEvent, RunStatus } from '../report/events.js';
+import { unhandled, type OutcomeKind, type RunEvent, type RunStatus } from '../core/run-events.js';
+import { logFileName } from '../project/layout.js';
+import { describeFailure } from '../report/describe.js';
 import type { Pipeline } from '../spec/model.js';
-import type { EndStatus, Tracker, TrackerSummary } from '../track/index.js';
+import type { EndStatus, Tracker, TrackerSummary, TrackError, TrackResult } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import { runNoteMarkdown, type RunNote } from './run-label.js';
 
@@ -53,6 +53,22 @@ export function headlineValues(pipeline: Pipeline, last: ReadonlyMap<StageId, Re
   return [...out];
 }
 
+type Recording = Pick<Tracker, 'startRun' | 'logParams' | 'logMetric' | 'setTags' | 'logArtifact' | 'endRun'>;
+export type CheckedTracker = { [K in keyof Recording]: (...args: Parameters<Recording[K]>) => void };
+
+/** The tracker's recording calls with each result looked at: a call it refuses goes to onRejected. */
+export function checkedTracker(tracker: Tracker, onRejected: (error: TrackError) => void): CheckedTracker {
+  const check = (r: TrackResult) => { if (!r.ok) onRejected(r.error); };
+  return {
+    startRun: (...a) => check(tracker.startRun(...a)),
+    logParams: (...a) => check(tracker.logParams(...a)),
+    logMetric: (...a) => check(tracker.logMetric(...a)),
+    setTags: (...a) => check(tracker.setTags(...a)),
+    logArtifact: (...a) => check(tracker.logArtifact(...a)),
+    endRun: (...a) => check(tracker.endRun(...a)),
+  };
+}
+
 export interface TrackingSinkOptions {
   tracker: Tracker;
   pipeline: Pipeline;
@@ -67,16 +83,20 @@ export interface TrackingSinkOptions {
   note?: Omit<RunNote, 'headline' | 'description'> | undefined;
   /** Prefixes this sink's stage and group keys: trials of a sweep share one tracker and its key space. */
   keyPrefix?: string | undefined;
+  /** A call the tracker refused (an invalid metric key, a param changing value): the caller says so. */
+  onRejected: (error: TrackError) => void;
 }
 
 export class TrackingSink {
   private readonly root: string;
+  private readonly t: CheckedTracker;
   private readonly started = new Set<string>();
   private readonly stages: Map<StageId, Pipeline['stages'][number]>;
   /** The last value of each stage's metrics, for the headline on the top-level run. */
   private readonly last = new Map<StageId, Map<string, number>>();
 
   constructor(private readonly o: TrackingSinkOptions) {
+    this.t = checkedTracker(o.tracker, o.onRejected);
     this.root = o.rootKey ?? 'root';
     this.stages = new Map(o.pipeline.stages.map((s) => [s.id, s] as const));
   }
@@ -93,7 +113,7 @@ export class TrackingSink {
     const group = `${this.o.keyPrefix ?? ''}group:${s.name}`;
     if (!this.started.has(group)) {
       this.started.add(group);
-      this.o.tracker.startRun(group, { parentKey: this.root, name: s.name, tags: { 'massflow.stage': s.name } });
+      this.t.startRun(group, { parentKey: this.root, name: s.name, tags: { 'massflow.stage': s.name } });
     }
     return this.stageRunKey(id);
   }
@@ -105,14 +125,14 @@ export class TrackingSink {
       const s = this.stages.get(id);
       const parentKey = s && Object.keys(s.vars).length ? `${this.o.keyPrefix ?? ''}group:${s.name}` : this.root;
       const fp = this.o.fingerprints.get(id);
-      this.o.tracker.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } });
-      if (s) this.o.tracker.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) });
+      this.t.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } });
+      if (s) this.t.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) });
     }
     return key;
   }
 
   readonly sink = (e: RunEvent): void => {
-    const t = this.o.tracker;
+    const t = this.t;
     switch (e.type) {
       case 'run-start':
         t.startRun(this.root, {
@@ -150,12 +170,13 @@ export class TrackingSink {
         for (const key of this.started) if (key.startsWith(`${this.o.keyPrefix ?? ''}group:`)) t.endRun(key, runEndStatus(e.status));
         t.setTags(this.root, { 'massflow.status': e.status });
         return;
+      default: return unhandled(e);
     }
   };
 
   /** After the run record is final: attach it and end the root run (the tracker stays open). */
   end(status: RunStatus): void {
-    const t = this.o.tracker;
+    const t = this.t;
     const headline = headlineValues(this.o.pipeline, this.last);
     for (const [key, value] of headline) t.logMetric(this.root, key, value);
     if (this.o.note) t.setTags(this.root, { 'mlflow.note.content': runNoteMarkdown({ ...this.o.note, description: this.o.pipeline.description, headline }) });

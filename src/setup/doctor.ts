@@ -111,7 +111,13 @@ export function assess(f: Facts): Check[] {
     : { name: 'Slurm', status: 'missing', detail: f.slurm.why, cost: '`--executor slurm` is unavailable; stages run on this machine', fix: "use a machine with Slurm's client tools (sbatch, sinfo); docs/slurm.md" });
   checks.push(f.s3
     ? { name: 'S3 credentials', status: 'ok', detail: `from ${f.s3}` }
-    : { name: 'S3 credentials', status: 'missing', detail: 'none (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)', cost: 'only an MLflow server or store that keeps artifacts in S3 needs them', fix: 'export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... (and AWS_ENDPOINT_URL for a non-AWS store)' });
+    : {
+      name: 'S3 credentials',
+      status: 'missing',
+      detail: 'none in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials (an instance role or SSO does not show here)',
+      cost: "the lab's remote cache (`remote: s3://...`, massflow push/pull; docs/remote.md) is out of reach; results are computed and cached on this machine only",
+      fix: 'export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... (and AWS_ENDPOINT_URL for MinIO or Ceph)',
+    });
   checks.push(f.gpus.length
     ? { name: 'GPUs', status: 'ok', detail: `${f.gpus.length}: ${f.gpus.map((g) => g.replace(/ \(UUID:.*\)$/, '')).join('; ')}; give stages slots with --gpus ${f.gpus.length}` }
     : { name: 'GPUs', status: 'missing', detail: 'nvidia-smi lists none', cost: 'stages with resources.gpu > 0 cannot run here; training uses the CPU', fix: 'run on a GPU node (e.g. --executor slurm with a GPU partition)' });

@@ -1,6 +1,7 @@
 // `${...}` interpolation: references to params (`${fit.lr}`), foreach variables (`${fold}`) and a few
 // functions (`${range(cv.folds)}`). A string that is exactly one `${...}` keeps the value's type;
 // otherwise the values are formatted into the string. `$${` is a literal `${`.
+import { err, ok, type Result } from '../core/result.js';
 
 export type Expr =
   | { kind: 'ref'; path: string[]; start: number; end: number }
@@ -12,14 +13,13 @@ export interface InterpolationError { code: 'interpolation' | 'unknown-param'; m
 
 type Part = { text: string } | { expr: Expr; start: number; end: number };
 
-export type Result<T> = { ok: true; value: T } | { ok: false; error: InterpolationError };
-const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-const fail = (code: InterpolationError['code'], message: string, start: number, end: number): Result<never> =>
-  ({ ok: false, error: { code, message, start, end } });
+export type Interpolated<T> = Result<T, InterpolationError>;
+const fail = (code: InterpolationError['code'], message: string, start: number, end: number): Interpolated<never> =>
+  err({ code, message, start, end });
 
 export const hasInterpolation = (s: string): boolean => s.includes('${');
 
-export function parseTemplate(s: string): Result<Part[]> {
+export function parseTemplate(s: string): Interpolated<Part[]> {
   const parts: Part[] = [];
   let text = '';
   let i = 0;
@@ -43,12 +43,12 @@ export function parseTemplate(s: string): Result<Part[]> {
   return ok(parts);
 }
 
-function parseExpr(src: string, base: number): Result<Expr> {
+function parseExpr(src: string, base: number): Interpolated<Expr> {
   let pos = 0;
   const ws = () => { while (pos < src.length && /\s/.test(src[pos]!)) pos++; };
-  const err = (msg: string): Result<never> => fail('interpolation', msg, base + pos, base + Math.max(pos + 1, src.length));
+  const err = (msg: string): Interpolated<never> => fail('interpolation', msg, base + pos, base + Math.max(pos + 1, src.length));
 
-  function primary(): Result<Expr> {
+  function primary(): Interpolated<Expr> {
     ws();
     const start = pos;
     const rest = src.slice(pos);
@@ -124,7 +124,7 @@ const FUNCTIONS: Record<string, (args: unknown[]) => unknown> = {
   },
 };
 
-export function evaluate(e: Expr, scope: Scope): Result<unknown> {
+export function evaluate(e: Expr, scope: Scope): Interpolated<unknown> {
   switch (e.kind) {
     case 'num': case 'str': return ok(e.value);
     case 'ref': {
@@ -151,7 +151,7 @@ export function evaluate(e: Expr, scope: Scope): Result<unknown> {
 }
 
 /** Interpolates a string; a lone `${...}` returns the value itself (a number stays a number). */
-export function interpolate(s: string, scope: Scope): Result<unknown> {
+export function interpolate(s: string, scope: Scope): Interpolated<unknown> {
   const parsed = parseTemplate(s);
   if (!parsed.ok) return parsed;
   const parts = parsed.value;
@@ -169,7 +169,7 @@ export function interpolate(s: string, scope: Scope): Result<unknown> {
   return ok(out);
 }
 
-export function interpolateString(s: string, scope: Scope): Result<string> {
+export function interpolateString(s: string, scope: Scope): Interpolated<string> {
   const r = interpolate(s, scope);
   if (!r.ok) return r;
   if (r.value !== null && typeof r.value === 'object') return fail('interpolation', 'expected a string, got a list or map', 0, s.length);

@@ -1,7 +1,7 @@
 // Shell command strings (`cmd: "python train.py --lr ${fit.lr}"`): every interpolated value goes in
 // through shellQuote, the one rule for quoting, so a param value is always one literal word and can
 // never add shell syntax (`; rm -rf x`, `$(...)`, backticks).
-import { evaluate, parseTemplate, type Result, type Scope } from './interpolate.js';
+import { evaluate, parseTemplate, type Interpolated, type Scope } from './interpolate.js';
 
 /** Where in the command text a value lands: outside quotes, or inside the user's '...' or "...". */
 export type QuoteContext = 'plain' | 'single' | 'double';
@@ -38,7 +38,7 @@ export function quoteContextAfter(text: string, context: QuoteContext = 'plain')
  * A shell command template with every `${...}` value quoted for where it lands. A list or map has
  * no single word to stand for, so it is an error (name one element, or a scalar param).
  */
-export function interpolateShell(template: string, scope: Scope): Result<string> {
+export function interpolateShell(template: string, scope: Scope): Interpolated<string> {
   const parsed = parseTemplate(template);
   if (!parsed.ok) return parsed;
   let out = '';

@@ -2,7 +2,7 @@
 // renders them. Stage-level detail stays in the RunEvents of each trial (records, tracking); the
 // sweep forwards only those of the trial a unit runs in.
 import type { RunId } from '../core/brand.js';
-import type { RunEvent, RunStatus } from '../report/events.js';
+import type { RunEvent, RunStatus } from '../core/run-events.js';
 import type { SweepRecord } from './record.js';
 
 export type SweepEvent =

@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, RunId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
-import type { RunStatus } from '../report/events.js';
+import type { RunStatus } from '../core/run-events.js';
 import type { Objective } from './schema.js';
 
 export const SWEEP_RECORD_FORMAT = 1;

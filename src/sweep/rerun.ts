@@ -3,7 +3,7 @@
 // digest matched the recorded one. Pure.
 import type { Digest, StageId } from '../core/brand.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { StageOutcome } from '../exec/outcome.js';
+import type { StageOutcome } from '../core/run-events.js';
 import type { BackendId } from '../project/backend-id.js';
 import type { GitInfo } from '../record/git-info.js';
 import type { RunRecord } from '../record/run-record.js';

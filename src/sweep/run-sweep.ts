@@ -14,16 +14,16 @@ import type { StageId } from '../core/brand.js';
 import type { StoredOutput } from '../cache/store.js';
 import { LockManager } from '../cache/locks.js';
 import type { Executor } from '../exec/executor.js';
-import { readMetricsFile } from '../exec/metrics-file.js';
-import { succeeded, type OutcomeKind, type SkipCause, type StageOutcome } from '../exec/outcome.js';
 import { ResourcePool } from '../exec/resources.js';
 import { runStage, type StageRunContext } from '../exec/stage-runner.js';
-import { openProject, type Project } from '../project/analyze.js';
+import { openProject, type Project } from '../project/open.js';
 import { backendLabel } from '../project/backend-id.js';
 import type { GitInfo } from '../record/git-info.js';
-import { readRunRecord, runDir, RunRecorder } from '../record/run-record.js';
-import { emptyCounts, type EventSink, type RunEvent, type RunStatus } from '../report/events.js';
+import { runDir, RunRecorder } from '../record/run-record.js';
+import { emptyCounts, succeeded, type EventSink, type OutcomeKind, type RunEvent, type RunStatus, type SkipCause, type StageOutcome } from '../core/run-events.js';
+import { describeStageReason } from '../report/describe.js';
 import { newRunRecord } from '../run/run-pipeline.js';
+import { cachedPoints, type TimedPoint } from './cached-points.js';
 import type { SweepSink } from './events.js';
 import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
@@ -45,8 +45,6 @@ export interface SweepRunOptions {
   executor: Executor;
   git: GitInfo;
 }
-
-interface TimedPoint { key: string; value: number; step: number | undefined; timestamp: number }
 
 interface TrialState {
   plan: TrialPlan;
@@ -249,31 +247,12 @@ export async function runSweep(
       try {
         for (const v of u.upstream) await restoreInto(s, rc, v);
       } catch (e) {
-        return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'commit', message: `could not restore upstream outputs into the trial workspace: ${(e as Error).message}` }, logTail: [] };
+        return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'bookkeeping', step: 'trial-workspace', message: (e as Error).message }, logTail: [] };
       }
       return await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
     } catch (e) {
       return abort.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
     }
-  };
-
-  /** Metrics of a unit that did not run now: the run that produced the cache entry recorded them. */
-  const cachedPoints = async (u: Unit): Promise<TimedPoint[]> => {
-    if (u.decision.kind !== 'cached') return [];
-    const { entry } = u.decision;
-    const rec = await readRunRecord(layout.runsDir, entry.runId);
-    const at = Date.parse(entry.createdAt) || Date.now();
-    const recorded = rec?.stages[entry.stage]?.metrics;
-    if (recorded && Object.keys(recorded).length) return Object.entries(recorded).map(([key, value]) => ({ key, value, step: undefined, timestamp: at }));
-    // That record is gone: the stage's declared metrics files are in the store.
-    const out: TimedPoint[] = [];
-    for (const m of u.stage.metrics) {
-      const o = entry.outs[m];
-      if (o?.kind !== 'file') continue;
-      const r = await readMetricsFile(project.objects.objectPath(o.digest));
-      if (r.ok) for (const p of r.points) out.push({ ...p, timestamp: at });
-    }
-    return out;
   };
 
   const settle = (u: Unit, outcome: StageOutcome) => {
@@ -297,7 +276,7 @@ export async function runSweep(
       s.settled++;
       deliver(s, () => {
         const st = s.recorder!.record.stages[m.id];
-        if (st && !own) st.reason = role.kind === 'share' ? `shared: ran in trial ${role.owner}` : role.kind === 'cached' ? `cached: from run ${role.runId}` : st.reason;
+        if (st && role.kind !== 'run') st.reason = describeStageReason(role.kind === 'share' ? { kind: 'shared', trial: role.owner } : { kind: 'cached-elsewhere', runId: role.runId });
         if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
         s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
         if (role.kind === 'share' && succeeded(outcome)) tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner });
@@ -347,7 +326,7 @@ export async function runSweep(
       if (cause) { settle(u, { kind: 'skipped', cause }); continue; }
       if (u.decision.kind === 'cached') {
         const outputs = u.decision.entry.outs;
-        void cachedPoints(u).catch(() => []).then((p) => { points.set(u, p); settle(u, { kind: 'fresh', outputs }); });
+        void cachedPoints(project, u).catch(() => []).then((p) => { points.set(u, p); settle(u, { kind: 'fresh', outputs }); });
         continue;
       }
       const owner = stateOf.get(u.owner)!;

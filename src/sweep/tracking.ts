@@ -8,11 +8,11 @@
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
-import type { EventSink, RunStatus } from '../report/events.js';
+import type { EventSink, RunStatus } from '../core/run-events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
-import { TrackingSink, runEndStatus } from '../run/tracking-sink.js';
+import { checkedTracker, TrackingSink, runEndStatus, type CheckedTracker } from '../run/tracking-sink.js';
 import type { Pipeline } from '../spec/model.js';
-import { describeTrackingConfig, secretMasker, type Tracker } from '../track/index.js';
+import { describeTrackingConfig, secretMasker, type Tracker, type TrackError } from '../track/index.js';
 import type { Objective } from './schema.js';
 
 const SWEEP = 'sweep';
@@ -21,49 +21,54 @@ export interface TrialTrack { name: string; /** The MLflow run name: the trial a
 
 export class SweepTracking {
   private readonly sinks = new Map<string, TrackingSink>();
+  private readonly checked: CheckedTracker;
 
   constructor(
     private readonly tracker: Tracker,
     private readonly where: string,
     private readonly objective: Objective | undefined,
+    /** A call the tracker refused: the caller says so. */
+    private readonly onRejected: (error: TrackError) => void,
     /** Masks the tracking secrets in the trials' stage output. */
     readonly redact: (text: string) => string = secretMasker(undefined),
-  ) {}
+  ) {
+    this.checked = checkedTracker(tracker, onRejected);
+  }
 
   sweepStarted(name: string, tags: Record<string, string>) {
-    this.tracker.startRun(SWEEP, { name, tags });
+    this.checked.startRun(SWEEP, { name, tags });
   }
 
   /** The sink for one trial's run events; its run nests under the sweep's. */
   trialSink(t: TrialTrack, tags: Record<string, string>): EventSink {
     const sink = new TrackingSink({
       tracker: this.tracker, pipeline: t.pipeline, runDir: t.runDir, fingerprints: t.fingerprints,
-      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.label ?? t.name, keyPrefix: `${t.name}/`,
+      parentKey: SWEEP, rootKey: `trial:${t.name}`, rootName: t.label ?? t.name, keyPrefix: `${t.name}/`, onRejected: this.onRejected,
     });
     this.sinks.set(t.name, sink);
     return (e) => {
       sink.sink(e);
-      if (e.type === 'run-start') this.tracker.setTags(`trial:${t.name}`, { ...tags, 'massflow.trial': t.name });
+      if (e.type === 'run-start') this.checked.setTags(`trial:${t.name}`, { ...tags, 'massflow.trial': t.name });
     };
   }
 
   /** After the stage's end went through the trial's sink: say it ran in another trial, or came from the cache. */
   tagStage(trial: string, id: StageId, tags: Record<string, string>) {
     const sink = this.sinks.get(trial);
-    if (sink) this.tracker.setTags(sink.stageRunKey(id), tags);
+    if (sink) this.checked.setTags(sink.stageRunKey(id), tags);
   }
 
   trialEnded(trial: string, status: RunStatus, objective: number | null) {
-    if (this.objective && objective !== null) this.tracker.logMetric(`trial:${trial}`, this.objective.metric, objective);
+    if (this.objective && objective !== null) this.checked.logMetric(`trial:${trial}`, this.objective.metric, objective);
     this.sinks.get(trial)?.end(status);
   }
 
   sweepEnded(status: RunStatus, best: { trial: string; value: number } | null) {
     if (best && this.objective) {
-      this.tracker.setTags(SWEEP, { 'massflow.best_trial': best.trial });
-      this.tracker.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
+      this.checked.setTags(SWEEP, { 'massflow.best_trial': best.trial });
+      this.checked.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
     }
-    this.tracker.endRun(SWEEP, runEndStatus(status));
+    this.checked.endRun(SWEEP, runEndStatus(status));
   }
 
   /** Flushes; the line says where the runs went. */
@@ -99,5 +104,5 @@ export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: tru
     o.onWarning(`tracking disabled for this sweep: ${tracker}`);
     return { ok: true, tracking: undefined };
   }
-  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, secretMasker(choice.config)) };
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, (e) => o.onWarning(e.message), secretMasker(choice.config)) };
 }

@@ -2,8 +2,9 @@
 // finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
 // end-to-end tests assert them exactly.
 import type { Output } from '../report/run-view.js';
-import { outcomeDetail } from '../report/describe.js';
+import { describeStageReason, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
+import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
 import { compareByObjective } from './objective.js';
 import type { SweepRecord } from './record.js';
@@ -28,7 +29,7 @@ export class SweepView {
         const shared = e.sharedBy ? `  (shared by ${e.sharedBy} more trial${e.sharedBy === 1 ? '' : 's'})` : '';
         switch (r.type) {
           case 'stage-start':
-            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${r.reason}`);
+            this.print(`${pad(r.action === 'run' ? 'start' : 'restore', 9)} ${this.label(e.trial, r.id)}${describeStageReason(r.reason)}`);
             return;
           case 'stage-wait':
             this.print(`${pad('waiting', 9)} ${this.label(e.trial, r.id)}lock on ${r.resource} held by run ${r.owner.runId} (pid ${r.owner.pid} on ${r.owner.host})`);
@@ -40,7 +41,9 @@ export class SweepView {
             if (o.kind === 'failed') for (const l of o.logTail.slice(-10)) this.print(`  ${s.dim('|')} ${l}`);
             return;
           }
-          default: return;
+          case 'run-start': case 'stage-log': case 'stage-progress': case 'stage-metric': case 'stage-artifact': case 'run-interrupt': case 'run-end':
+            return;
+          default: return unhandled(r);
         }
       }
       case 'trial-end': {
@@ -55,6 +58,7 @@ export class SweepView {
       case 'sweep-end':
         this.summary(e.record);
         return;
+      default: return unhandled(e);
     }
   };
 

@@ -8,7 +8,7 @@ import type { Auth, TlsSettings } from './mlflow/transport.js';
 import { LIMITS } from './mlflow/limits.js';
 import { Secret } from './secret.js';
 import { TrackingSpecSchema, type TrackingSpec } from './tracking-schema.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 // The `tracking:` block's schema lives with the spec that holds it; re-exported for this layer's users.
 export { TrackingSpecSchema, type TrackingSpec };

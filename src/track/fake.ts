@@ -1,7 +1,7 @@
 // An in-memory Tracker for other modules' unit tests: records every call, validates like the real
 // one where it matters to callers (unknown runs, duplicate starts, bad artifact paths, param
 // changes), and touches neither disk nor network.
-import { err, ok } from './result.js';
+import { err, ok } from '../core/result.js';
 import { flattenParams } from './params.js';
 import { normalizeArtifactPath, defaultArtifactPath } from './paths.js';
 import { keyProblem } from './mlflow/limits.js';

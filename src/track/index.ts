@@ -30,6 +30,6 @@ export { flattenParams, paramValue } from './params.js';
 export { normalizeArtifactPath } from './paths.js';
 export type { TrackingOp, RunKey, EndStatus } from './ops.js';
 export type { Rejection } from './state.js';
-export type { Result } from './result.js';
+export type { Result } from '../core/result.js';
 export { FakeTracker } from './fake.js';
 export { secretMasker } from './client-factory.js';

@@ -2,7 +2,7 @@
 // would land outside that root is refused before anything is written or sent.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 /**
  * `plots\\loss.png` -> `plots/loss.png`, `./a//b/../c.txt` -> `a/c.txt`. Rejects absolute paths,

@@ -8,7 +8,7 @@ import { encodeValue, isEndStatus, type EndStatus, type OpDraft, type RunKey, ty
 import type { OutboxWriter } from './outbox.js';
 import { flattenParams } from './params.js';
 import { defaultArtifactPath, normalizeArtifactPath } from './paths.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { REDACTED, isSecretKey, type Redactor } from './secret.js';
 
 export type TrackErrorKind =

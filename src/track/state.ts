@@ -7,7 +7,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, un
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { RunKey } from './ops.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 
 export interface RunMapping {
   readonly runId: string;

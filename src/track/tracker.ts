@@ -10,7 +10,7 @@ import { startLiveDelivery, type LiveDelivery } from './live-delivery.js';
 import type { EndStatus, RunKey } from './ops.js';
 import { OutboxWriter } from './outbox.js';
 import { Recorder, type TrackError, type TrackResult } from './recorder.js';
-import { err, ok, type Result } from './result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { loadState, type Rejection } from './state.js';
 
 export type { TrackError, TrackErrorKind, TrackResult } from './recorder.js';

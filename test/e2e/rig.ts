@@ -22,6 +22,21 @@ export function normalize(s: string): string {
     .replace(/pid \d+ on [^)]+/g, 'pid P on HOST');
 }
 
+/**
+ * What the CLI gets from the shell running the tests: only where programs are (PATH), the home
+ * directory (per-user caches), and where temp files go. Nothing else leaks in, so an exported
+ * MLFLOW_TRACKING_URI or MASSFLOW_* cannot change output the tests assert exactly; a test passes
+ * what it needs itself.
+ */
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ['PATH', 'HOME', 'TMPDIR']) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
 export class Rig {
   private constructor(readonly dir: string) {}
 
@@ -43,8 +58,8 @@ export class Rig {
     return execa(process.execPath, [BIN, ...args], {
       cwd: this.dir,
       reject: false,
-      env: { CI: '1', NO_COLOR: '1', MASSFLOW_BACKEND: 'cpu', ...env },
-      extendEnv: true,
+      env: { ...baseEnv(), CI: '1', NO_COLOR: '1', MASSFLOW_BACKEND: 'cpu', ...env },
+      extendEnv: false,
       stripFinalNewline: false,
     }) as never;
   }

@@ -13,7 +13,7 @@ import { extractFeatureMaps } from '../../src/ml/extract.js';
 import { FEATURES_FORMAT, type FeatureSet } from '../../src/ml/features.js';
 import { assignFolds, foldSplit } from '../../src/ml/folds.js';
 import { ParamStore } from '../../src/ml/params.js';
-import { unwrap } from '../../src/ml/result.js';
+import { unwrap } from '../../src/core/result.js';
 import { mae } from '../../src/ml/stats.js';
 import { trainBandNet, type BandTrainOptions } from '../../src/ml/train-band.js';
 import { predictMass, trainMassNet, type MassTrainOptions } from '../../src/ml/train-mass.js';

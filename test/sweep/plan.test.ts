@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRunId } from '../../src/core/brand.js';
-import { openProject } from '../../src/project/analyze.js';
+import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
 import { compilePipeline } from '../../src/spec/compile.js';
 import { dryRunLines } from '../../src/sweep/dry-run.js';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { asRunId } from '../../src/core/brand.js';
-import { openProject } from '../../src/project/analyze.js';
+import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
 import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
 import { memberRole, planSweep, type SweepPlan } from '../../src/sweep/plan.js';

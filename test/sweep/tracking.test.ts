@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stageEnv, type Executor, type ExecResult, type StageJob } from '../../src/exec/executor.js';
 import { asRunId } from '../../src/core/brand.js';
-import { openProject } from '../../src/project/analyze.js';
+import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
 import { gitInfo } from '../../src/record/git-info.js';
 import { FakeTracker } from '../../src/track/index.js';
@@ -46,12 +46,14 @@ describe('sweep tracking', () => {
     const planned = await planSweep(project, loaded.experiment, sweepId, { force: false, fileExists: fileExistsIn(rig.dir) });
     if (!planned.ok) throw new Error('plan failed');
     const fake = new FakeTracker();
-    const tracking = new SweepTracking(fake, 'fake', loaded.experiment.spec.objective);
+    const rejected: unknown[] = [];
+    const tracking = new SweepTracking(fake, 'fake', loaded.experiment.spec.objective, (e) => rejected.push(e));
     const record = await runSweep(project, planned.plan, {
       jobs: 2, gpus: 0, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new CommandExecutor(), git: gitInfo(rig.dir),
     }, () => {}, tracking, new AbortController().signal);
     expect(record.status).toBe('succeeded');
     await tracking.close(sweepId);
+    expect(rejected).toEqual([]);
 
     const run = (key: string) => fake.runs.get(key)!;
     expect(run('sweep')).toMatchObject({ name: 'grid', status: 'FINISHED', tags: { 'massflow.best_trial': 't001', 'massflow.sweep_id': sweepId } });

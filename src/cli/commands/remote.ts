@@ -1,6 +1,7 @@
 // `massflow push [PIPELINE] [RUN|STAGE...]` and `massflow pull [PIPELINE] [STAGE...]`.
 import type { CacheEntry } from '../../cache/entries.js';
-import { fingerprintAll, type Project } from '../../project/analyze.js';
+import type { Project } from '../../project/open.js';
+import { fingerprintAll } from '../../project/plan-from-disk.js';
 import { entriesOfRuns } from '../../run/remote-push.js';
 import { targetOf, type RemoteCache } from '../../remote/remote-cache.js';
 import { progressBar, pullLines, pushLines } from '../../report/remote-view.js';

@@ -7,7 +7,8 @@ import type { StageId } from '../../core/brand.js';
 import { digestOf } from '../../cache/canonical.js';
 import type { Executor } from '../../exec/executor.js';
 import { decide, selectStages } from '../../plan/decide.js';
-import { fingerprintAll, openProject, type Analysis } from '../../project/analyze.js';
+import { openProject } from '../../project/open.js';
+import { fingerprintAll, type DiskPlan } from '../../project/plan-from-disk.js';
 import { detectBackend } from '../../project/backend-id.js';
 import { gitInfo } from '../../record/git-info.js';
 import { newRunId } from '../../record/run-id.js';
@@ -77,7 +78,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
   const paths = workspacePaths(pipeline);
   await createWorkspace(layout.root, root, paths.outs, paths.keep);
   const ws = openProject(workspaceLayout(layout, root));
-  const analysis: Analysis = {
+  const analysis: DiskPlan = {
     fingerprints,
     plan: decide(pipeline, selection.selected, fingerprints, { entries: new Map(), workspace: new Map(), previous: new Map() }, true),
     backend,

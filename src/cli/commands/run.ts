@@ -1,5 +1,5 @@
 // `massflow run [PIPELINE] [STAGE...]`
-import { analyze } from '../../project/analyze.js';
+import { planFromDisk } from '../../project/plan-from-disk.js';
 import { newRunId } from '../../record/run-id.js';
 import { RunView } from '../../report/run-view.js';
 import { runPipeline } from '../../run/run-pipeline.js';
@@ -7,8 +7,8 @@ import type { Pipeline } from '../../spec/model.js';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
-import { succeeded, type StageOutcome } from '../../exec/outcome.js';
-import type { Analysis } from '../../project/analyze.js';
+import { succeeded, type StageOutcome } from '../../core/run-events.js';
+import type { DiskPlan } from '../../project/plan-from-disk.js';
 import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
 import { TrackingSink } from '../../run/tracking-sink.js';
 import { pipelineRunName } from '../../run/run-label.js';
@@ -55,7 +55,7 @@ async function stageSummaries(root: string, pipeline: Pipeline, outcomes: Map<St
 
 interface TrackingRequest { runId: string; argv: string[]; profiles: string[]; overrides: string[] }
 
-async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis, req: TrackingRequest, opts: RunCommandOptions, term: Terminal) {
+async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan, req: TrackingRequest, opts: RunCommandOptions, term: Terminal) {
   const { runId } = req;
   const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);
   if (!choice.ok) throw new UsageError(`tracking settings: ${choice.messages.join('; ')}`);
@@ -69,6 +69,7 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: Analysis
     tracker, pipeline, runDir, fingerprints: analysis.fingerprints,
     rootName: pipelineRunName(pipeline.name, req.profiles, req.overrides),
     note: { argv: req.argv, profiles: req.profiles, overrides: req.overrides },
+    onRejected: (e) => term.err.write(`tracking: ${e.message}\n`),
   });
   return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config) };
 }
@@ -94,7 +95,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
   const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
-  const analysis = await analyze(project, pipeline, selected, Boolean(opts.force));
+  const analysis = await planFromDisk(project, pipeline, selected, Boolean(opts.force));
   if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
   const runId = newRunId();

@@ -1,7 +1,7 @@
 // `massflow status [PIPELINE] [STAGE...]` and `massflow why STAGE`.
-import { analyze, fingerprintAll } from '../../project/analyze.js';
-import { describeReason } from '../../exec/reasons.js';
-import { diffFingerprints, describeChange } from '../../plan/why.js';
+import { planFromDisk, fingerprintAll } from '../../project/plan-from-disk.js';
+import { diffFingerprints } from '../../plan/why.js';
+import { describeChange, describeRunReason } from '../../report/describe.js';
 import { table } from '../../report/format.js';
 import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
@@ -12,7 +12,7 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
   const loaded = loadForCommand(opts, spec);
   const { project, pipeline } = loaded;
   printWarnings(term, loaded);
-  const analysis = await analyze(project, pipeline, select(pipeline, stages), false);
+  const analysis = await planFromDisk(project, pipeline, select(pipeline, stages), false);
   const rows = analysis.plan.map((p) => {
     const d = p.decision;
     switch (d.kind) {
@@ -20,7 +20,7 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
       case 'restore': return d.from === 'remote'
         ? [p.id, 'cached (remote)', `restorable from ${project.remote?.url}: ${d.outs.join(', ')} not in the workspace`]
         : [p.id, 'cached', `restorable: ${d.outs.join(', ')} not in the workspace`];
-      case 'run': return [p.id, 'stale', describeReason(d.reason)];
+      case 'run': return [p.id, 'stale', describeRunReason(d.reason)];
     }
   });
   // Frozen stages are never planned; say so rather than leave them out.

@@ -1,7 +1,7 @@
 // `massflow sweep EXPERIMENT` (also `massflow run EXPERIMENT`): validate, plan the trials as one DAG,
 // then list them (--dry-run) or run them. Registered by src/cli/commands/experiment-register.ts.
 import { availableParallelism } from 'node:os';
-import { openProject } from '../../project/analyze.js';
+import { openProject } from '../../project/open.js';
 import { gitInfo } from '../../record/git-info.js';
 import { newRunId } from '../../record/run-id.js';
 import { renderDiagnostics } from '../../report/diagnostics.js';

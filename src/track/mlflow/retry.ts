@@ -2,7 +2,7 @@
 // Retry), reproduced so that a massflow run behaves like `mlflow` against the same server:
 // the same environment variables, defaults, retried statuses, backoff curve and Retry-After rule.
 import { TRANSIENT_STATUSES } from './errors.js';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../core/result.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt (MLFLOW_HTTP_REQUEST_MAX_RETRIES, default 7, at most 10). */

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../core/result.js';
 import { MLFLOW_VERSION, ensureVenv, findVenv, installedMlflowVersion, venvBin } from './venv.js';
 
 export const MLFLOW_DATA_DIR = '.mlflow';

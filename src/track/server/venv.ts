@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { userCacheDir } from '../../core/user-cache.js';
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../core/result.js';
 
 /** The pinned server version: recent 3.x that installs from PyPI and starts in seconds. */
 export const MLFLOW_VERSION = '3.17.2';

@@ -1,43 +1,22 @@
-// Gathers the facts the pure planner needs (code and dep digests, cache entries, workspace state,
-// previous fingerprints), then plans.
+// The plan of a run from a project on disk: fingerprints (code, source deps, lockfile, backend) and
+// the facts the pure planner needs (cache entries, workspace digests, previous fingerprints), gathered
+// here so plan/ never touches the disk.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, StageId } from '../core/brand.js';
 import { sha256 } from '../cache/canonical.js';
-import { StatCache, type ContentDigest } from '../cache/digest-path.js';
-import { EntryStore, type CacheEntry } from '../cache/entries.js';
-import { FingerprintState } from '../cache/fingerprint-state.js';
-import { ObjectStore } from '../cache/store.js';
+import type { ContentDigest } from '../cache/digest-path.js';
+import type { CacheEntry } from '../cache/entries.js';
 import { decide, type PlannedStage } from '../plan/decide.js';
 import { classifyDeps, computeFingerprints, type CodeInfo, type Fingerprint, type FingerprintObject } from '../plan/fingerprint.js';
 import type { Pipeline } from '../spec/model.js';
 import { backendLabel, detectBackend, type BackendId } from './backend-id.js';
 import { CodeDigester } from './code.js';
-import type { ProjectLayout } from './layout.js';
-import { targetOf, type RemoteCache } from '../remote/remote-cache.js';
+import { targetOf } from '../remote/remote-cache.js';
+import type { Project } from './open.js';
 
-export interface Project {
-  layout: ProjectLayout;
-  stat: StatCache;
-  objects: ObjectStore;
-  entries: EntryStore;
-  fingerprints: FingerprintState;
-  /** The shared cache, when one is configured (see src/remote/attach.ts). */
-  remote?: RemoteCache | undefined;
-}
-
-export function openProject(layout: ProjectLayout): Project {
-  const objects = new ObjectStore(layout.cacheDir);
-  return {
-    layout,
-    stat: new StatCache(layout.statDir),
-    objects,
-    entries: new EntryStore(layout.cacheDir, objects),
-    fingerprints: new FingerprintState(layout.fingerprintsDir),
-  };
-}
-
-export interface Analysis {
+/** A plan with the facts it was made from. */
+export interface DiskPlan {
   fingerprints: Map<StageId, Fingerprint>;
   plan: PlannedStage[];
   backend: BackendId;
@@ -68,7 +47,9 @@ export async function fingerprintAll(project: Project, pipeline: Pipeline, backe
   return { fingerprints, lockfile };
 }
 
-export async function analyze(project: Project, pipeline: Pipeline, selected: ReadonlySet<StageId>, force: boolean): Promise<Analysis> {
+/** Gathers what the pure planner needs for the selected stages (cache entries, the workspace digests of
+ * their outputs, their last fingerprints), then plans. */
+export async function planFromDisk(project: Project, pipeline: Pipeline, selected: ReadonlySet<StageId>, force: boolean): Promise<DiskPlan> {
   const backend = detectBackend();
   const { fingerprints, lockfile } = await fingerprintAll(project, pipeline, backend);
   const entries = new Map<Digest, CacheEntry | undefined>();
