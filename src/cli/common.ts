@@ -46,7 +46,19 @@ export function printDiagnostics(term: Terminal, e: DiagnosticsError) {
   term.err.write(renderDiagnostics(e.diagnostics, term.style, e.skipped).join('\n') + '\n');
 }
 
-export interface Loaded { layout: ProjectLayout; project: Project; pipeline: Pipeline; overrides: string[]; profiles: string[] }
+export interface Loaded {
+  layout: ProjectLayout;
+  project: Project;
+  pipeline: Pipeline;
+  overrides: string[];
+  profiles: string[];
+  /** Warnings of a pipeline that loaded (e.g. DVC fields massflow ignores), printed once by the command. */
+  warnings: DiagnosticsError | undefined;
+}
+
+export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings'>) {
+  if (loaded.warnings) printDiagnostics(term, loaded.warnings);
+}
 
 /**
  * The pre-flight needs a compiled pipeline, so a spec error stops it: the summary then says so,
@@ -73,7 +85,8 @@ export async function loadForCommand(opts: CommonOptions, spec: string | undefin
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
   const project = openProject(layout);
   await useRemote(project, loaded.pipeline.remote);
-  return { layout, project, pipeline: loaded.pipeline, overrides: opts.param ?? [], profiles: opts.profile ?? [] };
+  const warnings = loaded.warnings.length ? new DiagnosticsError(loaded.warnings) : undefined;
+  return { layout, project, pipeline: loaded.pipeline, overrides: opts.param ?? [], profiles: opts.profile ?? [], warnings };
 }
 
 export function select(pipeline: Pipeline, stages: readonly string[]): Set<StageId> {

@@ -40,7 +40,9 @@ export type RunReason =
   | { kind: 'never-run' }
   | { kind: 'changed'; changes: Change[] }
   | { kind: 'cache-disabled' }
-  | { kind: 'not-cached' };
+  | { kind: 'not-cached' }
+  /** Outputs changed since the stage's last run, and its results may not be restored (`restore: last-run`). */
+  | { kind: 'outs-changed'; outs: string[] };
 
 /** Why a stage is fresh, restored or run, as the plan and the stage's start give it. */
 export type StageReason =

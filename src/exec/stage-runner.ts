@@ -31,6 +31,11 @@ export interface StageRunContext {
   emit: EventSink;
   signal: AbortSignal;
   force: boolean;
+  /**
+   * Plans a `depsByContent` stage again from the workspace as it is now, its upstream stages done
+   * (their outputs are its deps); without it the plan made before the run stands.
+   */
+  replan?: (stage: StageInstance) => Promise<PlannedStage>;
   /** Masks known secret values in a stage's output before it is stored, shown or uploaded. */
   redact?: ((text: string) => string) | undefined;
 }
@@ -43,9 +48,10 @@ export interface StageChain {
   onSubmitted(jobId: string): void;
 }
 
-export async function runStage(rc: StageRunContext, stage: StageInstance, planned: PlannedStage, chain?: StageChain): Promise<StageOutcome> {
+export async function runStage(rc: StageRunContext, stage: StageInstance, plannedBefore: PlannedStage, chain?: StageChain): Promise<StageOutcome> {
   const { project, emit } = rc;
   const root = project.layout.root;
+  const planned = stage.depsByContent && rc.replan ? await rc.replan(stage) : plannedBefore;
   const fp = planned.fingerprint;
   if (planned.decision.kind === 'fresh') return { kind: 'fresh', outputs: planned.decision.entry.outs, fromRun: planned.decision.entry.runId };
 
@@ -58,8 +64,8 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
     }
     // The lock may have been held by a run producing exactly this: use its result.
     step.current = 'restore';
-    const local = rc.force || !stage.cache ? undefined : await project.entries.getComplete(fp.digest);
-    const fetched = local || rc.force || !stage.cache ? undefined : await restoreFromRemote(project, stage, fp.digest);
+    const local = rc.force || !stage.cache || planned.decision.kind === 'run' && stage.restore === 'last-run' ? undefined : await project.entries.getComplete(fp.digest);
+    const fetched = local || rc.force || !stage.cache || stage.restore === 'last-run' ? undefined : await restoreFromRemote(project, stage, fp.digest);
     const remote = fetched?.kind === 'fetched' ? fetched : undefined;
     const entry = local ?? remote?.entry;
     if (entry) {
@@ -132,8 +138,9 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const adopting = (await rc.executor.adopts?.(job, chain?.upstream ?? [])) ?? false;
     // Stale outputs must not masquerade as this run's: a stage that forgets to write one fails.
     // Parent directories are created, like Snakemake does, so a command can write its out directly.
+    const persist = new Set(stage.persist ?? []);
     for (const out of outputPaths(stage)) {
-      if (!adopting) await rm(join(root, out), { recursive: true, force: true });
+      if (!adopting && !persist.has(out)) await rm(join(root, out), { recursive: true, force: true });
       await mkdir(dirname(join(root, out)), { recursive: true });
     }
     const lineMetric = stage.stdoutMetrics ? stdoutMetricsReader(stage.stdoutMetrics) : undefined;

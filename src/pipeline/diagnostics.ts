@@ -41,7 +41,9 @@ export type DiagnosticCode =
   | 'cmd'
   | 'name'
   | 'too-large'
-  | 'summary';
+  | 'summary'
+  /** Something in a dvc.yaml that massflow cannot honour, or a DVC field it ignores. */
+  | 'dvc';
 
 export function diag(
   code: DiagnosticCode,

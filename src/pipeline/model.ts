@@ -37,6 +37,23 @@ export interface StageInstance {
   /** Where the stage is declared, for diagnostics. */
   yamlPath: PathSegment[];
   location: Location | undefined;
+  /**
+   * Deps enter the fingerprint by their content, even those another stage produces, and the stage
+   * is planned again once its upstream stages are done (DVC's meaning: a stage whose upstream reran
+   * but wrote the same bytes does not rerun). Otherwise produced deps enter through the upstream
+   * stage's fingerprint.
+   */
+  depsByContent?: boolean;
+  /**
+   * Which cached results may stand in for running the stage: any with its fingerprint (default), or
+   * only its own last run with its outputs untouched in the workspace (DVC stages its run cache
+   * leaves out: persistent or uncached outputs, no deps or no outs).
+   */
+  restore?: 'any' | 'last-run';
+  /** Outputs left in place, not removed, when the stage runs (DVC `persist: true`). */
+  persist?: string[];
+  /** Never run, and what it depends on is not brought up to date through it (DVC `frozen: true`). */
+  frozen?: boolean;
 }
 
 /**
@@ -71,4 +88,9 @@ export interface Pipeline {
   /** The shared cache named by the spec (`--remote` and MASSFLOW_REMOTE take precedence). */
   remote?: RemoteSpec | undefined;
   slurm: SlurmOptions;
+  /**
+   * Files the stages read that a run writes first and puts back after: a DVC project's params.yaml
+   * with `-p` overrides applied (its commands read the file themselves).
+   */
+  runFiles?: { path: string; text: string }[];
 }

@@ -3,7 +3,8 @@
 import type { Digest, StageId } from '../core/brand.js';
 import type { CacheEntry } from '../cache/entries.js';
 import type { ContentDigest } from '../cache/digest-path.js';
-import type { Pipeline } from '../pipeline/model.js';
+import { digestOf } from '../cache/canonical.js';
+import type { Pipeline, StageInstance } from '../pipeline/model.js';
 import type { Fingerprint, FingerprintObject } from './fingerprint.js';
 import type { RunReason, StageReason } from '../core/run-events.js';
 import { diffFingerprints } from './why.js';
@@ -45,22 +46,30 @@ export function decide(
   for (const s of pipeline.stages) {
     if (!selected.has(s.id)) continue;
     const fingerprint = fps.get(s.id)!;
-    out.push({ id: s.id, fingerprint, decision: decideOne(s.cache, fingerprint, facts, force, s.id) });
+    out.push({ id: s.id, fingerprint, decision: decideOne(s, fingerprint, facts, force) });
   }
   return out;
 }
 
-function decideOne(cacheable: boolean, fp: Fingerprint, facts: PlanFacts, force: boolean, id: StageId): Decision {
+function decideOne(s: StageInstance, fp: Fingerprint, facts: PlanFacts, force: boolean): Decision {
   if (force) return { kind: 'run', reason: { kind: 'forced' } };
-  if (!cacheable) return { kind: 'run', reason: { kind: 'cache-disabled' } };
+  if (!s.cache) return { kind: 'run', reason: { kind: 'cache-disabled' } };
   const local = facts.entries.get(fp.digest);
-  const entry = local ?? facts.remote?.get(fp.digest);
-  if (entry) {
-    const stale = staleOutputs(entry.outs, facts.workspace);
-    if (!stale.length) return { kind: 'fresh', entry };
-    return local ? { kind: 'restore', entry, outs: stale } : { kind: 'restore', entry, outs: stale, from: 'remote' };
+  const prev = facts.previous.get(s.id);
+  if (s.restore === 'last-run') {
+    // Only the stage's own last run counts, and only with its outputs as it left them.
+    if (local && prev && digestOf(prev) === fp.digest) {
+      const outs = staleOutputs(local.outs, facts.workspace);
+      return outs.length ? { kind: 'run', reason: { kind: 'outs-changed', outs } } : { kind: 'fresh', entry: local };
+    }
+  } else {
+    const entry = local ?? facts.remote?.get(fp.digest);
+    if (entry) {
+      const outs = staleOutputs(entry.outs, facts.workspace);
+      if (!outs.length) return { kind: 'fresh', entry };
+      return local ? { kind: 'restore', entry, outs } : { kind: 'restore', entry, outs, from: 'remote' };
+    }
   }
-  const prev = facts.previous.get(id);
   if (!prev) return { kind: 'run', reason: { kind: 'never-run' } };
   const changes = diffFingerprints(prev, fp.object);
   return { kind: 'run', reason: changes.length ? { kind: 'changed', changes } : { kind: 'not-cached' } };
@@ -80,7 +89,9 @@ export type SelectResult = { ok: true; selected: Set<StageId> } | { ok: false; u
 
 /** The named stages (by name or instance id) and everything they need; all stages when none named. */
 export function selectStages(pipeline: Pipeline, targets: readonly string[]): SelectResult {
-  if (targets.length === 0) return { ok: true, selected: new Set(pipeline.stages.map((s) => s.id)) };
+  // A frozen stage never runs; the loader already cut it off from what it needs.
+  const frozen = new Set(pipeline.stages.filter((s) => s.frozen).map((s) => s.id));
+  if (targets.length === 0) return { ok: true, selected: new Set(pipeline.stages.filter((s) => !frozen.has(s.id)).map((s) => s.id)) };
   const unknown: string[] = [];
   const selected = new Set<StageId>();
   const stack: StageId[] = [];
@@ -92,7 +103,7 @@ export function selectStages(pipeline: Pipeline, targets: readonly string[]): Se
   if (unknown.length) return { ok: false, unknown };
   while (stack.length) {
     const id = stack.pop()!;
-    if (selected.has(id)) continue;
+    if (selected.has(id) || frozen.has(id)) continue;
     selected.add(id);
     stack.push(...(pipeline.upstream.get(id) ?? []));
   }

@@ -49,7 +49,7 @@ export function classifyDeps(pipeline: Pipeline): { sources: Set<string>; produc
   const producedBy = new Map<string, StageId[]>();
   for (const s of pipeline.stages) {
     for (const dep of s.deps) {
-      const producers = index.related(dep).map((r) => r.stage).filter((id) => id !== s.id);
+      const producers = s.depsByContent ? [] : index.related(dep).map((r) => r.stage).filter((id) => id !== s.id);
       if (producers.length) producedBy.set(dep, [...new Set(producers)].sort());
       else sources.add(dep);
     }
@@ -76,11 +76,11 @@ function fingerprintObject(
 ): FingerprintObject {
   const deps: Record<string, DepState> = {};
   for (const d of s.deps) {
-    const producers = producedBy.get(d)?.filter((id) => id !== s.id);
+    const producers = s.depsByContent ? undefined : producedBy.get(d)?.filter((id) => id !== s.id);
     deps[d] = producers?.length ? { producedBy: producers } : inputs.sourceDeps.get(d) ?? 'missing';
   }
   const upstream: Record<string, Digest> = {};
-  for (const u of pipeline.upstream.get(s.id) ?? []) {
+  for (const u of s.depsByContent ? [] : pipeline.upstream.get(s.id) ?? []) {
     const fp = done.get(u);
     if (fp) upstream[u] = fp.digest;
   }

@@ -2,7 +2,7 @@
 // A spec compiled before with the same text, arguments and compiler is taken from
 // .massflow/state/compiled/ (./compiled-spec.ts), so the compiler's modules load only on a change.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MASSFLOW_VERSION } from '../core/package.js';
 import type { CompileResult } from '../pipeline/compile.js';
@@ -11,9 +11,10 @@ import type { Pipeline } from '../pipeline/model.js';
 import type { Override } from '../pipeline/params.js';
 import { sha256 } from '../cache/canonical.js';
 import { codeStamp, CompiledSpecs } from './compiled-spec.js';
+import { isDvcFile } from '../dvc/file.js';
 
 export type LoadResult =
-  | { ok: true; pipeline: Pipeline }
+  | { ok: true; pipeline: Pipeline; warnings: Diagnostic[] }
   | { ok: false; diagnostics: Diagnostic[]; skipped: string[]; result?: CompileResult };
 
 /** Folders whose modules decide what a spec compiles to (the pipeline schema includes tracking's). */
@@ -21,12 +22,13 @@ const COMPILER_DIRS = ['pipeline', 'track', 'core'].map((d) => join(dirname(file
 
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
-/** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/. */
+/** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/, else dvc.yaml. */
 export function defaultPipeline(root: string): string | Diagnostic {
   if (existsSync(join(root, 'massflow.yaml'))) return 'massflow.yaml';
   const dir = join(root, 'pipelines');
   const files = existsSync(dir) ? readdirSync(dir).filter(isSpecPath).sort() : [];
   if (files.length === 1) return `pipelines/${files[0]}`;
+  if (!files.length && existsSync(join(root, 'dvc.yaml'))) return 'dvc.yaml';
   return diag('file', files.length
     ? `name a pipeline: ${files.map((f) => `pipelines/${f}`).join(', ')}`
     : 'no pipeline found: name one (massflow run pipelines/NAME.yaml) or create massflow.yaml', undefined);
@@ -50,21 +52,31 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
   const probes = { file: fileExistsIn(root), path: pathExistsIn(root) };
-  const compiled = compiledDir === undefined ? undefined : new CompiledSpecs(compiledDir);
+  // A dvc.yaml reads params files the key below does not cover: it is compiled every time.
+  const compiled = compiledDir === undefined || isDvcFile(shown) ? undefined : new CompiledSpecs(compiledDir);
   const key = compiled && sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS), root, shown, text, overrides, profiles]));
   const kept = key && compiled?.get(key, probes);
   if (kept) {
     // The parsed file is only read to locate a later finding; parsing it waits for that.
     const { YamlSource } = await import('../pipeline/yaml-source.js');
     let source: ReturnType<typeof YamlSource.parse>['source'] | undefined;
-    return { ok: true, pipeline: Object.defineProperty(kept, 'source', { get: () => (source ??= YamlSource.parse(shown, text).source), enumerable: true }) as Pipeline };
+    return { ok: true, pipeline: Object.defineProperty(kept, 'source', { get: () => (source ??= YamlSource.parse(shown, text).source), enumerable: true }) as Pipeline, warnings: [] };
   }
 
   const answers = { file: new Map<string, boolean>(), path: new Map<string, boolean>() };
   const recorded = (kind: 'file' | 'path') => (p: string) => { const e = probes[kind](p); answers[kind].set(p, e); return e; };
-  const { compilePipeline } = await import('../pipeline/compile.js');
-  const result = compilePipeline({ file: shown, text, overrides, profiles, fileExists: recorded('file'), pathExists: recorded('path') });
+  const { compileSpec } = await import('./compile-spec.js');
+  const result = compileSpec({
+    file: shown,
+    text,
+    overrides,
+    profiles,
+    projectName: basename(root),
+    fileExists: recorded('file'),
+    pathExists: recorded('path'),
+    readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
+  });
   if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
   if (key && result.diagnostics.length === 0) await compiled?.put(key, result.pipeline, answers);
-  return { ok: true, pipeline: result.pipeline };
+  return { ok: true, pipeline: result.pipeline, warnings: result.diagnostics };
 }

@@ -36,6 +36,7 @@ export function describeRunReason(r: RunReason): string {
     case 'changed': return summarizeChanges(r.changes);
     case 'cache-disabled': return 'cache: false';
     case 'not-cached': return 'no cached result (last attempt failed, was interrupted, or was collected)';
+    case 'outs-changed': return `outputs ${r.outs.join(', ')} changed since the last run`;
   }
 }
 

@@ -11,6 +11,8 @@ import { schedule } from '../exec/scheduler.js';
 import type { Project } from '../project/open.js';
 import type { DiskPlan } from '../project/plan-from-disk.js';
 import { emptyCounts, succeeded, type EventSink, type PlanEntry, type RunStatus, type StageOutcome } from '../core/run-events.js';
+import { planFromDisk } from '../project/plan-from-disk.js';
+import { withRunFiles } from './run-files.js';
 import { gitInfo, type GitInfo } from '../record/git-info.js';
 import { runDir, RunRecorder, RUN_RECORD_FORMAT, type RunRecord } from '../record/run-record.js';
 import type { Digest, RunId } from '../core/brand.js';
@@ -148,7 +150,8 @@ export async function runPipeline(
   // A restore killed with an earlier runner left its staging beside the output, where a stage
   // reading the parent directory would see it.
   await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
-  const outcomes = await schedule({
+  const replan = async (stage: Pipeline['stages'][number]) => (await planFromDisk(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
+  const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,
     locks: new LockManager(project.layout.locksDir),
     executor,
@@ -160,7 +163,8 @@ export async function runPipeline(
     signal: abort.signal,
     force: opts.force,
     redact: opts.redact ?? secretMasker(undefined),
-  }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing });
+    replan,
+  }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing }));
   signal.removeEventListener('abort', onAbort);
   await executor.close?.();
 

@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
-import { compilePipeline, normalizeProjectPath, type CompileResult } from '../pipeline/compile.js';
+import { normalizeProjectPath, type CompileResult } from '../pipeline/compile.js';
+import { compileSpec } from '../project/compile-spec.js';
+import { isDvcFile } from '../dvc/load.js';
 import { diag, hasErrors, sortDiagnostics, type Diagnostic } from '../pipeline/diagnostics.js';
 import { lookupPath } from '../pipeline/interpolate.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -44,6 +46,8 @@ export interface ExperimentInput {
   /** Reads a project-relative file; undefined when it cannot be read. */
   readFile: (projectRelative: string) => string | undefined;
   fileExists: (projectRelative: string) => boolean;
+  /** Names the pipeline of a dvc.yaml (the project directory's name). */
+  projectName?: string;
   /** Whether a file or directory is there (a `deps` path no stage writes must be). */
   pathExists?: (projectRelative: string) => boolean;
   /** `-p key=value` from the command line, applied after the experiment's own overrides. */
@@ -84,7 +88,8 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     diagnostics.push(diag('file', `cannot read pipeline file '${pipelineFile}'`, at(['pipeline'])));
     return fail();
   }
-  const plain = compilePipeline({ file: pipelineFile, text: pipelineText, fileExists: input.fileExists, ...(input.pathExists && { pathExists: input.pathExists }) });
+  const io = { fileExists: input.fileExists, readFile: input.readFile, ...(input.pathExists && { pathExists: input.pathExists }), ...(input.projectName ? { projectName: input.projectName } : {}) };
+  const plain = compileSpec({ file: pipelineFile, text: pipelineText, ...io });
   if (!plain.pipeline) {
     diagnostics.push(...plain.diagnostics);
     skipped.push(...plain.skipped, 'the experiment against its pipeline');
@@ -167,6 +172,10 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     }
     for (const [stage, sw] of Object.entries(a.stages ?? {})) {
       const path: PathSegment[] = ['ablations', name, 'stages', stage];
+      if (isDvcFile(pipelineFile)) {
+        diagnostics.push(diag('experiment', `stage switches need a massflow pipeline: ${pipelineFile} is a dvc.yaml (vary its params instead, or \`massflow import\` it)`, at(path, true)));
+        continue;
+      }
       if (!stageNames.includes(stage)) {
         diagnostics.push(diag('experiment', `unknown stage '${stage}' in ${pipelineFile} (stages: ${stageNames.join(', ')})`, at(path, true)));
         continue;
@@ -209,7 +218,7 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
   ];
   const profiles = [...(spec.profiles ?? []), ...(input.cliProfiles ?? [])];
   const base: CompileResult = baseOverrides.length || profiles.length
-    ? compilePipeline({ file: pipelineFile, text: pipelineText, overrides: baseOverrides, profiles, fileExists: input.fileExists })
+    ? compileSpec({ file: pipelineFile, text: pipelineText, overrides: baseOverrides, profiles, ...io })
     : plain;
   if (!base.pipeline) {
     diagnostics.push(...base.diagnostics);

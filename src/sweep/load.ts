@@ -1,5 +1,5 @@
 // Reading an experiment file from a project: the disk side of compileExperiment.
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileExistsIn, pathExistsIn } from '../project/load.js';
 import { diag } from '../pipeline/diagnostics.js';
 import type { Override } from '../pipeline/params.js';
@@ -17,6 +17,7 @@ export function loadExperiment(root: string, path: string, cliOverrides: readonl
     text,
     readFile: (p) => readText(join(root, p)),
     fileExists: fileExistsIn(root),
+    projectName: basename(root),
     pathExists: pathExistsIn(root),
     cliOverrides,
     cliProfiles,

@@ -19,6 +19,7 @@ import type { Pipeline, StageInstance } from '../pipeline/model.js';
 import type { Experiment } from './experiment.js';
 import type { TrialSpec } from './expand.js';
 import { compileTrial } from './trial-pipelines.js';
+import { readText } from './detect.js';
 
 export interface TrialPlan {
   trial: TrialSpec;
@@ -71,7 +72,7 @@ export async function planSweep(
   const compiled: { trial: TrialSpec; pipeline: Pipeline; overrides: string[] }[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const trial of experiment.trials) {
-    const r = compileTrial(experiment, trial, opts.fileExists);
+    const r = compileTrial(experiment, trial, opts.fileExists, (p) => readText(join(project.layout.root, p)));
     if (r.ok) { compiled.push({ trial, ...r.value }); continue; }
     for (const d of r.diagnostics) diagnostics.push({ ...d, message: `trial ${trial.name}: ${d.message}` });
   }

@@ -29,6 +29,7 @@ import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
 import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
+import { writeRunFiles } from '../run/run-files.js';
 import { secretMasker } from '../track/index.js';
 import { trialRunName } from '../run/run-label.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
@@ -213,6 +214,7 @@ export async function runSweep(
       const root = join(wsRoot, s.name);
       const paths = workspacePaths(s.plan.pipeline);
       await createWorkspace(layout.root, root, paths.outs, paths.keep);
+      await writeRunFiles(root, s.plan.pipeline.runFiles);
       const ws = openProject(workspaceLayout(layout, root));
       ws.remote = project.remote; // the trial shares the project's cache, so its remote too
       return {

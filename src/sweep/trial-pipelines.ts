@@ -6,6 +6,8 @@
 import { parseDocument } from 'yaml';
 import { selectStages } from '../plan/decide.js';
 import { compilePipeline } from '../pipeline/compile.js';
+import { chainedDeps, isDvcFile } from '../dvc/load.js';
+import { compileSpec } from '../project/compile-spec.js';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
 import { applyOverrides, pickParams, type Override } from '../pipeline/params.js';
@@ -28,8 +30,8 @@ export function trialOverrides(trial: TrialSpec): Override[] {
   return Object.entries(trial.params).map(([k, v]) => ({ path: k.split('.'), value: v, add: false, raw: overrideString(k, v) }));
 }
 
-export function compileTrial(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean): TrialCompileResult {
-  const r = compileWhole(exp, trial, fileExists);
+export function compileTrial(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean, readFile: (p: string) => string | undefined = () => undefined): TrialCompileResult {
+  const r = compileWhole(exp, trial, fileExists, readFile);
   return r.ok && exp.spec.targets ? { ok: true, value: { ...r.value, pipeline: selectTargets(r.value.pipeline, exp.spec.targets) } } : r;
 }
 
@@ -41,12 +43,19 @@ function selectTargets(pipeline: Pipeline, targets: readonly string[]): Pipeline
   return { ...pipeline, stages: pipeline.stages.filter((s) => sel.selected.has(s.id)) };
 }
 
-function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean): TrialCompileResult {
+function compileWhole(exp: Experiment, trial: TrialSpec, fileExists: (p: string) => boolean, readFile: (p: string) => string | undefined): TrialCompileResult {
   const own = trialOverrides(trial);
   const overrides = [...exp.baseOverrides, ...own];
   const strings = overrides.map((o) => o.raw);
   const switches = Object.entries(trial.switches);
   const shapes = own.some((o) => exp.interpolated.some((r) => overlaps(r, o.path)));
+  // A dvc.yaml trial is always loaded again: its commands read params.yaml, which the trial rewrites.
+  if (isDvcFile(exp.pipelineFile)) {
+    if (switches.length) throw new Error(`trial ${trial.name}: stage switches need a massflow pipeline (checked when the experiment is compiled)`);
+    const r = compileSpec({ file: exp.pipelineFile, text: exp.pipelineText, overrides, fileExists, readFile, projectName: exp.base.name });
+    if (!r.pipeline) return { ok: false, diagnostics: r.diagnostics };
+    return { ok: true, value: { pipeline: chainedDeps(r.pipeline), overrides: strings } };
+  }
   if (switches.length === 0 && !shapes) {
     const { params, errors } = applyOverrides(exp.base.params, own);
     // Keys were checked against the pipeline when the experiment was compiled.

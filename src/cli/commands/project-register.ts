@@ -16,4 +16,10 @@ export const addProjectCommands: AddCommands = (program, term, setCode, common) 
     .argument('[dir]', 'the project folder (default: the current directory)')
     .option('--example <name>', 'write the example project instead: cluster-mass (the paper pipeline)')
     .action(async (dir: string | undefined, opts) => setCode(await (await import('./init.js')).initCommand(dir, opts, term)));
+  common(program.command('import')
+    .description('Write the massflow pipeline equivalent to a dvc.yaml, with comments wherever the meaning changed.')
+    .argument('<dvc.yaml>', 'the DVC pipeline file')
+    .option('-o, --output <file>', 'write it here (e.g. pipelines/NAME.yaml) instead of printing it')
+    .option('-f, --force', 'overwrite the output file'))
+    .action(async (file: string, opts) => setCode(await (await import('./import.js')).importCommand(file, opts, term)));
 };

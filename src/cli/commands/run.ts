@@ -15,7 +15,7 @@ import { TrackingSink } from '../../run/tracking-sink.js';
 import { pipelineRunName } from '../../run/run-label.js';
 import type { RunRecord } from '../../record/run-record.js';
 import { describeTrackingConfig, experimentUrl, secretMasker, stripUserinfo, type TrackerSummary } from '../../track/index.js';
-import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
 import { executorNamed } from '../executors.js';
@@ -91,7 +91,9 @@ function trackingLine(s: TrackerSummary, where: string, runId: string, uri: stri
 
 export async function runCommand(args: string[], opts: RunCommandOptions, term: Terminal, argv: string[]): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline, overrides, profiles } = await loadForCommand(opts, spec, true);
+  const loaded = await loadForCommand(opts, spec, true);
+  const { project, pipeline, overrides, profiles } = loaded;
+  printWarnings(term, loaded);
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');

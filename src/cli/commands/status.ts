@@ -3,13 +3,15 @@ import { planFromDisk, fingerprintAll } from '../../project/plan-from-disk.js';
 import { diffFingerprints } from '../../plan/why.js';
 import { describeChange, describeRunReason } from '../../report/describe.js';
 import { table } from '../../report/format.js';
-import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 
 export async function statusCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
-  const { project, pipeline } = await loadForCommand(opts, spec);
+  const loaded = await loadForCommand(opts, spec);
+  const { project, pipeline } = loaded;
+  printWarnings(term, loaded);
   const analysis = await planFromDisk(project, pipeline, select(pipeline, stages), false);
   const rows = analysis.plan.map((p) => {
     const d = p.decision;
@@ -21,6 +23,8 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
       case 'run': return [p.id, 'stale', describeRunReason(d.reason)];
     }
   });
+  // Frozen stages are never planned; say so rather than leave them out.
+  for (const s of pipeline.stages) if (s.frozen) rows.push([s.id, 'frozen', 'never runs (frozen: true)']);
   term.out.write(table(rows, '').join('\n') + '\n');
   if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   const n = (k: string) => analysis.plan.filter((p) => p.decision.kind === k).length;
@@ -31,7 +35,9 @@ export async function statusCommand(args: string[], opts: CommonOptions, term: T
 export async function whyCommand(args: string[], opts: CommonOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
   if (stages.length === 0) throw new UsageError('name a stage: massflow why [PIPELINE] STAGE');
-  const { project, pipeline } = await loadForCommand(opts, spec);
+  const loaded = await loadForCommand(opts, spec);
+  const { project, pipeline } = loaded;
+  printWarnings(term, loaded);
   const wanted = pipeline.stages.filter((s) => stages.includes(s.id) || stages.includes(s.name));
   select(pipeline, stages); // reports unknown names
   const { fingerprints } = await fingerprintAll(project, pipeline);
