@@ -1,6 +1,7 @@
 // Runs a plan as a DAG: a stage starts when everything it needs has succeeded, as many at once as
 // the job limit (p-queue) and the resource pool allow. After a failure no new stage starts unless
-// keepGoing; dependents of a failed stage are skipped. Cancellation stops everything.
+// keepGoing, and the stages already running are stopped (SIGTERM, then SIGKILL after their grace) and
+// end as cancelled; dependents of a failed stage are skipped. Cancellation stops everything.
 // With a pipelined executor (a batch scheduler orders the jobs) a stage is handed over as soon as
 // every stage it needs has been submitted, and the executor's scheduler, not ours, limits how many run.
 import PQueue from 'p-queue';
@@ -29,12 +30,18 @@ export async function schedule(rc: StageRunContext, pipeline: Pipeline, plan: re
   const outcomes = new Map<StageId, StageOutcome>();
   const pending = plan.map((p) => p.id);
   let stoppedAfter: StageId | undefined;
+  // A failure without keepGoing stops the local stages already running, not only the ones to come.
+  const stopRunning = new AbortController();
+  const localRc: StageRunContext = { ...rc, signal: AbortSignal.any([rc.signal, stopRunning.signal]) };
   let wake: () => void = () => {};
 
   const finish = (id: StageId, outcome: StageOutcome) => {
     outcomes.set(id, outcome);
     rc.emit({ type: 'stage-end', id, outcome, at: Date.now() });
-    if (outcome.kind === 'failed' && !opts.keepGoing) stoppedAfter ??= id;
+    if (outcome.kind === 'failed' && !opts.keepGoing) {
+      stoppedAfter ??= id;
+      if (!pipelined) stopRunning.abort();
+    }
     // Dependents already handed to the batch scheduler cannot succeed any more: withdraw them.
     if (pipelined && !succeeded(outcome)) {
       for (const [d, ctl] of withdraw) if (pipeline.upstream.get(d)?.includes(id)) ctl.abort();
@@ -96,9 +103,9 @@ export async function schedule(rc: StageRunContext, pipeline: Pipeline, plan: re
           if (stoppedAfter !== undefined) return finish(id, { kind: 'skipped', cause: { kind: 'run-stopped', after: stoppedAfter } });
           let outcome: StageOutcome;
           try {
-            outcome = pipelined ? await runChained(id, ups) : await runStage(rc, byId.get(id)!, planned.get(id)!);
+            outcome = pipelined ? await runChained(id, ups) : await runStage(localRc, byId.get(id)!, planned.get(id)!);
           } catch (e) {
-            outcome = rc.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: 0, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
+            outcome = localRc.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: 0, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
           }
           finish(id, outcome);
         });

@@ -134,6 +134,28 @@ stages:
     expect(st.stdout).toBe('bad: never run\n');
   });
 
+  it('without --keep-going a failure stops the stages already running: cancelled, nothing cached', async () => {
+    rig = Rig.create({
+      'pipelines/p.yaml': `
+name: stops
+stages:
+  bad: { cmd: [node, -e, "setTimeout(() => process.exit(4), 1500)"], outs: [bad.txt] }
+  slow: { cmd: [node, -e, "setTimeout(() => require('fs').writeFileSync('slow.txt', 'x'), 60000)"], outs: [slow.txt] }
+`,
+    });
+    const t0 = Date.now();
+    const r = await rig.run(['run', 'pipelines/p.yaml', '-j', '2']);
+    expect(r.code).toBe(1);
+    // slow would take a minute; SIGTERM ends it at once (well inside its 10 s grace).
+    expect(Date.now() - t0).toBeLessThan(45_000);
+    const out = normalize(r.stdout);
+    expect(out).toContain('FAILED    bad               Ns  exited with code 4');
+    expect(out).toContain('failed: 0 ran, 0 restored, 0 fresh, 1 failed, 0 skipped, 1 cancelled');
+    expect(rig.exists('slow.txt')).toBe(false);
+    const st = await rig.run(['status', 'pipelines/p.yaml']);
+    expect(st.stdout).toMatch(/slow +stale/);
+  });
+
   it('a cmd stage that fails or does not write its out fails with the reason', async () => {
     rig = Rig.create({
       'pipelines/p.yaml': `
