@@ -12,24 +12,4 @@ set -euo pipefail
 DVC_VERSION="3.66.1"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-$ROOT/.venv-dvc}"
-PY="${PYTHON:-python3}"
-
-if [ -x "$VENV/bin/dvc" ] && "$VENV/bin/python" - "$DVC_VERSION" <<'PYEOF' 2>/dev/null
-import sys
-from importlib.metadata import version
-sys.exit(0 if version("dvc") == sys.argv[1] else 1)
-PYEOF
-then
-  echo "dvc $DVC_VERSION already installed in $VENV"
-  exit 0
-fi
-
-if ! command -v "$PY" >/dev/null 2>&1; then
-  echo "error: $PY not found; install Python >= 3.9 or set PYTHON=/path/to/python3" >&2
-  exit 2
-fi
-
-"$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "dvc==$DVC_VERSION"
-"$VENV/bin/dvc" --version
+exec bash "$ROOT/scripts/pinned-venv.sh" "$VENV" dvc "$DVC_VERSION"
