@@ -16,6 +16,7 @@ import { readOutbox, type OutboxEntry } from './outbox.js';
 import { listArtifactFiles } from './paths.js';
 import { alreadyOnServer, type MetricOp, type ServerPoint } from './reconcile.js';
 import type { RunKey, TrackingOp } from './ops.js';
+import { sleep } from './mlflow/retry.js';
 import { saveState, type Rejection, type SyncState, type Uncertain } from './state.js';
 
 export interface DeliveryContext {
@@ -29,7 +30,23 @@ export interface DeliveryContext {
   /** Parallel requests within a window. */
   readonly concurrency?: number;
   readonly signal?: AbortSignal;
+  /** How long the uncertain metrics' histories must stay unchanged before reconciling (see #settle). */
+  readonly settle?: SettleTiming;
 }
+
+export interface SettleTiming {
+  /** Two reads this far apart that agree mean nothing more is landing. */
+  readonly quietMs: number;
+  /** Reconcile anyway after this long (a server that keeps writing is not waiting on us). */
+  readonly maxMs: number;
+}
+
+/**
+ * A write is taken as settled once its histories have not moved for two seconds. Marks older than the
+ * default request timeout (120 s) are past any request the client could still have been waiting on.
+ */
+const DEFAULT_SETTLE: SettleTiming = { quietMs: 2000, maxMs: 60_000 };
+const SETTLE_HORIZON_MS = 120_000;
 
 export interface WindowStats {
   readonly ops: number;
@@ -65,6 +82,15 @@ export const EXPERIMENT_KIND = { key: 'mlflow.experimentKind', value: 'custom_mo
 
 export class Deliverer {
   readonly #ctx: DeliveryContext;
+  /**
+   * Whether writes of the uncertain mark may still be in flight at the server. True at first: the
+   * mark on disk may come from a process that died mid-request. After a failed window of our own it
+   * is true only if a metric write timed out or was aborted; one that got an answer, even a reset,
+   * is over as far as the server is concerned.
+   */
+  #unsettled = true;
+  /** Set when a metric write of the current window ended without an answer (timeout, abort). */
+  #inFlight = false;
 
   constructor(ctx: DeliveryContext) {
     this.#ctx = ctx;
@@ -80,6 +106,16 @@ export class Deliverer {
     if (entries.length === 0) return { ok: true, stats };
     const last = entries[entries.length - 1]!;
     const prior = state.uncertain;
+    if (prior && this.#unsettled && prior.since !== undefined && Date.now() - prior.since < SETTLE_HORIZON_MS) {
+      try {
+        await this.#settle(prior, stats);
+      } catch (e) {
+        if (e instanceof MlflowError) return { ok: false, error: e, stats };
+        throw e;
+      }
+    }
+    this.#unsettled = false;
+    this.#inFlight = false;
 
     // Group the window by run key.
     const starts: StartOp[] = [];
@@ -106,6 +142,7 @@ export class Deliverer {
       upTo: last.op.seq,
       runs: starts.filter((s) => state.runs[s.key] === undefined).map((s) => s.key),
       metrics: Object.fromEntries([...work].filter(([, w]) => w.metrics.length > 0).map(([k, w]) => [k, [...new Set(w.metrics.map((m) => m.name))]])),
+      since: Date.now(),
     });
     saveState(this.#ctx.trackingDir, state);
 
@@ -121,7 +158,10 @@ export class Deliverer {
         }, (e) => this.#reject(stats, w.end!.seq, `end of ${key}`, e.message));
       }
     } catch (e) {
-      if (e instanceof MlflowError) return { ok: false, error: e, stats };
+      if (e instanceof MlflowError) {
+        this.#unsettled = this.#inFlight;
+        return { ok: false, error: e, stats };
+      }
       throw e;
     }
 
@@ -134,6 +174,33 @@ export class Deliverer {
     saveState(this.#ctx.trackingDir, state);
     stats.ops = entries.length;
     return { ok: true, stats };
+  }
+
+  /**
+   * Waits until the histories of the uncertain metrics stop changing. Reconciling reads what the
+   * server holds; a write still being applied (the client timed out or died, the server has not
+   * finished) would land after that read and be sent twice.
+   */
+  async #settle(prior: Uncertain, stats: { requests: number }): Promise<void> {
+    const timing = this.#ctx.settle ?? DEFAULT_SETTLE;
+    const targets = Object.entries(prior.metrics).flatMap(([key, names]) => {
+      const mapping = this.#ctx.state.runs[key];
+      return mapping ? names.map((name) => ({ runId: mapping.runId, name })) : [];
+    });
+    if (targets.length === 0) return;
+    const lengths = async (): Promise<string> => {
+      const out: number[] = [];
+      for (const t of targets) out.push((await this.#counted(stats, () => this.#ctx.client.getMetricHistory(t.runId, t.name, this.#opts()))).length);
+      return out.join(',');
+    };
+    const deadline = Date.now() + timing.maxMs;
+    let before = await lengths();
+    while (Date.now() < deadline) {
+      await sleep(timing.quietMs, this.#ctx.signal);
+      const now = await lengths();
+      if (now === before) return;
+      before = now;
+    }
   }
 
   #opts(): { signal?: AbortSignal } {
@@ -275,7 +342,12 @@ export class Deliverer {
             const metrics = (batch.metrics as (WireMetric & { seq: number })[]).map(({ key: k, value, timestamp, step }) => ({ key: k, value, timestamp, step }));
             const seqs = (batch.metrics as (WireMetric & { seq: number })[]).map((m) => m.seq);
             add(() => this.#call(stats, async () => {
-              await client.logBatch(runId, { metrics }, this.#opts());
+              try {
+                await client.logBatch(runId, { metrics }, this.#opts());
+              } catch (e) {
+                if (e instanceof MlflowError && (e.code === 'TIMEOUT' || e.kind === 'aborted')) this.#inFlight = true;
+                throw e;
+              }
               stats.points += metrics.length;
               stats.progress = true;
             }, async () => {
@@ -377,7 +449,7 @@ function mergeUncertain(a: Uncertain | undefined, b: Uncertain): Uncertain {
   for (const src of [a.metrics, b.metrics]) {
     for (const [k, names] of Object.entries(src)) metrics[k] = [...new Set([...(metrics[k] ?? []), ...names])];
   }
-  return { upTo: Math.max(a.upTo, b.upTo), runs: [...new Set([...a.runs, ...b.runs])], metrics };
+  return { upTo: Math.max(a.upTo, b.upTo), runs: [...new Set([...a.runs, ...b.runs])], metrics, ...(b.since !== undefined && { since: b.since }) };
 }
 
 function assertNever(x: never): never {

@@ -22,6 +22,12 @@ export interface Uncertain {
   readonly runs: readonly RunKey[];
   /** Per run key, metric names that may have points on the server beyond the acknowledged ones. */
   readonly metrics: Readonly<Record<RunKey, readonly string[]>>;
+  /**
+   * When the mark was last written (ms since the epoch). A write sent just before a crash or a
+   * timeout can still be applied after it: reconciliation waits for the histories to settle first.
+   * Absent in states written before this field existed.
+   */
+  readonly since?: number;
 }
 
 export interface Rejection {

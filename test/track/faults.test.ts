@@ -11,6 +11,7 @@ import { openTracker, syncRun, type TrackingConfig } from '../../src/track/index
 import { readOutbox } from '../../src/track/outbox.js';
 import { REPO, startTestServer, type TestServer } from './helpers/server.js';
 import { startFlakyProxy } from './helpers/flaky-proxy.js';
+import { startLateProxy } from './helpers/late-proxy.js';
 import { range, runsOf, stepsOf, waitFor } from './helpers/inspect.js';
 
 let srv: TestServer;
@@ -130,6 +131,34 @@ describe('fault tolerance', () => {
         expect(await stepsOf(srv.client, r.run.info.run_id, 'grad/norm')).toEqual(range(N));
       }
       expect(runs.get('stage:a')!.tags['mlflow.parentRunId']).toBe(runs.get('root')!.run.info.run_id);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a metric write the server applies after the client timed out is not sent again', async () => {
+    // The client gives up after 1 s; the server gets the write 1.6 s after it was sent. The retry
+    // must wait for the history to settle before reconciling, or it resends the late points.
+    const proxy = await startLateProxy(srv.port, { delayMs: 1600 });
+    try {
+      const projectDir = mkdtempSync(join(tmpdir(), 'mf-fault-'));
+      const config = srv.config(proxy.url, { MLFLOW_HTTP_REQUEST_TIMEOUT: '1' });
+      const { tracker: t } = await open(projectDir, 'run-late', config, 'late-test', { windowOps: 200 });
+      const N = 400;
+      t.startRun('root', { name: 'late' });
+      for (let s = 0; s < N; s++) {
+        t.logMetric('root', 'loss', 1 / (s + 1), s);
+        if (s % 50 === 0) await tick(2);
+      }
+      t.endRun('root', 'FINISHED');
+      const summary = await t.close({ flushTimeoutMs: 60_000 });
+      expect(summary.pending).toBe(0);
+      expect(proxy.stats.late).toBe(1);
+      // However delivery went, the late write lands in the end: only then is the history final.
+      await waitFor('the late write', async () => proxy.stats.lateLandedAt, 10_000);
+      expect(proxy.stats.appliedPoints).toBe(N);
+      const runs = await runsOf(srv.client, 'late-test', 'run-late');
+      expect(await stepsOf(srv.client, runs.get('root')!.run.info.run_id, 'loss')).toEqual(range(N));
     } finally {
       await proxy.close();
     }
