@@ -4,13 +4,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { unhandled, type OutcomeKind, type RunEvent, type RunStatus } from '../core/run-events.js';
+import { unhandled, type OutcomeKind, type RunEvent, type RunStatus, type StoredOutput } from '../core/run-events.js';
 import { logFileName } from '../project/layout.js';
 import { describeFailure } from '../report/describe.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { EndStatus, Tracker, TrackerSummary, TrackError, TrackResult } from '../track/index.js';
 import type { Fingerprint } from '../plan/fingerprint.js';
 import { runNoteMarkdown, type RunNote } from './run-label.js';
+import { sourceDatasets, stageDatasets } from './dataset-inputs.js';
 
 /** The MLflow status a pipeline run, a trial or a sweep ends with. */
 export function runEndStatus(s: RunStatus): EndStatus {
@@ -53,7 +54,7 @@ export function headlineValues(pipeline: Pipeline, last: ReadonlyMap<StageId, Re
   return [...out];
 }
 
-type Recording = Pick<Tracker, 'startRun' | 'logParams' | 'logMetric' | 'setTags' | 'logArtifact' | 'endRun'>;
+type Recording = Pick<Tracker, 'startRun' | 'logParams' | 'logMetric' | 'setTags' | 'logArtifact' | 'logInputs' | 'endRun'>;
 export type CheckedTracker = { [K in keyof Recording]: (...args: Parameters<Recording[K]>) => void };
 
 /** The tracker's recording calls with each result looked at: a call it refuses goes to onRejected. */
@@ -65,6 +66,7 @@ export function checkedTracker(tracker: Tracker, onRejected: (error: TrackError)
     logMetric: (...a) => check(tracker.logMetric(...a)),
     setTags: (...a) => check(tracker.setTags(...a)),
     logArtifact: (...a) => check(tracker.logArtifact(...a)),
+    logInputs: (...a) => check(tracker.logInputs(...a)),
     endRun: (...a) => check(tracker.endRun(...a)),
   };
 }
@@ -94,6 +96,8 @@ export class TrackingSink {
   private readonly stages: Map<StageId, Pipeline['stages'][number]>;
   /** The last value of each stage's metrics, for the headline on the top-level run. */
   private readonly last = new Map<StageId, Map<string, number>>();
+  /** Outputs of the stages that ended so far, by path: the digests of the data later stages read. */
+  private readonly outputs = new Map<string, StoredOutput>();
 
   constructor(private readonly o: TrackingSinkOptions) {
     this.t = checkedTracker(o.tracker, o.onRejected);
@@ -127,6 +131,7 @@ export class TrackingSink {
       const fp = this.o.fingerprints.get(id);
       this.t.startRun(key, { parentKey, name: id, tags: { 'massflow.stage': s?.name ?? id, ...(fp ? { 'massflow.fingerprint': fp.digest } : {}) } });
       if (s) this.t.logParams(key, { ...s.params, ...Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [`vars.${k}`, v])) });
+      this.t.logInputs(key, stageDatasets(fp, this.outputs));
     }
     return key;
   }
@@ -141,6 +146,7 @@ export class TrackingSink {
           tags: { 'massflow.run_id': e.runId, 'massflow.executor': e.executor },
         });
         t.logParams(this.root, { ...this.o.pipeline.params, ...(this.o.extraParams ?? {}) });
+        t.logInputs(this.root, sourceDatasets(this.o.pipeline, this.o.fingerprints));
         return;
       case 'stage-start': {
         const key = this.ensureStage(e.id);
@@ -158,6 +164,7 @@ export class TrackingSink {
       case 'stage-end': {
         const key = this.ensureStage(e.id);
         const o = e.outcome;
+        if (o.kind === 'ran' || o.kind === 'restored' || o.kind === 'fresh') for (const [path, stored] of Object.entries(o.outputs)) this.outputs.set(path, stored);
         t.setTags(key, {
           'massflow.cache': o.kind,
           ...(o.kind === 'failed' ? { 'massflow.failure': describeFailure(o.failure) } : {}),

@@ -9,13 +9,13 @@
 // history to drop the points that already landed. See docs/tracking.md.
 import PQueue from 'p-queue';
 import { MlflowError } from './mlflow/errors.js';
-import { chunkBatch } from './mlflow/limits.js';
+import { chunkBatch, LIMITS } from './mlflow/limits.js';
 import type { MlflowClient } from './mlflow/client.js';
-import type { KeyValue, WireMetric } from './mlflow/types.js';
+import type { KeyValue, WireDatasetInput, WireMetric } from './mlflow/types.js';
 import { readOutbox, type OutboxEntry } from './outbox.js';
 import { listArtifactFiles } from './paths.js';
 import { alreadyOnServer, type MetricOp, type ServerPoint } from './reconcile.js';
-import type { RunKey, TrackingOp } from './ops.js';
+import type { DatasetInput, RunKey, TrackingOp } from './ops.js';
 import { sleep } from './mlflow/retry.js';
 import { saveState, type Rejection, type SyncState, type Uncertain } from './state.js';
 
@@ -74,6 +74,7 @@ interface RunWork {
   tags: Map<string, { value: string; seq: number }>;
   metrics: MetricOp[];
   artifacts: Extract<TrackingOp, { op: 'artifact' }>[];
+  inputs: Extract<TrackingOp, { op: 'inputs' }>[];
   end?: Extract<TrackingOp, { op: 'end' }>;
 }
 
@@ -122,7 +123,7 @@ export class Deliverer {
     const work = new Map<RunKey, RunWork>();
     const runWork = (key: RunKey): RunWork => {
       let w = work.get(key);
-      if (!w) work.set(key, (w = { params: new Map(), tags: new Map(), metrics: [], artifacts: [] }));
+      if (!w) work.set(key, (w = { params: new Map(), tags: new Map(), metrics: [], artifacts: [], inputs: [] }));
       return w;
     };
     for (const { op } of entries) {
@@ -132,6 +133,7 @@ export class Deliverer {
         case 'tags': for (const [k, v] of Object.entries(op.tags)) runWork(op.key).tags.set(k, { value: v, seq: op.seq }); break;
         case 'metric': runWork(op.key).metrics.push(op); break;
         case 'artifact': runWork(op.key).artifacts.push(op); break;
+        case 'inputs': runWork(op.key).inputs.push(op); break;
         case 'end': runWork(op.key).end = op; break;
         default: assertNever(op);
       }
@@ -308,7 +310,7 @@ export class Deliverer {
       if (!mapping) {
         // The run could not be created: everything logged to it is rejected with it.
         const reason = state.failedRuns[key] ?? `run ${key} was never started`;
-        const seqs = [...[...w.params.values()].map((p) => p.seq), ...[...w.tags.values()].map((t) => t.seq), ...w.metrics.map((m) => m.seq), ...w.artifacts.map((a) => a.seq), ...(w.end ? [w.end.seq] : [])];
+        const seqs = [...[...w.params.values()].map((p) => p.seq), ...[...w.tags.values()].map((t) => t.seq), ...w.metrics.map((m) => m.seq), ...w.artifacts.map((a) => a.seq), ...w.inputs.map((i) => i.seq), ...(w.end ? [w.end.seq] : [])];
         if (seqs.length > 0) this.#reject(stats, Math.min(...seqs), `${seqs.length} ops of ${key}`, reason);
         addPoints(state, w.metrics.map((m) => m.seq));
         continue;
@@ -379,6 +381,35 @@ export class Deliverer {
     }
     await queue.onIdle();
     if (failure !== undefined) throw failure;
+    await this.#sendInputs(work, stats);
+  }
+
+  /**
+   * Dataset inputs, one request at a time: the server keeps one input per (run, name, digest), so a
+   * re-send adds nothing and needs no reconciling, but two requests naming a dataset new to the
+   * experiment race on its insert and one gets a 400 (a unique-constraint error). That one, or one
+   * lost to another client doing the same, is sent again: the dataset exists by then.
+   */
+  async #sendInputs(work: Map<RunKey, RunWork>, stats: { requests: number; rejected: Rejection[] }): Promise<void> {
+    for (const [key, w] of work) {
+      const runId = this.#ctx.state.runs[key]?.runId;
+      if (runId === undefined) continue; // Rejected with its run.
+      for (const op of w.inputs) {
+        for (let i = 0; i < op.datasets.length; i += LIMITS.datasetsPerRequest) {
+          const datasets = op.datasets.slice(i, i + LIMITS.datasetsPerRequest).map(wireDataset);
+          const send = () => this.#ctx.client.logInputs(runId, datasets, this.#opts());
+          await this.#call(stats, async () => {
+            try {
+              await send();
+            } catch (e) {
+              if (!(e instanceof MlflowError && /UNIQUE constraint|IntegrityError|Duplicate entry|duplicate key/i.test(e.message))) throw e;
+              stats.requests += 1;
+              await send();
+            }
+          }, (e) => this.#reject(stats, op.seq, `${datasets.length} dataset inputs of ${key}`, e.message));
+        }
+      }
+    }
   }
 
   /** The points of `metrics` not yet on the server (see alreadyOnServer); reads the uncertain metrics' histories. */
@@ -436,6 +467,13 @@ export class Deliverer {
 /** A failure that retrying cannot fix and that concerns this op only (not the server or the config). */
 function isPermanent(e: unknown): boolean {
   return e instanceof MlflowError && !e.transient && !e.configuration && e.kind !== 'aborted';
+}
+
+function wireDataset(d: DatasetInput): WireDatasetInput {
+  return {
+    tags: [{ key: 'mlflow.data.context', value: d.context }],
+    dataset: { name: d.name, digest: d.digest, source_type: d.sourceType, source: d.source, ...(d.profile !== undefined && { profile: d.profile }) },
+  };
 }
 
 function addPoints(state: SyncState, seqs: readonly number[]): void {

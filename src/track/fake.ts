@@ -5,7 +5,7 @@ import { err, ok } from '../core/result.js';
 import { flattenParams } from './params.js';
 import { normalizeArtifactPath, defaultArtifactPath } from './paths.js';
 import { keyProblem } from './mlflow/limits.js';
-import type { EndStatus, RunKey } from './ops.js';
+import type { DatasetInput, EndStatus, RunKey } from './ops.js';
 import type { Tracker, TrackerSummary, TrackResult, TrackError } from './tracker.js';
 
 export interface FakeRun {
@@ -16,6 +16,7 @@ export interface FakeRun {
   readonly params: Record<string, string>;
   readonly metrics: { name: string; value: number; step: number; timestamp: number }[];
   readonly artifacts: { localPath: string; artifactPath: string }[];
+  readonly inputs: DatasetInput[];
   status?: EndStatus;
 }
 
@@ -31,7 +32,7 @@ export class FakeTracker implements Tracker {
     if (this.closed) return fail('closed', 'the tracker is closed');
     if (this.runs.has(key)) return fail('duplicate-run', `run ${key} was already started`);
     if (o.parentKey !== undefined && !this.runs.has(o.parentKey)) return fail('unknown-run', `parent run ${o.parentKey} of ${key} was not started`);
-    this.runs.set(key, { key, ...(o.parentKey !== undefined && { parentKey: o.parentKey }), name: o.name, tags: { ...o.tags }, params: {}, metrics: [], artifacts: [] });
+    this.runs.set(key, { key, ...(o.parentKey !== undefined && { parentKey: o.parentKey }), name: o.name, tags: { ...o.tags }, params: {}, metrics: [], artifacts: [], inputs: [] });
     return ok(undefined);
   }
 
@@ -72,6 +73,14 @@ export class FakeTracker implements Tracker {
     const path = normalizeArtifactPath(artifactPath ?? defaultArtifactPath(localPath));
     if (!path.ok) return fail('bad-artifact-path', `${key}: ${path.error}`);
     run.value.artifacts.push({ localPath, artifactPath: path.value });
+    return ok(undefined);
+  }
+
+  logInputs(key: RunKey, datasets: readonly DatasetInput[]): TrackResult {
+    this.calls.push({ method: 'logInputs', key, args: [datasets] });
+    const run = this.#run(key);
+    if (!run.ok) return run;
+    run.value.inputs.push(...datasets);
     return ok(undefined);
   }
 

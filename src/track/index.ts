@@ -28,7 +28,7 @@ export { mlflowUp, mlflowDown, mlflowServerRecord, MLFLOW_DATA_DIR, type MlflowU
 export { MLFLOW_VERSION, VENV_DIR, ensureVenv } from './server/venv.js';
 export { flattenParams, paramValue } from './params.js';
 export { normalizeArtifactPath } from './paths.js';
-export type { TrackingOp, RunKey, EndStatus } from './ops.js';
+export type { TrackingOp, RunKey, EndStatus, DatasetInput } from './ops.js';
 export type { Rejection } from './state.js';
 export type { Result } from '../core/result.js';
 export { FakeTracker } from './fake.js';

@@ -23,6 +23,24 @@ interface Base {
   readonly key: RunKey;
 }
 
+/**
+ * A dataset a run read, as MLflow's `runs/log-inputs` takes it. The server keeps one input per
+ * (run, name, digest), so sending one twice is harmless.
+ */
+export interface DatasetInput {
+  readonly name: string;
+  /** At most 36 characters (the server's limit); massflow sends a prefix of the content hash. */
+  readonly digest: string;
+  /** MLflow's source type, e.g. `local`. */
+  readonly sourceType: string;
+  /** JSON the UI shows as the source, e.g. `{"uri":"file:///project/data/cat.fits"}`. */
+  readonly source: string;
+  /** Shown as the input's context (`mlflow.data.context`), e.g. `source` or `input`. */
+  readonly context: string;
+  /** Optional JSON summary shown on the dataset's page (size, file count). */
+  readonly profile?: string;
+}
+
 export type TrackingOp =
   | (Base & {
       readonly op: 'start';
@@ -43,6 +61,7 @@ export type TrackingOp =
       /** Normalized path under the run's artifact root (a directory is uploaded below it). */
       readonly path: string;
     })
+  | (Base & { readonly op: 'inputs'; readonly datasets: readonly DatasetInput[] })
   | (Base & { readonly op: 'end'; readonly status: EndStatus });
 
 export type OpKind = TrackingOp['op'];
@@ -71,7 +90,15 @@ export function isTrackingOp(x: unknown): x is TrackingOp {
     case 'tags': return typeof o.tags === 'object' && o.tags !== null;
     case 'metric': return typeof o.name === 'string' && (typeof o.value === 'number' || typeof o.value === 'string') && typeof o.step === 'number';
     case 'artifact': return typeof o.local === 'string' && typeof o.path === 'string';
+    case 'inputs': return Array.isArray(o.datasets) && o.datasets.every(isDatasetInput);
     case 'end': return isEndStatus(o.status);
     default: return false;
   }
+}
+
+function isDatasetInput(x: unknown): x is DatasetInput {
+  if (typeof x !== 'object' || x === null) return false;
+  const d = x as Record<string, unknown>;
+  return ['name', 'digest', 'sourceType', 'source', 'context'].every((k) => typeof d[k] === 'string')
+    && (d.profile === undefined || typeof d.profile === 'string');
 }

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LIMITS, keyProblem, truncate } from './mlflow/limits.js';
-import { encodeValue, isEndStatus, type EndStatus, type OpDraft, type RunKey, type TrackingOp } from './ops.js';
+import { encodeValue, isEndStatus, type DatasetInput, type EndStatus, type OpDraft, type RunKey, type TrackingOp } from './ops.js';
 import type { OutboxWriter } from './outbox.js';
 import { flattenParams } from './params.js';
 import { defaultArtifactPath, normalizeArtifactPath } from './paths.js';
@@ -145,6 +145,19 @@ export class Recorder {
     return this.#append({ op: 'artifact', key, t: Date.now(), local, path: path.value });
   }
 
+  /** Datasets the run read; each is checked against the server's limits (name, digest, source lengths). */
+  logInputs(key: RunKey, datasets: readonly DatasetInput[]): TrackResult {
+    const run = this.#run(key);
+    if (!run.ok) return run;
+    for (const d of datasets) {
+      const bad = datasetProblem(d);
+      if (bad) return fail('invalid-value', `dataset ${JSON.stringify(d.name)} of ${key}: ${bad}`);
+    }
+    if (datasets.length === 0) return OK;
+    const masked = datasets.map((d) => ({ ...d, source: this.#o.redactor.redact(d.source) }));
+    return this.#append({ op: 'inputs', key, t: Date.now(), datasets: masked });
+  }
+
   endRun(key: RunKey, status: EndStatus): TrackResult {
     const run = this.#run(key);
     if (!run.ok) return run;
@@ -186,4 +199,15 @@ export class Recorder {
     if (cut.truncated) this.#o.warn(`${what} is longer than ${limit} characters; it is cut to that length`);
     return cut.value;
   }
+}
+
+function datasetProblem(d: DatasetInput): string | undefined {
+  const within = (what: string, v: string, max: number): string | undefined =>
+    v.length === 0 ? `${what} is empty` : v.length > max ? `${what} is ${v.length} characters long (at most ${max})` : undefined;
+  return within('the name', d.name, LIMITS.datasetNameLength)
+    ?? within('the digest', d.digest, LIMITS.datasetDigestLength)
+    ?? within('the source type', d.sourceType, LIMITS.keyLength)
+    ?? within('the source', d.source, LIMITS.datasetSourceLength)
+    ?? within('the context', d.context, LIMITS.inputTagValueLength)
+    ?? (d.profile !== undefined ? within('the profile', d.profile, LIMITS.datasetProfileLength) : undefined);
 }

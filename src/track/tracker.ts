@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TrackingConfig } from './config.js';
 import { redactorFor } from './client-factory.js';
 import { startLiveDelivery, type LiveDelivery } from './live-delivery.js';
-import type { EndStatus, RunKey } from './ops.js';
+import type { DatasetInput, EndStatus, RunKey } from './ops.js';
 import { OutboxWriter } from './outbox.js';
 import { Recorder, type TrackError, type TrackResult } from './recorder.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -79,6 +79,8 @@ export interface Tracker {
   setTags(key: RunKey, tags: Readonly<Record<string, string>>): TrackResult;
   /** A file or directory, uploaded under `artifactPath` (default: its base name) in the run's artifacts. */
   logArtifact(key: RunKey, localPath: string, artifactPath?: string): TrackResult;
+  /** Datasets the run read (MLflow dataset inputs: the runs table's Dataset column). */
+  logInputs(key: RunKey, datasets: readonly DatasetInput[]): TrackResult;
   endRun(key: RunKey, status: EndStatus): TrackResult;
   /** Flushes the outbox, gives delivery up to `flushTimeoutMs` to finish, and stops. */
   close(opts?: { flushTimeoutMs?: number }): Promise<TrackerSummary>;
@@ -172,6 +174,7 @@ export async function openTracker(opts: OpenTrackerOptions): Promise<Result<Trac
     logMetric: (key, name, value, step, timestamp) => recorder.logMetric(key, name, value, step, timestamp),
     setTags: (key, tags) => recorder.setTags(key, tags),
     logArtifact: (key, local, path) => recorder.logArtifact(key, local, path),
+    logInputs: (key, datasets) => recorder.logInputs(key, datasets),
     endRun: (key, status) => recorder.endRun(key, status),
     close: (o = {}) => (closing ??= close(o.flushTimeoutMs ?? 10_000)),
   };

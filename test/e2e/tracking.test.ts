@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../track/helpers/server.js';
-import { runsOf, stepsOf } from '../track/helpers/inspect.js';
+import { inputsOf, runsOf, stepsOf } from '../track/helpers/inspect.js';
+import { createHash } from 'node:crypto';
 import { DEFINE_URL, Rig } from './rig.js';
 
 let server: TestServer;
@@ -38,6 +39,7 @@ export default defineStage({
 });
 `;
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const runIdOf = (r: Rig) => readdirSync(r.path('runs')).sort().at(-1)!;
 
 describe('tracking through the CLI', () => {
@@ -137,8 +139,9 @@ params:
 summary: [cv/mae_mean]
 stages:
   train: { run: stages/train.ts, params: [train], outs: [m.txt] }
-  cv: { run: stages/cv.ts, deps: [m.txt], params: [cv], outs: [cv.txt] }
+  cv: { run: stages/cv.ts, deps: [m.txt, data/sky.csv], params: [cv], outs: [cv.txt] }
 `,
+      'data/sky.csv': 'ra,dec\n1,2\n',
       'stages/train.ts': `
 import { writeFileSync } from 'node:fs';
 import { defineStage } from '${DEFINE_URL}';
@@ -166,6 +169,16 @@ export default defineStage({ async run(ctx) {
       expect(root1.run.info.run_name).toBe('ablate train.lr=0.02');
       expect(root1.tags['massflow.run_id']).toBe(id1);
       expect(root1.run.data.metrics?.map((m) => [m.key, m.value])).toEqual([['mae_mean', 0.04]]);
+      // Dataset inputs: the source data on the top-level run, each stage's deps on its run, with
+      // massflow's content digests (the stage output's from the run record).
+      const rec1 = JSON.parse(abl.read(`runs/${id1}/run.json`));
+      const sky = { name: 'data/sky.csv', digest: sha256(abl.read('data/sky.csv')).slice(0, 12), sourceType: 'local', source: '{"uri":"data/sky.csv"}', context: 'source' };
+      expect(inputsOf(root1.run)).toEqual([sky]);
+      expect(inputsOf(runs1.get('stage:cv')!.run)).toEqual([
+        sky,
+        { name: 'm.txt', digest: rec1.stages.train.outputs['m.txt'].digest.slice(0, 12), sourceType: 'local', source: '{"uri":"m.txt"}', context: 'stage output' },
+      ]);
+      expect(inputsOf(runs1.get('stage:train')!.run)).toEqual([]);
       expect(root1.tags['mlflow.note.content']).toBe([
         'Ablation fixture. Compare **mae_mean** across runs.', '',
         '```', `massflow run pipelines/a.yaml --tracking-uri ${server.url} -p train.lr=0.02`, '```', '',

@@ -5,11 +5,12 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experimentUrl, openTracker, resolveTrackingConfig, syncAll, syncRun, type Tracker, type TrackingConfig } from '../../src/track/index.js';
+import { experimentUrl, openTracker, resolveTrackingConfig, syncAll, syncRun, type DatasetInput, type Tracker, type TrackingConfig } from '../../src/track/index.js';
 import { FAST_RETRY_ENV, freePort } from './helpers/server.js';
+import { loadState, saveState } from '../../src/track/state.js';
 import { findChromium, renderedDom } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { range, runsOf, stepsOf } from './helpers/inspect.js';
+import { inputsOf, range, runsOf, stepsOf } from './helpers/inspect.js';
 import { DEFINE_URL, Rig } from '../e2e/rig.js';
 
 let srv: TestServer;
@@ -22,6 +23,9 @@ afterAll(async () => {
 
 const EPOCHS = 25;
 const FOLDS = 3;
+
+const CATALOGUE: DatasetInput = { name: 'data/catalogue.fits', digest: '0123456789ab', sourceType: 'local', source: '{"uri":"data/catalogue.fits"}', context: 'source' };
+const CUTOUTS: DatasetInput = { name: 'work/cutouts', digest: 'ba9876543210', sourceType: 'local', source: '{"uri":"work/cutouts"}', context: 'stage output', profile: '{"files":600}' };
 
 /** A run shaped like the paper pipeline: root, one training stage, folds under it. */
 async function logPipelineRun(projectDir: string, runId: string, config: TrackingConfig, experimentName: string): Promise<{ tracker: Tracker; files: Record<string, Buffer> }> {
@@ -48,7 +52,9 @@ async function logPipelineRun(projectDir: string, runId: string, config: Trackin
   };
   must(t.startRun('root', { name: `paper ${runId}` }));
   must(t.logParams('root', { data: { source: 'sim', clusters: 600 }, fit: { lr: 3e-4, epochs: EPOCHS }, cutout: { bands: ['u', 'g', 'r'] } }));
+  must(t.logInputs('root', [CATALOGUE]));
   must(t.startRun('stage:fit-mass', { parentKey: 'root', name: 'fit-mass', tags: { 'massflow.fingerprint': 'f'.repeat(64), 'massflow.cache': 'ran' } }));
+  must(t.logInputs('stage:fit-mass', [CATALOGUE, CUTOUTS]));
   for (let fold = 0; fold < FOLDS; fold++) {
     const key = `stage:fit-mass/fold:${fold}`;
     must(t.startRun(key, { parentKey: 'stage:fit-mass', name: `fit-mass fold ${fold}` }));
@@ -101,6 +107,9 @@ async function expectExactlyLogged(experimentName: string, runId: string, files:
     expect(hist.map((m) => m.value)).toEqual(range(EPOCHS).map((e) => 1 / (e + 1)));
   }
   expect(await stepsOf(srv.client, root.run.info.run_id, 'cv_mae')).toEqual([0]);
+  // Dataset inputs, each once.
+  expect(inputsOf(root.run)).toEqual([CATALOGUE]);
+  expect(inputsOf(stage.run)).toEqual([CATALOGUE, CUTOUTS]);
   // Artifacts, byte for byte, directories included.
   const uri = (k: string): string => runs.get(k)!.run.info.artifact_uri!;
   expect(await srv.client.downloadArtifact(uri('root'), 'run.json')).toEqual(files['run.json']);
@@ -151,6 +160,40 @@ describe('Tracker with a live server', () => {
     const second = await syncAll(projectDir, srv.config());
     expect(second.runs.map((r) => [r.status, r.sentOps, r.requests])).toEqual([['up-to-date', 0, 0]]);
     await expectExactlyLogged('paper-offline', 'run-offline-1', files);
+  });
+
+  it('sends dataset inputs again after a lost acknowledgement without adding a second input', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const runDir = join(projectDir, 'runs', 'run-inputs');
+    const opened = await openTracker({ projectDir, runId: 'run-inputs', runDir, config: { mode: 'offline' }, experimentName: 'inputs-again' });
+    if (!opened.ok) throw new Error(opened.error.message);
+    const t = opened.value;
+    t.startRun('root', { name: 'inputs' });
+    expect(t.logInputs('root', [CATALOGUE, CUTOUTS]).ok).toBe(true);
+    t.endRun('root', 'FINISHED');
+    await t.close();
+    expect((await syncRun(runDir, srv.config())).status).toBe('synced');
+
+    // The acknowledgement of everything after the start is lost: the next sync sends the inputs again.
+    const trackingDir = join(runDir, 'tracking');
+    const state = loadState(trackingDir, srv.url);
+    if (!state.ok) throw new Error(state.error);
+    const firstLine = readFileSync(join(trackingDir, 'ops.jsonl'), 'utf8').split('\n')[0]!;
+    saveState(trackingDir, { ...state.value, acked: 1, offset: Buffer.byteLength(firstLine) + 1 });
+    const again = await syncRun(runDir, srv.config());
+    expect([again.status, again.sentOps, again.rejected]).toEqual(['synced', 2, []]);
+    const root = (await runsOf(srv.client, 'inputs-again', 'run-inputs')).get('root')!;
+    expect(inputsOf(root.run)).toEqual([CATALOGUE, CUTOUTS]);
+  });
+
+  it('refuses a dataset input the server would: an over-long digest is reported, not sent', async () => {
+    const projectDir = mkdtempSync(join(tmpdir(), 'mf-track-'));
+    const opened = await openTracker({ projectDir, runId: 'run-bad-input', runDir: join(projectDir, 'runs', 'run-bad-input'), config: { mode: 'offline' }, experimentName: 'x' });
+    if (!opened.ok) throw new Error(opened.error.message);
+    opened.value.startRun('root', { name: 'x' });
+    const r = opened.value.logInputs('root', [{ ...CATALOGUE, digest: 'f'.repeat(64) }]);
+    expect(r).toEqual({ ok: false, error: { kind: 'invalid-value', message: 'dataset "data/catalogue.fits" of root: the digest is 64 characters long (at most 36)' } });
+    await opened.value.close();
   });
 
   it('reads a backlog bigger than its memory queue back from disk, window by window, without gaps', async () => {
@@ -271,7 +314,7 @@ describe.skipIf(!chromium && !chromiumRequired)(`MLflow UI${chromium || chromium
     for (const text of ['fit.lr', '0.0003', 'data.clusters', 'cutout.bands']) expect(dom).toContain(text);
   });
 
-  it('opens a massflow experiment on its runs table (one row per run), the top-level run page showing the headline metric; a no-op rerun adds no row', async () => {
+  it('opens a massflow experiment on its runs table (one row per run, its dataset shown), the top-level run page showing the headline metric and dataset; a no-op rerun adds no row', async () => {
     if (!chromium) throw new Error('no chromium on PATH (nor MASSFLOW_CHROMIUM), which CI requires: apt-get install chromium');
     const rig = Rig.create({
       'pipelines/u.yaml': `
@@ -279,8 +322,9 @@ name: ui-table
 params: { fit: { lr: 0.01 } }
 summary: [score/mae_mean]
 stages:
-  score: { run: stages/score.ts, params: [fit], outs: [s.txt] }
+  score: { run: stages/score.ts, deps: [data/sky.csv], params: [fit], outs: [s.txt] }
 `,
+      'data/sky.csv': 'ra,dec\n1,2\n',
       'stages/score.ts': `
 import { writeFileSync } from 'node:fs';
 import { defineStage } from '${DEFINE_URL}';
@@ -298,12 +342,15 @@ export default defineStage({ async run(ctx) { ctx.metric('mae_mean', 0.1234); ct
       expect(first).not.toContain('Detect issues');
       expect(first).toContain('Run Name');
       expect(rows(first)).toBe(1);
+      // The Dataset column names the source data the run read.
+      expect(first).toContain('data/sky.csv');
       // MLflow's runs table lists metric columns only once picked under "Columns"; the top-level
       // run's page shows the headline metric (and REST checks it in test/e2e/tracking.test.ts).
       const root = (await runsOf(srv.client, 'ui-table', readdirSync(rig.path('runs')).sort().at(-1)!)).get('root')!.run.info;
       const page = await renderedDom(chromium!, `${srv.url}/#/experiments/${exp.experiment_id}/runs/${root.run_id}`);
       expect(page).toContain('mae_mean');
       expect(page).toContain('0.1234');
+      expect(page).toContain('data/sky.csv');
       const again = await run();
       expect(again.stdout).toContain('tracking: nothing ran');
       expect(rows(await table())).toBe(1);

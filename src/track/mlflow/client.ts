@@ -8,7 +8,7 @@ import { LIMITS } from './limits.js';
 import { Transport, type RetryMode, type TransportOptions } from './transport.js';
 import {
   decodeDouble, decodeInt,
-  type Experiment, type FileInfo, type KeyValue, type Metric, type Run, type RunInfo, type RunStatus, type ViewType, type WireMetric,
+  type Experiment, type FileInfo, type KeyValue, type Metric, type Run, type RunInfo, type RunStatus, type ViewType, type WireDatasetInput, type WireMetric,
 } from './types.js';
 
 const API = '/api/2.0/mlflow';
@@ -191,6 +191,17 @@ export class MlflowClient {
     await this.#http.json({ method: 'POST', path: `${API}/runs/log-batch`, json, retry, ...(opts.signal && { signal: opts.signal }) });
   }
 
+  /**
+   * The datasets a run read. Idempotent: the server keeps one input per (run, dataset name, digest)
+   * and one dataset per (experiment, name, digest), so a retry adds nothing.
+   */
+  async logInputs(runId: string, datasets: readonly WireDatasetInput[], opts: CallOptions = {}): Promise<void> {
+    if (datasets.length > LIMITS.datasetsPerRequest) {
+      throw invalid('POST /runs/log-inputs', `${datasets.length} datasets exceed the server's limit of ${LIMITS.datasetsPerRequest} per request`);
+    }
+    await this.#post('/runs/log-inputs', { run_id: runId, datasets }, 'all', opts);
+  }
+
   async setTag(runId: string, key: string, value: string, opts: CallOptions = {}): Promise<void> {
     await this.#post('/runs/set-tag', { run_id: runId, key, value }, 'all', opts);
   }
@@ -293,7 +304,11 @@ function invalid(endpoint: string, message: string): MlflowError {
 
 /** Fills the fields a sparse response leaves out and decodes metric values. */
 function normalizeRun(raw: unknown): Run {
-  const r = (raw ?? {}) as { info?: RunInfo; data?: { metrics?: Array<Record<string, unknown>>; params?: KeyValue[]; tags?: KeyValue[] } };
+  const r = (raw ?? {}) as {
+    info?: RunInfo;
+    data?: { metrics?: Array<Record<string, unknown>>; params?: KeyValue[]; tags?: KeyValue[] };
+    inputs?: { dataset_inputs?: WireDatasetInput[] };
+  };
   const info = r.info ?? ({ run_id: '', experiment_id: '' } as RunInfo);
   return {
     info: { ...info, run_id: info.run_id ?? (info as { run_uuid?: string }).run_uuid ?? '' },
@@ -302,5 +317,6 @@ function normalizeRun(raw: unknown): Run {
       params: r.data?.params ?? [],
       tags: r.data?.tags ?? [],
     },
+    inputs: { dataset_inputs: r.inputs?.dataset_inputs ?? [] },
   };
 }

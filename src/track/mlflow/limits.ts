@@ -15,6 +15,13 @@ export const LIMITS = Object.freeze({
   /** Recent servers accept 8000; the proto only promises 5000, so stay portable. */
   tagValueLength: 5000,
   experimentNameLength: 500,
+  /** log-inputs: datasets per request and field lengths (validation.py). */
+  datasetsPerRequest: 1000,
+  datasetNameLength: 500,
+  datasetDigestLength: 36,
+  datasetSourceLength: 65_535,
+  datasetProfileLength: 16_777_215,
+  inputTagValueLength: 500,
 });
 
 /**

@@ -52,6 +52,23 @@ export interface Run {
     readonly params: readonly KeyValue[];
     readonly tags: readonly KeyValue[];
   };
+  /** The datasets the run read (`runs/log-inputs`); empty when none. */
+  readonly inputs: { readonly dataset_inputs: readonly WireDatasetInput[] };
+}
+
+/** A dataset as log-inputs takes it and get-run returns it. */
+export interface WireDataset {
+  readonly name: string;
+  readonly digest: string;
+  readonly source_type: string;
+  readonly source: string;
+  readonly schema?: string;
+  readonly profile?: string;
+}
+
+export interface WireDatasetInput {
+  readonly tags?: readonly KeyValue[];
+  readonly dataset: WireDataset;
 }
 
 export interface FileInfo {

@@ -41,3 +41,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** The dataset inputs of a run as the server returns them: name, digest, source, context, profile. */
+export const inputsOf = (run: Run) => run.inputs.dataset_inputs.map((i) => ({
+  name: i.dataset.name, digest: i.dataset.digest, sourceType: i.dataset.source_type, source: i.dataset.source,
+  context: i.tags?.find((t) => t.key === 'mlflow.data.context')?.value, ...(i.dataset.profile !== undefined && { profile: i.dataset.profile }),
+})).sort((a, b) => a.name.localeCompare(b.name));
