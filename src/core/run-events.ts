@@ -81,12 +81,19 @@ export type SkipCause =
   | { kind: 'upstream-failed'; upstream: StageId }
   | { kind: 'run-stopped'; after: StageId };
 
+/**
+ * What a stage's processes used, measured by the process the stage runs under: CPU time (user +
+ * system) of it and every child it waited for, and the largest resident set of one process. The
+ * wall time is the stage's `durationMs`.
+ */
+export interface StageUsage { cpuMs: number; peakRssBytes: number }
+
 export type StageOutcome =
-  | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput> }
+  | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput>; usage?: StageUsage | undefined }
   /** `fromRun`: the run that computed the cached result (its record holds the stage's metrics); `from`: restored from the remote cache. */
   | { kind: 'restored'; durationMs: number; outs: string[]; outputs: Record<string, StoredOutput>; from?: 'remote'; fromRun?: string | undefined }
   | { kind: 'fresh'; outputs: Record<string, StoredOutput>; fromRun?: string | undefined }
-  | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string }
+  | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string; usage?: StageUsage | undefined }
   | { kind: 'skipped'; cause: SkipCause }
   | { kind: 'cancelled' };
 

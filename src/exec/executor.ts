@@ -5,7 +5,7 @@ import type { StageId } from '../core/brand.js';
 import type { Resources, StageImpl } from '../pipeline/model.js';
 import type { SlurmOptions } from '../pipeline/schema.js';
 import { EVENTS_FORMAT_VERSION } from './channel/events-format.js';
-import type { Failure } from '../core/run-events.js';
+import type { Failure, StageUsage } from '../core/run-events.js';
 
 export interface StageJob {
   id: StageId;
@@ -51,7 +51,8 @@ export interface StageReporter {
   submitted?(jobId: string): void;
 }
 
-export type ExecResult = { ok: true } | { ok: false; failure: Failure; jobId?: string };
+/** `usage`: what the stage's processes used, where the executor measures it (the local one does). */
+export type ExecResult = { ok: true; usage?: StageUsage | undefined } | { ok: false; failure: Failure; jobId?: string; usage?: StageUsage | undefined };
 
 export interface Executor {
   readonly name: string;

@@ -13,6 +13,7 @@ import { stageEnv, stageLogLine } from './executor.js';
 import { inheritedEnv } from './stage-env.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
 import { stageLoaderArgs } from './stage-loaders.js';
+import type { StageUsage } from '../core/run-events.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('./stage-child.js', import.meta.url));
 const GUARD_ENTRY = fileURLToPath(new URL('./stage-guard.js', import.meta.url));
@@ -98,6 +99,7 @@ export class LocalExecutor implements Executor {
       detached: true,
     });
     let result: ExecResult | undefined;
+    let usage: StageUsage | undefined;
     child.on('message', (m: FromChild) => {
       switch (m.type) {
         case 'log': line(m.line); break;
@@ -105,6 +107,7 @@ export class LocalExecutor implements Executor {
         case 'artifact': report.artifact(m.path, m.name); break;
         case 'progress': report.progress(m.done, m.total); break;
         case 'done': result = { ok: true }; break;
+        case 'usage': usage = { cpuMs: m.cpuMs, peakRssBytes: m.peakRssBytes }; break;
         case 'error':
           if (m.stack) for (const l of m.stack.split('\n')) line(l); else line(m.message);
           result = { ok: false, failure: { kind: m.kind, message: m.message } };
@@ -115,7 +118,7 @@ export class LocalExecutor implements Executor {
     if (child.pid !== undefined) child.send({ type: 'start', job } satisfies ToChild);
     const end = await ended;
     if (end.error && child.pid === undefined) return { ok: false, failure: { kind: 'spawn', message: end.error.message } };
-    return result ?? { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal } };
+    return { ...(result ?? { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal } }), usage };
   }
 
   private async runCmd(job: StageJob, report: StageReporter, line: (l: string) => void, signal: AbortSignal): Promise<ExecResult> {
@@ -129,11 +132,15 @@ export class LocalExecutor implements Executor {
       detached: true,
     });
     let spawnError: string | undefined;
-    child.on('message', (m: { type: 'spawn-error'; message: string }) => { if (m.type === 'spawn-error') spawnError = m.message; });
+    let usage: StageUsage | undefined;
+    child.on('message', (m: { type: 'spawn-error'; message: string } | Extract<FromChild, { type: 'usage' }>) => {
+      if (m.type === 'spawn-error') spawnError = m.message;
+      else usage = { cpuMs: m.cpuMs, peakRssBytes: m.peakRssBytes };
+    });
     const end = await superviseGroup(child, job, report, line, signal, () => {});
     if (end.error && child.pid === undefined) return { ok: false, failure: { kind: 'spawn', message: end.error.message } };
     if (spawnError !== undefined) return { ok: false, failure: { kind: 'spawn', message: spawnError } };
-    if (end.code === 0) return { ok: true };
-    return { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal } };
+    if (end.code === 0) return { ok: true, usage };
+    return { ok: false, failure: { kind: 'exit', code: end.code, signal: end.signal }, usage };
   }
 }

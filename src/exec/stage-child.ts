@@ -11,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { isStageDefinition, type StageContext } from '../stage/define.js';
 import type { StageJob } from './executor.js';
 import type { FromChild, ToChild } from './stage-protocol.js';
+import { ownUsage } from './usage.js';
 
 const abort = new AbortController();
 
@@ -91,7 +92,7 @@ async function runJob(job: StageJob): Promise<boolean> {
 }
 
 process.on('message', (m: ToChild) => {
-  if (m.type === 'start') void runJob(m.job).finally(() => setTimeout(() => process.exit(0), 10).unref());
+  if (m.type === 'start') void runJob(m.job).finally(() => send({ type: 'usage', ...ownUsage() }).finally(() => setTimeout(() => process.exit(0), 10).unref()));
   else if (m.type === 'abort') abort.abort(new Error('cancelled'));
 });
 

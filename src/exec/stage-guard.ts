@@ -7,6 +7,7 @@
 //   node stage-guard.js FILE [ARG...]
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { cpuTimes, watchPeakRss } from './usage.js';
 
 const [file, ...args] = process.argv.slice(2);
 // The runner names itself: a guard whose runner died before this module ran notices at once.
@@ -25,11 +26,19 @@ if (!process.connected || process.ppid !== parent) killGroup();
 setInterval(() => { if (process.ppid !== parent) killGroup(); }, 250).unref();
 
 const child = spawn(file!, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+const rss = child.pid !== undefined ? watchPeakRss(child.pid) : undefined;
+
+/** Tells the runner what the command used (its CPU, children it waited for included), then goes on. */
+const reportUsage = (then: () => void): void => {
+  const peakRssBytes = rss?.stop() ?? 0;
+  if (!process.connected) return then();
+  process.send!({ type: 'usage', cpuMs: Math.round(cpuTimes().children), peakRssBytes }, undefined, {}, () => then());
+};
 child.on('error', (e) => {
   process.stderr.write(`massflow: cannot run ${file}: ${e.message}\n`);
   process.send?.({ type: 'spawn-error', message: `${file}: ${e.message}` }, undefined, {}, () => process.exit(127));
 });
-child.on('exit', (code, signal) => {
+child.on('exit', (code, signal) => reportUsage(() => {
   if (signal) {
     // Die of the same signal, so the runner sees exactly how the command ended.
     process.removeAllListeners(signal);
@@ -38,4 +47,4 @@ child.on('exit', (code, signal) => {
     return;
   }
   process.exit(code ?? 1);
-});
+}));

@@ -1,6 +1,7 @@
 // Messages between the runner and a TS stage's child process (over IPC, or a JSONL file when the
 // stage runs where IPC cannot reach, e.g. a batch job).
 import type { StageJob } from './executor.js';
+import type { StageUsage } from '../core/run-events.js';
 
 export type ToChild =
   | { type: 'start'; job: StageJob }
@@ -12,4 +13,6 @@ export type FromChild =
   | { type: 'artifact'; path: string; name?: string }
   | { type: 'progress'; done: number; total: number }
   | { type: 'done' }
+  /** Sent last, just before the process exits: what it used (see exec/usage.ts). */
+  | ({ type: 'usage' } & StageUsage)
   | { type: 'error'; kind: 'stage-error' | 'bad-module' | 'params'; message: string; stack?: string };

@@ -166,7 +166,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
     const result = await rc.executor.run(job, report, rc.signal, chain?.upstream);
     await channel?.stop();
     if (rc.signal.aborted) return { kind: 'cancelled' };
-    if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}) };
+    if (!result.ok) return { kind: 'failed', durationMs: Date.now() - started, failure: result.failure, logTail: [...tail], ...(result.jobId ? { jobId: result.jobId } : {}), ...(result.usage ? { usage: result.usage } : {}) };
 
     step.current = 'commit';
     const outputs: Record<string, StoredOutput> = {};
@@ -191,7 +191,7 @@ async function execute(rc: StageRunContext, stage: StageInstance, planned: Plann
       await project.entries.put({ format: 1, fingerprint: planned.fingerprint.digest, stage: stage.id, outs: outputs, runId: rc.runId as never, createdAt: new Date().toISOString(), durationMs });
     }
     await project.fingerprints.put(stage.id, planned.fingerprint.object);
-    return { kind: 'ran', durationMs, outputs };
+    return { kind: 'ran', durationMs, outputs, ...(result.usage ? { usage: result.usage } : {}) };
   } finally {
     await channel?.stop();
     grant.release();

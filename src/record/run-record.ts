@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Digest, RunId, StageId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { StoredOutput } from '../cache/store.js';
-import type { Failure, OutcomeKind, SkipCause } from '../core/run-events.js';
+import type { Failure, OutcomeKind, SkipCause, StageUsage } from '../core/run-events.js';
 import { unhandled, type RunEvent, type RunStatus } from '../core/run-events.js';
 import { describeStageStart } from '../report/describe.js';
 import type { GitInfo } from './git-info.js';
@@ -35,6 +35,8 @@ export interface StageRecord {
   warnings?: string[] | undefined;
   /** A cached stage: the run that computed it, whose record holds its logs (its metrics are copied here). */
   from?: string | undefined;
+  /** What the stage's processes used (CPU time, peak RSS), where the executor measures it; wall time is durationMs. */
+  usage?: StageUsage | undefined;
 }
 
 export interface RunRecord {
@@ -127,10 +129,10 @@ export class RunRecorder {
         const o = e.outcome;
         s.outcome = o.kind;
         switch (o.kind) {
-          case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; break;
+          case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; s.usage = o.usage; break;
           case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.fromRun; break;
           case 'fresh': s.durationMs = 0; s.outputs = o.outputs; s.from = o.fromRun; break;
-          case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
+          case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; s.usage = o.usage; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;
           default: return unhandled(o);

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
-import { unhandled, type OutcomeKind, type RunEvent, type RunStatus, type StoredOutput } from '../core/run-events.js';
+import { unhandled, type OutcomeKind, type RunEvent, type RunStatus, type StageUsage, type StoredOutput } from '../core/run-events.js';
 import { logFileName } from '../project/layout.js';
 import { describeFailure } from '../report/describe.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -52,6 +52,20 @@ export function headlineValues(pipeline: Pipeline, last: ReadonlyMap<StageId, Re
     if (!out.has(key)) out.set(key, p.value);
   }
   return [...out];
+}
+
+/**
+ * A stage's resource use under MLflow's `system/` names, which its System metrics tab shows: wall
+ * time, CPU time (children included), CPU utilisation (CPU over wall; above 100 with several cores
+ * busy), and peak RSS.
+ */
+export function systemMetrics(durationMs: number, usage: StageUsage | undefined): [string, number][] {
+  const out: [string, number][] = [['system/wall_time_seconds', durationMs / 1000]];
+  if (!usage) return out;
+  out.push(['system/cpu_time_seconds', usage.cpuMs / 1000]);
+  if (durationMs > 0) out.push(['system/cpu_utilization_percentage', Math.round((usage.cpuMs / durationMs) * 1000) / 10]);
+  if (usage.peakRssBytes > 0) out.push(['system/peak_rss_megabytes', Math.round((usage.peakRssBytes / 2 ** 20) * 10) / 10]);
+  return out;
 }
 
 type Recording = Pick<Tracker, 'startRun' | 'logParams' | 'logMetric' | 'setTags' | 'logArtifact' | 'logInputs' | 'endRun'>;
@@ -171,6 +185,7 @@ export class TrackingSink {
           // A cached result: the run that computed it (its metrics are logged here too).
           ...((o.kind === 'fresh' || o.kind === 'restored') && o.fromRun !== undefined ? { 'massflow.from_run': o.fromRun } : {}),
         });
+        if (o.kind === 'ran' || o.kind === 'failed') for (const [name, value] of systemMetrics(o.durationMs, o.usage)) t.logMetric(key, name, value, 0, e.at);
         const log = join(this.o.runDir, 'logs', logFileName(e.id));
         if ((o.kind === 'ran' || o.kind === 'failed') && existsSync(log)) t.logArtifact(key, log, `logs/${logFileName(e.id)}`);
         t.endRun(key, stageEndStatus(o.kind));

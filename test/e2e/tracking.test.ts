@@ -220,3 +220,49 @@ export default defineStage({ async run(ctx) {
     }
   }, 180_000);
 });
+
+describe('system metrics per stage', () => {
+  it('logs wall time, CPU time (children included) and peak RSS under system/ on the stage run, and keeps them in run.json', async () => {
+    // The busy work runs in a grandchild (a shell runs node): CPU and memory of descendants count.
+    const BURN = "let x=0; for (let i=0;i<4e8;i++) x+=i%7; const b=Buffer.alloc(160e6,1); require('fs').writeFileSync('c.txt', String(x+b[5]))";
+    const sys = Rig.create({
+      'pipelines/s.yaml': `
+name: sysmetrics
+stages:
+  burn: { cmd: "node -e \\"${BURN}\\" && true", outs: [c.txt] }
+  light: { run: stages/light.ts, deps: [c.txt], outs: [l.txt] }
+`,
+      'stages/light.ts': `
+import { writeFileSync } from 'node:fs';
+import { defineStage } from '${DEFINE_URL}';
+export default defineStage({ async run(ctx) { writeFileSync(ctx.outDir, 'l'); } });
+`,
+    });
+    try {
+      const r = await sys.run(['run', 'pipelines/s.yaml', '--tracking-uri', server.url]);
+      expect(r.code).toBe(0);
+      const id = runIdOf(sys);
+      const rec = JSON.parse(sys.read(`runs/${id}/run.json`));
+      const burn = rec.stages.burn, light = rec.stages.light;
+      // 4e8 loop iterations take well over 0.2 s of CPU on any machine, however loaded; the
+      // 160 MB buffer is resident in the node process the shell started.
+      expect(burn.usage.cpuMs).toBeGreaterThan(200);
+      expect(burn.usage.peakRssBytes).toBeGreaterThan(160e6);
+      expect(light.usage.cpuMs).toBeGreaterThan(0);
+      expect(light.usage.peakRssBytes).toBeGreaterThan(20e6);
+      expect(light.usage.peakRssBytes).toBeLessThan(burn.usage.peakRssBytes);
+
+      const runs = await runsOf(server.client, 'sysmetrics', id);
+      const metrics = (key: string) => Object.fromEntries(runs.get(key)!.run.data.metrics.map((m) => [m.key, m.value]));
+      const m = metrics('stage:burn');
+      expect(Object.keys(m).sort()).toEqual(['system/cpu_time_seconds', 'system/cpu_utilization_percentage', 'system/peak_rss_megabytes', 'system/wall_time_seconds']);
+      expect(m['system/wall_time_seconds']).toBe(burn.durationMs / 1000);
+      expect(m['system/cpu_time_seconds']).toBe(burn.usage.cpuMs / 1000);
+      expect(m['system/peak_rss_megabytes']).toBe(Math.round((burn.usage.peakRssBytes / 2 ** 20) * 10) / 10);
+      expect(m['system/cpu_utilization_percentage']).toBe(Math.round((burn.usage.cpuMs / burn.durationMs) * 1000) / 10);
+      expect(metrics('stage:light')['system/cpu_time_seconds']).toBe(light.usage.cpuMs / 1000);
+    } finally {
+      sys.cleanup();
+    }
+  }, 120_000);
+});

@@ -69,7 +69,9 @@ describe('sweep tracking', () => {
       expect(t.metrics.filter((m) => m.name === 'score/loss').map((m) => m.value)).toEqual([loss]);
       expect(t.artifacts.map((a) => a.artifactPath)).toContain('run.json');
       for (const stage of ['prep', 'fit', 'score']) expect(run(`${trial}/stage:${stage}`).parentKey).toBe(`trial:${trial}`);
-      expect(run(`${trial}/stage:score`).metrics.map((m) => [m.name, m.value])).toEqual([['loss', loss]]);
+      // The stage's own metrics, and its resource use under system/ (this executor measures wall time only).
+      expect(run(`${trial}/stage:score`).metrics.filter((m) => !m.name.startsWith('system/')).map((m) => [m.name, m.value])).toEqual([['loss', loss]]);
+      expect(run(`${trial}/stage:score`).metrics.filter((m) => m.name.startsWith('system/')).map((m) => m.name)).toEqual(['system/wall_time_seconds']);
     }
     // prep ran once, in t000; the other trials log it too, saying where it ran.
     expect(run('t000/stage:prep').tags).toMatchObject({ 'massflow.cache': 'ran' });
