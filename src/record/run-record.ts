@@ -35,6 +35,8 @@ export interface StageRecord {
   warnings?: string[] | undefined;
   /** A cached stage: the run that computed it, whose record holds its logs (its metrics are copied here). */
   from?: string | undefined;
+  /** When the stage ended (a cached stage has no start, only this). */
+  endedAt?: string | undefined;
   /** What the stage's processes used (CPU time, peak RSS), where the executor measures it; wall time is durationMs. */
   usage?: StageUsage | undefined;
 }
@@ -128,6 +130,7 @@ export class RunRecorder {
         if (!s) break;
         const o = e.outcome;
         s.outcome = o.kind;
+        s.endedAt = new Date(e.at).toISOString();
         switch (o.kind) {
           case 'ran': s.durationMs = o.durationMs; s.outputs = o.outputs; s.usage = o.usage; break;
           case 'restored': s.durationMs = o.durationMs; s.outputs = o.outputs; s.from = o.fromRun; break;

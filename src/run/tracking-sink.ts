@@ -2,6 +2,7 @@
 // stage (per foreach instance, grouped under a run for the stage name), flattened params, metrics
 // with steps, tags for git commit, fingerprint and cache outcome, and run.json and logs as artifacts.
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StageId } from '../core/brand.js';
 import { unhandled, type OutcomeKind, type RunEvent, type RunStatus, type StageUsage, type StoredOutput } from '../core/run-events.js';
@@ -12,6 +13,9 @@ import type { EndStatus, Tracker, TrackerSummary, TrackError, TrackResult } from
 import type { Fingerprint } from '../plan/fingerprint.js';
 import { runNoteMarkdown, type RunNote } from './run-label.js';
 import { sourceDatasets, stageDatasets } from './dataset-inputs.js';
+import type { RunRecord } from '../record/run-record.js';
+import { traceOf } from '../record/trace.js';
+import { timelinePng } from '../report/timeline.js';
 
 /** The MLflow status a pipeline run, a trial or a sweep ends with. */
 export function runEndStatus(s: RunStatus): EndStatus {
@@ -200,6 +204,20 @@ export class TrackingSink {
     }
   };
 
+  /** runs/<id>/timeline.png from the final record, as the root run's artifact; a drawing failure only warns. */
+  private async logTimeline(): Promise<void> {
+    const record = await readFile(join(this.o.runDir, 'run.json'), 'utf8').then((t) => JSON.parse(t) as RunRecord, () => undefined);
+    if (!record) return;
+    const png = join(this.o.runDir, 'timeline.png');
+    try {
+      await writeFile(png, await timelinePng(traceOf(record)));
+    } catch (e) {
+      this.o.onRejected({ kind: 'missing-file', message: `the run's timeline could not be drawn: ${(e as Error).message}` });
+      return;
+    }
+    this.t.logArtifact(this.root, png, 'timeline.png');
+  }
+
   /** After the run record is final: attach it and end the root run (the tracker stays open). */
   end(status: RunStatus): void {
     const t = this.t;
@@ -211,8 +229,12 @@ export class TrackingSink {
     t.endRun(this.root, runEndStatus(status));
   }
 
-  /** After the run record is final: end the root run, then flush and close the tracker. */
+  /**
+   * After the run record is final: draw the stages' timeline onto the top-level run (a pipeline
+   * run's, not a sweep trial's), end the root run, then flush and close the tracker.
+   */
   async close(status: RunStatus, flushTimeoutMs: number): Promise<TrackerSummary> {
+    if (this.o.parentKey === undefined) await this.logTimeline();
     this.end(status);
     return this.o.tracker.close({ flushTimeoutMs });
   }

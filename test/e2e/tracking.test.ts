@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../track/helpers/server.js';
 import { inputsOf, runsOf, stepsOf } from '../track/helpers/inspect.js';
 import { createHash } from 'node:crypto';
-import { DEFINE_URL, Rig } from './rig.js';
+import { DEFINE_URL, normalize, Rig } from './rig.js';
 
 let server: TestServer;
 let rig: Rig;
@@ -222,15 +222,16 @@ export default defineStage({ async run(ctx) {
 });
 
 describe('system metrics per stage', () => {
-  it('logs wall time, CPU time (children included) and peak RSS under system/ on the stage run, and keeps them in run.json', async () => {
+  it("logs wall time, CPU time (children included) and peak RSS under system/ on the stage run and in run.json; the timeline goes to the top-level run and `massflow trace`", async () => {
     // The busy work runs in a grandchild (a shell runs node): CPU and memory of descendants count.
     const BURN = "let x=0; for (let i=0;i<4e8;i++) x+=i%7; const b=Buffer.alloc(160e6,1); require('fs').writeFileSync('c.txt', String(x+b[5]))";
     const sys = Rig.create({
       'pipelines/s.yaml': `
 name: sysmetrics
+params: { light: { n: 1 } }
 stages:
   burn: { cmd: "node -e \\"${BURN}\\" && true", outs: [c.txt] }
-  light: { run: stages/light.ts, deps: [c.txt], outs: [l.txt] }
+  light: { run: stages/light.ts, deps: [c.txt], params: [light], outs: [l.txt] }
 `,
       'stages/light.ts': `
 import { writeFileSync } from 'node:fs';
@@ -261,6 +262,41 @@ export default defineStage({ async run(ctx) { writeFileSync(ctx.outDir, 'l'); } 
       expect(m['system/peak_rss_megabytes']).toBe(Math.round((burn.usage.peakRssBytes / 2 ** 20) * 10) / 10);
       expect(m['system/cpu_utilization_percentage']).toBe(Math.round((burn.usage.cpuMs / burn.durationMs) * 1000) / 10);
       expect(metrics('stage:light')['system/cpu_time_seconds']).toBe(light.usage.cpuMs / 1000);
+
+      // The top-level run carries the stages' timeline as a PNG, the one in runs/<id>/.
+      const root = runs.get('root')!.run.info;
+      const png = await server.client.downloadArtifact(root.artifact_uri!, 'timeline.png');
+      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      expect(png).toEqual(readFileSync(sys.path(`runs/${id}/timeline.png`)));
+
+      // A partial rerun: burn comes from the cache. `massflow trace` prints the timeline and writes
+      // the Chrome trace: light ran after burn on slot 1, burn is marked as cached.
+      expect((await sys.run(['run', 'pipelines/s.yaml', '--tracking-uri', 'none', '-p', 'light.n=2'])).code).toBe(0);
+      const id2 = runIdOf(sys);
+      const tr = await sys.run(['trace', '--png', 'tl.png']);
+      expect(tr.code).toBe(0);
+      const rec2 = JSON.parse(sys.read(`runs/${id2}/run.json`));
+      // Column widths follow the figures, so spaces are compared as one.
+      expect(normalize(tr.stdout).replace(/ +/g, ' ')).toBe([
+        'sysmetrics RUNID: Ns, 2 stages on 1 slot',
+        ' stage slot start wall cpu peak rss outcome',
+        ' burn 1 Ns Ns - - fresh (from RUNID)',
+        ` light 1 Ns Ns Ns ${Math.round(rec2.stages.light.usage.peakRssBytes / 2 ** 20)}MiB ran`,
+        '',
+        'trace: runs/RUNID/trace.json (open in ui.perfetto.dev or chrome://tracing)',
+        'timeline: tl.png',
+        '',
+      ].join('\n'));
+      const trace = JSON.parse(sys.read(`runs/${id2}/trace.json`));
+      const slices = trace.traceEvents.filter((e: { ph: string }) => e.ph === 'X');
+      expect(slices.map((e: { name: string; tid: number; cat: string; args: object }) => [e.name, e.tid, e.cat, e.args])).toEqual([
+        ['burn', 1, 'cached,fresh', { outcome: 'fresh', cached: true, from_run: id }],
+        ['light', 1, 'ran', { outcome: 'ran', cached: false, cpu_ms: rec2.stages.light.usage.cpuMs, peak_rss_bytes: rec2.stages.light.usage.peakRssBytes }],
+      ]);
+      expect(slices[1].dur).toBe((Date.parse(rec2.stages.light.endedAt) - Date.parse(rec2.stages.light.startedAt)) * 1000);
+      expect(trace.traceEvents).toContainEqual({ ph: 'M', name: 'thread_name', pid: 1, tid: 1, args: { name: 'slot 1' } });
+      expect(readFileSync(sys.path('tl.png')).subarray(1, 4).toString()).toBe('PNG');
+      expect((await sys.run(['trace', 'nope'])).stderr).toBe("error: no run 'nope' in runs/ (a sweep's timeline is its trials': trace one of them)\n");
     } finally {
       sys.cleanup();
     }

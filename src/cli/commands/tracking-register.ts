@@ -1,4 +1,4 @@
-// Registers the tracking commands; the implementations load on use.
+// Registers the tracking commands (sync, mlflow, trace); the implementations load on use.
 import type { AddCommands } from '../registry.js';
 
 export const addTrackingCommands: AddCommands = (program, term, setCode, common) => {
@@ -13,4 +13,10 @@ export const addTrackingCommands: AddCommands = (program, term, setCode, common)
     .argument('<action>', 'up or down')
     .option('--port <n>', 'port for `up` (default 5000)'))
     .action(async (action: string, opts) => setCode(await (await import('./tracking.js')).mlflowCommand(action, opts, term)));
+  common(program.command('trace')
+    .description("A run's timeline: each stage's slot, start, wall time, CPU time and peak RSS, cached ones marked; written as Chrome trace JSON for Perfetto.")
+    .argument('[run]', 'run id (default: the latest run)')
+    .option('-o, --output <file>', 'write the trace JSON here (default: runs/RUN/trace.json)')
+    .option('--png <file>', 'also draw the timeline as a PNG'))
+    .action(async (run: string | undefined, opts) => setCode(await (await import('./trace.js')).traceCommand(run, opts, term)));
 };
