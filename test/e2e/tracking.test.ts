@@ -224,7 +224,9 @@ export default defineStage({ async run(ctx) {
 describe('system metrics per stage', () => {
   it("logs wall time, CPU time (children included) and peak RSS under system/ on the stage run and in run.json; the timeline goes to the top-level run and `massflow trace`", async () => {
     // The busy work runs in a grandchild (a shell runs node): CPU and memory of descendants count.
-    const BURN = "let x=0; for (let i=0;i<4e8;i++) x+=i%7; const b=Buffer.alloc(160e6,1); require('fs').writeFileSync('c.txt', String(x+b[5]))";
+    // The buffer is held while the loop runs: peak RSS is sampled every 100 ms, so memory a process
+    // holds for less than that can be missed (docs/tracking.md).
+    const BURN = "const b=Buffer.alloc(160e6,1); let x=0; for (let i=0;i<4e8;i++) x+=i%7; require('fs').writeFileSync('c.txt', String(x+b[5]))";
     const sys = Rig.create({
       'pipelines/s.yaml': `
 name: sysmetrics
