@@ -44,11 +44,13 @@ export interface SweepRecord {
   endedAt: string | null;
   durationMs: number | null;
   /** Distinct stages (units) of the merged DAG and what became of them. */
-  units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number };
+  units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number; pruned: number };
   trials: TrialRecord[];
   best: { trial: string; runId: RunId; value: number } | null;
   /** Where the trials' workspaces are (project-relative). */
   workspaces: string;
+  /** Why an adaptive sweep stopped asking trials before its budget (its study failed). */
+  error?: string;
 }
 
 export const sweepRecordPath = (runsDir: string, id: string) => join(runsDir, id, 'sweep.json');
