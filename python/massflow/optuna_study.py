@@ -79,6 +79,8 @@ def pruner(spec: Optional[Dict[str, Any]]):
 
 
 def storage(url: str):
+    if url == ":memory:":  # a study that lives as long as this process (tests, benchmarks)
+        return None
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
         return optuna.storages.JournalStorage(JournalFileBackend(url[len("journal:"):]))
@@ -111,7 +113,8 @@ class Study:
         # seed again would ask the first trials' params once more.
         known = 0
         try:
-            known = len(optuna.load_study(study_name=msg["study"], storage=store).trials)
+            if store is not None:
+                known = len(optuna.load_study(study_name=msg["study"], storage=store).trials)
         except KeyError:
             pass
         spec = dict(msg["sampler"])
