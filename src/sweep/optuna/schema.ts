@@ -33,7 +33,7 @@ export const PRUNER_OPTIONS = {
 } as const;
 export type PrunerName = keyof typeof PRUNER_OPTIONS;
 
-const names = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)));
+const names = <T extends string>(xs: readonly T[]) => Type.Union(xs.map((x) => Type.Literal(x)), { errorMessage: `must be one of ${xs.join(', ')}` });
 
 export const PruneSchema = Type.Object(
   {
