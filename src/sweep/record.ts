@@ -7,6 +7,7 @@ import type { Digest, RunId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { RunStatus } from '../core/run-events.js';
 import type { Objective } from './schema.js';
+import type { SweepPlan } from './plan.js';
 
 export const SWEEP_RECORD_FORMAT = 1;
 
@@ -51,6 +52,31 @@ export interface SweepRecord {
   workspaces: string;
   /** Why an adaptive sweep stopped asking trials before its budget (its study failed). */
   error?: string;
+}
+
+/** The record of a sweep that starts now: nothing ran yet. */
+export function newSweepRecord(plan: SweepPlan, argv: string[], startedAt: number, workspaces: string, trials: TrialRecord[]): SweepRecord {
+  const exp = plan.experiment;
+  return {
+    format: SWEEP_RECORD_FORMAT,
+    kind: 'sweep',
+    sweepId: plan.sweepId,
+    status: 'running',
+    experiment: { name: exp.name, file: exp.file, digest: exp.digest },
+    spec: exp.text,
+    pipeline: { name: exp.base.name, file: exp.pipelineFile },
+    argv,
+    objective: exp.spec.objective ?? null,
+    swept: exp.spec.sweep?.optuna ? Object.keys(exp.spec.sweep.optuna.params) : [...new Set(exp.trials.flatMap((t) => Object.keys(t.point)))],
+    ablations: Object.keys(exp.spec.ablations ?? {}),
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: null,
+    durationMs: null,
+    units: { total: plan.units.length, ran: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 },
+    trials,
+    best: null,
+    workspaces,
+  };
 }
 
 export const sweepRecordPath = (runsDir: string, id: string) => join(runsDir, id, 'sweep.json');

@@ -29,13 +29,14 @@ import { cachedPoints, type TimedPoint } from './cached-points.js';
 import type { SweepSink } from './events.js';
 import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
-import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
+import { newSweepRecord, writeSweepRecord, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
 import { writeRunFiles } from '../run/run-files.js';
 import { secretMasker } from '../track/index.js';
 import { trialRunName } from '../run/run-label.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
 import type { TrialSource } from './trial-source.js';
+import { ReadyUnits } from './ready-units.js';
 
 export interface SweepRunOptions {
   jobs: number;
@@ -107,26 +108,7 @@ export async function runSweep(
   const stateOf = new Map(states.map((s) => [s.plan, s] as const));
   let wake: () => void = () => {};
 
-  const record: SweepRecord = {
-    format: SWEEP_RECORD_FORMAT,
-    kind: 'sweep',
-    sweepId: plan.sweepId,
-    status: 'running',
-    experiment: { name: exp.name, file: exp.file, digest: exp.digest },
-    spec: exp.text,
-    pipeline: { name: exp.base.name, file: exp.pipelineFile },
-    argv: opts.argv,
-    objective: objective ?? null,
-    swept: exp.spec.sweep?.optuna ? Object.keys(exp.spec.sweep.optuna.params) : [...new Set(exp.trials.flatMap((t) => Object.keys(t.point)))],
-    ablations: Object.keys(exp.spec.ablations ?? {}),
-    startedAt: new Date(started).toISOString(),
-    endedAt: null,
-    durationMs: null,
-    units: { total: plan.units.length, ran: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 },
-    trials: states.map((s) => trialEntry(s)),
-    best: null,
-    workspaces: relative(layout.root, wsRoot),
-  };
+  const record = newSweepRecord(plan, opts.argv, started, relative(layout.root, wsRoot), states.map((s) => trialEntry(s)));
   await writeSweepRecord(layout.runsDir, record);
 
   const toRun = plan.units.filter((u) => u.decision.kind === 'run');
@@ -302,11 +284,7 @@ export async function runSweep(
       sink({ type: 'unit', trial: u.owner.trial.name, sharedBy: u.members.length - 1, event: { type: 'stage-end', id: u.stage.id, outcome, at: Date.now() } });
     }
     for (const m of u.members) settleMember(u, m, outcome);
-    for (const d of down.get(u) ?? []) {
-      const n = waiting.get(d)! - 1;
-      waiting.set(d, n);
-      if (n === 0) ready.push(d);
-    }
+    graph.settled(u);
     wake();
   };
 
@@ -322,14 +300,9 @@ export async function runSweep(
 
   // Units become ready when their last upstream unit settles; a ready unit whose owner trial is
   // not admitted yet is parked with it. Each unit is looked at a bounded number of times.
-  const down = new Map<Unit, Unit[]>();
-  const waiting = new Map<Unit, number>();
-  for (const u of plan.units) {
-    const ups = new Set(u.upstream);
-    waiting.set(u, ups.size);
-    for (const v of ups) (down.get(v) ?? down.set(v, []).get(v)!).push(u);
-  }
-  const ready: Unit[] = plan.units.filter((u) => waiting.get(u) === 0);
+  const graph = new ReadyUnits();
+  graph.add(plan.units, () => false);
+  const ready = graph.queue;
   const parked = new Map<TrialState, Unit[]>();
 
   const dispatch = () => {
@@ -377,12 +350,7 @@ export async function runSweep(
     states.push(s);
     stateOf.set(t, s);
     record.units.total += created.length;
-    for (const u of created) {
-      let n = 0;
-      for (const v of new Set(u.upstream)) if (!outcomes.has(v)) { n++; (down.get(v) ?? down.set(v, []).get(v)!).push(u); }
-      waiting.set(u, n);
-      if (n === 0) ready.push(u);
-    }
+    graph.add(created, (v) => outcomes.has(v));
     active++;
     admit(s);
     // Units that had ended before this trial came: it learns their outcomes now, upstream first.
