@@ -49,6 +49,17 @@ export function optunaRig(experiments: Record<string, string>): Rig {
   return rig;
 }
 
+/**
+ * Random search with seed 0 asks x = 0.7 (the optimum) first, then x = 3.0, whose curve lies far
+ * above the first's: the median pruner stops it once past its warm-up step.
+ */
+export const pruneExperiment = (epochs: number, sleepMs: number) => experiment(`sampler: random
+seed: 0
+trials: 2
+params:
+  fit.x: { choice: [3.0, 0.7] }
+prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 1 }`, `overrides: { fit.epochs: ${epochs}, fit.sleep: ${sleepMs} }\nconcurrency: 1\n`);
+
 export const experiment = (optuna: string, extra = '') => `pipeline: pipelines/quad.yaml
 sweep:
   optuna:

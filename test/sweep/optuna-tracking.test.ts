@@ -16,7 +16,7 @@ import { openStudy } from '../../src/sweep/optuna/study-child.js';
 import type { Rig } from '../e2e/rig.js';
 import { CommandExecutor } from './fixture.js';
 import { IN_CI, optunaVenvPython } from './optuna-env.js';
-import { experiment, optunaRig } from './optuna-fixture.js';
+import { optunaRig, pruneExperiment } from './optuna-fixture.js';
 
 const venv = optunaVenvPython();
 if (!venv.ok && IN_CI) throw new Error(venv.reason);
@@ -29,13 +29,8 @@ afterEach(() => rig?.cleanup());
 
 describe.skipIf(!venv.ok)('Optuna sweep tracking', () => {
   it('logs the best params on the sweep, and each trial\'s state and intermediate values', async () => {
-    // As in optuna.test.ts: t000 asks x = 0.7, t001 x = 3.0, which the median pruner stops.
-    rig = optunaRig({ 'prune.yaml': experiment(`sampler: random
-seed: 0
-trials: 2
-params:
-  fit.x: { choice: [3.0, 0.7] }
-prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 1 }`, 'overrides: { fit.epochs: 6, fit.sleep: 150 }\nconcurrency: 1\n') });
+    // t000 asks x = 0.7, t001 x = 3.0, which the median pruner stops.
+    rig = optunaRig({ 'prune.yaml': pruneExperiment(6, 150) });
     process.env['COUNT_DIR'] = rig.path('count');
     const loaded = loadExperiment(rig.dir, 'experiments/prune.yaml', []);
     if (!loaded.ok) throw new Error('invalid experiment');

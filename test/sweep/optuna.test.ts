@@ -10,7 +10,7 @@ import type { SweepRecord } from '../../src/sweep/record.js';
 import type { Rig } from '../e2e/rig.js';
 import { sweepIds } from './fixture.js';
 import { IN_CI, optunaVenvPython, studyTrials } from './optuna-env.js';
-import { experiment, optunaRig } from './optuna-fixture.js';
+import { experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
 
 const venv = optunaVenvPython();
 if (!venv.ok && IN_CI) throw new Error(venv.reason);
@@ -63,17 +63,10 @@ params:
     expect(stored.map((t) => t.params)).toEqual(ra!.trials.map((t) => t.point));
     expect(stored.map((t) => t.value)).toEqual(ra!.trials.map((t) => t.objective));
     expect(ra!.best).toEqual({ trial: expect.stringMatching(/^t00\d$/), runId: expect.any(String), value: Math.min(...stored.map((t) => t.value!)) });
-  }, 60_000);
+  }, 90_000);
 
   it('prunes a hopeless trial: its stage is stopped early, recorded as pruned, and nothing of it is cached', async () => {
-    // Random search, seed 0, asks x = 0.7 (the optimum) first, then x = 3.0, whose curve lies far
-    // above the first's: the median pruner stops it once past its warm-up step.
-    rig = optunaRig({ 'prune.yaml': experiment(`sampler: random
-seed: 0
-trials: 2
-params:
-  fit.x: { choice: [3.0, 0.7] }
-prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 1 }`, 'overrides: { fit.epochs: 20, fit.sleep: 150 }\nconcurrency: 1\n') });
+    rig = optunaRig({ 'prune.yaml': pruneExperiment(20, 150) });
     const r = await rig.run(['sweep', 'experiments/prune.yaml', '-j', '1', '--tracking-uri', 'none'], env(rig));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\npruned +t001\/fit +\S+ +pruned at step 1; nothing committed\n/);
@@ -92,7 +85,7 @@ prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 1 }`
     expect(cached(rig, pruned.stages['fit']!.fingerprint)).toBe(false);
     const stored = studyTrials(python, `sqlite:///${rig.path('.massflow/optuna/prune.db')}`, 'prune');
     expect(stored.map((t) => t.state)).toEqual(['COMPLETE', 'PRUNED']);
-  }, 60_000);
+  }, 90_000);
 
   it('resumes after SIGKILL: the trial running at death is failed and asked again, none is lost or counted twice', async () => {
     rig = optunaRig({ 'resume.yaml': experiment(`sampler: random
