@@ -52,6 +52,8 @@ export interface SweepRecord {
   workspaces: string;
   /** Why an adaptive sweep stopped asking trials before its budget (its study failed). */
   error?: string;
+  /** An adaptive sweep's Optuna study: every sweep of the same study continues it. */
+  study?: string;
 }
 
 /** The record of a sweep that starts now: nothing ran yet. */
@@ -76,6 +78,7 @@ export function newSweepRecord(plan: SweepPlan, argv: string[], startedAt: numbe
     trials,
     best: null,
     workspaces,
+    ...(exp.spec.sweep?.optuna ? { study: exp.spec.sweep.optuna.study ?? exp.name } : {}),
   };
 }
 
@@ -92,12 +95,21 @@ export async function readSweepRecord(runsDir: string, id: string): Promise<Swee
   } catch { return undefined; }
 }
 
-/** The latest sweep of an experiment file (sweep ids sort by start time). */
+/**
+ * The latest sweep of an experiment file (sweep ids sort by start time). For an Optuna study, which
+ * each sweep continues, its trials are those of every sweep of the same study, the latest word on
+ * each trial winning: a resumed study compares as a whole.
+ */
 export async function latestSweepOf(runsDir: string, experimentFile: string): Promise<SweepRecord | undefined> {
   const ids = (await readdir(runsDir).catch(() => [] as string[])).filter((d) => !d.includes('.')).sort().reverse();
+  let latest: SweepRecord | undefined;
+  const trials = new Map<string, TrialRecord>();
   for (const id of ids) {
     const r = await readSweepRecord(runsDir, id);
-    if (r && r.experiment.file === experimentFile) return r;
+    if (!r || r.experiment.file !== experimentFile) continue;
+    if (!latest) { latest = r; if (r.study === undefined) return r; }
+    if (r.study !== latest.study) continue;
+    for (const t of r.trials) if (!trials.has(t.name)) trials.set(t.name, t);
   }
-  return undefined;
+  return latest && { ...latest, trials: [...trials.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }

@@ -200,9 +200,13 @@ export async function runSweep(
     // Told now, before the next trial is asked, so the sampler knows how this one ended.
     if (source) finishing.push(source.ended(s.plan, s.status, s.objective));
     sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, objective: s.objective, at: Date.now() });
+    // Kept current as trials end, so a sweep killed midway still says which of them finished.
+    record.trials = states.map((t) => trialEntry(t));
+    saved = saved.then(() => writeSweepRecord(layout.runsDir, record)).catch(() => {});
     wake();
   };
   const finishing: Promise<void>[] = [];
+  let saved = Promise.resolve();
 
   const rcOf = (s: TrialState): Promise<StageRunContext> => {
     s.rc ??= (async () => {
@@ -391,6 +395,7 @@ export async function runSweep(
   }
   await queue.onIdle();
   await Promise.all(finishing);
+  await saved;
   signal.removeEventListener('abort', onAbort);
   await opts.executor.close?.();
 

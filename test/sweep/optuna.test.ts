@@ -117,6 +117,12 @@ params:
     expect(resumed.trials.map((t) => [t.name, t.status])).toEqual([['t002', 'succeeded'], ['t003', 'succeeded']]);
     expect(count(rig, 'fit')).toBe(4);
     expect(count(rig, 'prep')).toBe(1);
+    // compare takes the study as a whole: the trial that finished before the kill (the killed
+    // sweep's record was kept current as trials ended) and the two the resumed sweep ran.
+    const c = await rig.run(['compare', 'experiments/resume.yaml', '--json'], env(rig));
+    expect(c.code, c.stderr).toBe(0);
+    const rows = (JSON.parse(c.stdout) as { rows: { label: string; status: string }[] }).rows;
+    expect(rows.map((row) => [row.label, row.status]).sort()).toEqual([['t000', 'succeeded'], ['t002', 'succeeded'], ['t003', 'succeeded']]);
   }, 90_000);
 });
 
