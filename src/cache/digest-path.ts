@@ -143,7 +143,7 @@ export class StatCache {
         if (old && cached && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[1] < cached.hashedAt - RACY_MS) {
           digest = old[3];
         } else {
-          const path = rel ? join(absPath, rel) : absPath;
+          const path = rel ? `${absPath}/${rel}` : absPath; // rel is a walk's own '/'-joined names
           // Small files: one synchronous read beats the async open/read/close round trips.
           digest = st.size < SMALL_FILE ? sha256(readFileSync(path)) : (await hashFile(path)).digest;
         }
