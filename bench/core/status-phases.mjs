@@ -1,4 +1,4 @@
-// Helper of bench/core/status-profile.ts, run as `node status-phases.mjs DIST PROJECT`: one warm
+// Run by hand as `node bench/core/status-phases.mjs DIST PROJECT` (docs/runner-profile.md): one warm
 // no-op `status`, done in phases by hand from the built modules, printing each phase's wall and CPU
 // milliseconds as JSON. The phases: module loading, spec load, stat walk (the calls the stat cache
 // makes), stat cache read, fingerprinting (code digests and the rest of analyze), rendering.
