@@ -75,6 +75,8 @@ async function store(objects: ObjectStore, d: Digest, data: Buffer): Promise<voi
   await objects.adopt(await writeTemp(objects, (fh) => fh.writeFile(data)), d);
 }
 
+const WRITE_BATCH = 1 << 20;
+
 const refusal = (url: string, key: string, size: number, got: string) => `${url}/${key} is corrupt or partial: ${size} bytes hashing to ${got.slice(0, 12)}; refused`;
 
 async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<Fetched> {
@@ -83,12 +85,18 @@ async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): P
   const h = createHash('sha256');
   let size = 0;
   const tmp = await writeTemp(objects, async (fh) => {
+    // The body arrives in chunks of a few kB: written a MiB at a time, not one call per chunk.
+    let batch: Buffer[] = [];
+    let batched = 0;
     for await (const chunk of body) {
       const b = chunk as Buffer;
       h.update(b);
       size += b.length;
-      await fh.write(b);
+      batch.push(b);
+      batched += b.length;
+      if (batched >= WRITE_BATCH) { await fh.writev(batch); batch = []; batched = 0; }
     }
+    if (batch.length) await fh.writev(batch);
   });
   const got = h.digest('hex');
   if (got !== d) {
