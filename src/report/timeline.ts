@@ -38,7 +38,7 @@ const ROW = 30;
 const BAR = 20;
 
 const COLOURS: Record<TraceSlice['outcome'], string> = {
-  ran: '#3b6fb6', restored: '#7aa37a', fresh: '#9e9e9e', failed: '#c0392b', skipped: '#dddddd', cancelled: '#e0a030', pending: '#dddddd', running: '#3b6fb6',
+  ran: '#3b6fb6', restored: '#7aa37a', fresh: '#9e9e9e', failed: '#c0392b', skipped: '#dddddd', cancelled: '#e0a030', pruned: '#b08cd0', pending: '#dddddd', running: '#3b6fb6',
 };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
