@@ -51,15 +51,26 @@ function checkStore(dir: string) {
 
 describe('concurrent and interrupted runs', () => {
   it('a second run waits on the first one\'s locks, says whom for, and reuses its result', async () => {
-    rig = Rig.create({ 'pipelines/p.yaml': SLOW, 'stages/slow.ts': writerStage({ sleepMs: 2500 }), 'stages/next.ts': writerStage({ readDep: true }) });
+    // The slow stage holds its lock until the second run has said it waits (a fixed sleep lost
+    // that race on a loaded machine: the second run started after the lock was gone).
+    rig = Rig.create({ 'pipelines/p.yaml': SLOW, 'stages/slow.ts': writerStage({ untilFile: 'release' }), 'stages/next.ts': writerStage({ readDep: true }) });
     const first = rig.spawn(['run', 'pipelines/p.yaml', '-j', '1']);
     // Start the second once the first holds the lock on slow.txt.
-    for (let i = 0; i < 100 && !(rig.exists('count/slow')); i++) await new Promise((r) => setTimeout(r, 100));
-    const second = await rig.run(['run', 'pipelines/p.yaml', '-j', '1']);
-    const a = await first;
+    for (let i = 0; i < 300 && !(rig.exists('count/slow')); i++) await new Promise((r) => setTimeout(r, 100));
+    const secondProc = rig.spawn(['run', 'pipelines/p.yaml', '-j', '1']);
+    let seen = '';
+    await new Promise<void>((resolve) => {
+      secondProc.stdout!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('waiting')) resolve();
+      });
+      void secondProc.then(() => resolve());
+    });
+    writeFileSync(rig.path('release'), '');
+    const [a, b] = await Promise.all([first, secondProc]);
     expect(a.exitCode).toBe(0);
-    expect(second.code).toBe(0);
-    expect(normalize(second.stdout)).toMatch(/waiting {3}slow {14}lock on slow\.txt held by run RUNID \(pid P on HOST\)/);
+    expect(b.exitCode).toBe(0);
+    expect(normalize(String(b.stdout))).toMatch(/waiting {3}slow {14}lock on slow\.txt held by run RUNID \(pid P on HOST\)/);
     expect(count(rig, 'slow')).toBe(1);
     expect(count(rig, 'next')).toBe(1);
     checkStore(rig.dir);

@@ -72,10 +72,14 @@ export class Rig {
   cleanup() { rmSync(this.dir, { recursive: true, force: true }); }
 }
 
-/** A TS stage module body that writes `text` to its first out and counts its runs in `count/`. */
-export function writerStage(opts: { text?: string; sleepMs?: number; fail?: boolean; readDep?: boolean } = {}): string {
+/**
+ * A TS stage module body that writes `text` to its first out and counts its runs in `count/`.
+ * `untilFile`: holds the stage until the test creates that file (at most 60 s), so a test can act
+ * while the stage runs whatever the machine's load.
+ */
+export function writerStage(opts: { text?: string; sleepMs?: number; fail?: boolean; readDep?: boolean; untilFile?: string } = {}): string {
   return `
-import { mkdirSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineStage } from '${DEFINE_URL}';
 export default defineStage({
@@ -83,6 +87,7 @@ export default defineStage({
     mkdirSync(join(ctx.projectDir, 'count'), { recursive: true });
     appendFileSync(join(ctx.projectDir, 'count', ctx.stageId), 'x');
     ${opts.sleepMs ? `await new Promise((r) => setTimeout(r, ${opts.sleepMs}));` : ''}
+    ${opts.untilFile ? `for (let i = 0; i < 1200 && !existsSync(join(ctx.projectDir, ${JSON.stringify(opts.untilFile)})); i++) await new Promise((r) => setTimeout(r, 50));` : ''}
     ${opts.fail ? `throw new Error('boom in ' + ctx.stageId);` : ''}
     const input = ${opts.readDep ? `ctx.deps.map((d) => readFileSync(d, 'utf8')).join('')` : `''`};
     mkdirSync(dirname(ctx.outDir), { recursive: true });
