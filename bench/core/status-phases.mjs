@@ -1,12 +1,12 @@
-// Helper of bench/core/status-profile.ts, run as `node status-phases.mjs DIST PROJECT`: one warm
+// Run by hand as `node bench/core/status-phases.mjs DIST PROJECT` (docs/runner-profile.md): one warm
 // no-op `status`, done in phases by hand from the built modules, printing each phase's wall and CPU
 // milliseconds as JSON. The phases: module loading, spec load, stat walk (the calls the stat cache
 // makes), stat cache read, fingerprinting (code digests and the rest of analyze), rendering.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const [dist, project] = process.argv.slice(2);
+const [dist, project] = process.argv.slice(2).map((p) => resolve(p));
 const phases = {};
 let wall = performance.now(), cpu = process.cpuUsage();
 const mark = (name) => {
@@ -16,7 +16,7 @@ const mark = (name) => {
 };
 const imp = (p) => import(pathToFileURL(join(dist, p)).href);
 
-const [{ buildProgram }, common, analyzeMod, format] = await Promise.all([imp('cli/main.js'), imp('cli/common.js'), imp('project/analyze.js'), imp('report/format.js')]);
+const [{ buildProgram }, common, analyzeMod, format] = await Promise.all([imp('cli/main.js'), imp('cli/common.js'), imp('project/plan-from-disk.js'), imp('report/format.js')]);
 await imp('cli/commands/status.js');
 void buildProgram;
 mark('module loading');
@@ -41,7 +41,7 @@ let bytes = 0;
 for (const f of readdirSync(statDir).filter((n) => n.endsWith('.sig'))) bytes += readFileSync(join(statDir, f)).length;
 mark('stat cache read');
 
-const analysis = await analyzeMod.analyze(proj, pipeline, new Set(pipeline.stages.map((s) => s.id)), false);
+const analysis = await analyzeMod.planFromDisk(proj, pipeline, new Set(pipeline.stages.map((s) => s.id)), false);
 mark('analyze (stat walk + cache read + fingerprinting, again)');
 
 const rows = analysis.plan.map((p) => [p.id, p.decision.kind, '']);

@@ -1,6 +1,7 @@
 // Remote cache push and pull against DVC's (`dvc push`/`dvc pull`, DVC with its S3 extra) to the
 // same S3-compatible server (moto on 127.0.0.1) in the same run: many small objects (default 10k
-// files of ~100 bytes) and, with --big-mb, a few large ones. Figures, not pass/fail.
+// files of ~100 bytes, which massflow sends in bundle parts and DVC one object each) and, with
+// --big-mb, 16 MB files (single objects for both). Figures, not pass/fail.
 // Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

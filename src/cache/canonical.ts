@@ -1,6 +1,6 @@
 // Canonical JSON (sorted keys, no whitespace) and its SHA-256: the basis of every fingerprint.
-import { createHash } from 'node:crypto';
-import { asDigest, type Digest } from '../core/brand.js';
+import { hash } from 'node:crypto';
+import type { Digest } from '../core/brand.js';
 
 export function canonicalJson(v: unknown): string {
   if (v === undefined) return 'null';
@@ -23,6 +23,9 @@ export function canonicalJson(v: unknown): string {
   return s + '}';
 }
 
-export const sha256 = (data: string | Uint8Array): Digest => asDigest(createHash('sha256').update(data).digest('hex'));
+// One-shot hashing: about twice as fast as createHash().update().digest() for the small inputs
+// that dominate (a fingerprint object, a small file); Node has it since 20.12.
+// Hex SHA-256 is a digest by construction: no check per call (10^5 small files, 10^5 fingerprints).
+export const sha256 = (data: string | Uint8Array): Digest => hash('sha256', data, 'hex') as Digest;
 
 export const digestOf = (v: unknown): Digest => sha256(canonicalJson(v));

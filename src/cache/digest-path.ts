@@ -2,7 +2,7 @@
 // inode) are unchanged is not read again, and a tree whose whole stat signature is unchanged is not
 // even looked at file by file. Files modified within a second of being hashed are "racy" (an edit in
 // the same mtime tick would go unnoticed) and are re-hashed on the next look.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,7 +75,7 @@ function scan(root: string, top: Stats, keep: boolean, now: number): { sig: stri
     }
   };
   if (top.isDirectory()) walk(root, ''); else add('', top);
-  const sig = `${top.isDirectory() ? 'd' : 'f'}2:${createHash('sha1').update(parts.join('')).digest('hex')}`;
+  const sig = `${top.isDirectory() ? 'd' : 'f'}2:${hash('sha1', parts.join(''), 'hex')}`;
   return { sig, racy, listed };
 }
 
@@ -143,7 +143,7 @@ export class StatCache {
         if (old && cached && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[1] < cached.hashedAt - RACY_MS) {
           digest = old[3];
         } else {
-          const path = rel ? join(absPath, rel) : absPath;
+          const path = rel ? `${absPath}/${rel}` : absPath; // rel is a walk's own '/'-joined names
           // Small files: one synchronous read beats the async open/read/close round trips.
           digest = st.size < SMALL_FILE ? sha256(readFileSync(path)) : (await hashFile(path)).digest;
         }

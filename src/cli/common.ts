@@ -1,10 +1,10 @@
 // What most commands share: finding the project and pipeline, parsing overrides, rendering
 // diagnostics, selecting stages.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../pipeline/diagnostics.js';
 import { parseOverride, type Override } from '../pipeline/params.js';
 import { defaultPipeline, isSpecPath, loadPipeline } from '../project/load.js';
-import { projectLayout, type ProjectLayout } from '../project/layout.js';
+import { compiledDir, projectLayout, type ProjectLayout } from '../project/layout.js';
 import { openProject, type Project } from '../project/open.js';
 import { selectStages } from '../plan/decide.js';
 import type { Pipeline } from '../pipeline/model.js';
@@ -81,7 +81,7 @@ export async function loadForCommand(opts: CommonOptions, spec: string | undefin
     if (typeof d !== 'string') throw new DiagnosticsError([d]);
     specPath = d;
   }
-  const loaded = await loadPipeline(layout.root, specPath, overrides, opts.profile ?? [], join(layout.massflowDir, 'state', 'compiled'));
+  const loaded = await loadPipeline(layout.root, specPath, overrides, opts.profile ?? [], compiledDir(layout));
   if (!loaded.ok) throw new DiagnosticsError(loaded.diagnostics, [...loaded.skipped, ...(preflight ? preflightSkipped(loaded.result?.source) : [])]);
   const project = openProject(layout);
   await useRemote(project, loaded.pipeline.remote);

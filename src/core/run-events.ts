@@ -79,7 +79,9 @@ export type Failure =
 
 export type SkipCause =
   | { kind: 'upstream-failed'; upstream: StageId }
-  | { kind: 'run-stopped'; after: StageId };
+  | { kind: 'run-stopped'; after: StageId }
+  /** A sweep trial's pruner stopped it at this stage: what it had left to do is not started. */
+  | { kind: 'trial-pruned'; at: StageId };
 
 export type StageOutcome =
   | { kind: 'ran'; durationMs: number; outputs: Record<string, StoredOutput> }
@@ -88,13 +90,16 @@ export type StageOutcome =
   | { kind: 'fresh'; outputs: Record<string, StoredOutput>; fromRun?: string | undefined }
   | { kind: 'failed'; durationMs: number; failure: Failure; logTail: string[]; jobId?: string }
   | { kind: 'skipped'; cause: SkipCause }
-  | { kind: 'cancelled' };
+  | { kind: 'cancelled' }
+  /** Stopped like a cancelled stage because an adaptive sweep's pruner judged its curve hopeless at `step`; nothing cached. */
+  | { kind: 'pruned'; durationMs: number; step: number };
 
 export type OutcomeKind = StageOutcome['kind'];
 
 export const succeeded = (o: StageOutcome) => o.kind === 'ran' || o.kind === 'restored' || o.kind === 'fresh';
 
-export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+/** `pruned`: a sweep trial its pruner stopped early (never a whole run). */
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled' | 'pruned';
 
 /** One stage of the plan, as a run announces it. */
 export interface PlanEntry { id: StageId; action: 'fresh' | 'restore' | 'run'; reason: StageReason }
@@ -118,7 +123,7 @@ export type RunEvent =
 export type EventSink = (e: RunEvent) => void;
 
 export function emptyCounts(): Record<OutcomeKind, number> {
-  return { ran: 0, restored: 0, fresh: 0, failed: 0, skipped: 0, cancelled: 0 };
+  return { ran: 0, restored: 0, fresh: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 };
 }
 
 /** Where a sink's switch ends: a kind added to a union and not handled is a compile error here. */

@@ -40,6 +40,7 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
   const combos = expandForeach(cx, base, stage);
   if (!combos) return [];
   const instances: StageInstance[] = [];
+  const location = loc([], true); // the declaration's, shared by its instances
   for (const vars of combos) {
     const scope: Scope = { vars, params };
     const errorsBefore = diagnostics.length;
@@ -103,7 +104,7 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
       stopGraceMs: grace.ok ? grace.ms : DEFAULT_STOP_GRACE_MS,
       stdoutMetrics: pattern.ok ? pattern.pattern : undefined,
       yamlPath: base,
-      location: loc([], true),
+      location,
     };
     if (diagnostics.length > errorsBefore && combos.length > 1) {
       // One instance's errors are enough; the others would repeat them.

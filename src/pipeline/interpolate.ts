@@ -19,7 +19,21 @@ const fail = (code: InterpolationError['code'], message: string, start: number, 
 
 export const hasInterpolation = (s: string): boolean => s.includes('${');
 
+// A foreach of 10^4 instances interpolates the same few templates 10^4 times: each is parsed once.
+// The parts are read, never changed, so one result serves every instance.
+const parsedTemplates = new Map<string, Interpolated<Part[]>>();
+const MAX_PARSED_TEMPLATES = 10_000;
+
 export function parseTemplate(s: string): Interpolated<Part[]> {
+  let r = parsedTemplates.get(s);
+  if (r) return r;
+  r = parseTemplateText(s);
+  if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
+  parsedTemplates.set(s, r);
+  return r;
+}
+
+function parseTemplateText(s: string): Interpolated<Part[]> {
   const parts: Part[] = [];
   let text = '';
   let i = 0;

@@ -1,9 +1,15 @@
 // YAML parsing that keeps source positions, so any later check can point at the exact node.
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, Node } from 'yaml';
 import { diag, type Diagnostic, type Location } from './diagnostics.js';
 import { SourceFile } from './source.js';
 
 export type PathSegment = string | number;
+
+// The parser loads on the first parse: a command served from the compiled-spec cache imports this
+// module for the class, and parses (and so needs the parser) only to locate a later finding.
+let yamlLib: typeof import('yaml') | undefined;
+const Y = () => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 /**
  * Spec files are written by hand; the YAML parser needs about a second per MiB (and far more
@@ -27,7 +33,7 @@ export class YamlSource {
     }
     // The parser's own unique-key check compares every key with every other (quadratic in a map's
     // size); duplicateKeys below does it in one pass.
-    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, merge: true });
+    const doc = Y().parseDocument(text, { prettyErrors: false, uniqueKeys: false, merge: true });
     const source = new YamlSource(file, doc);
     const diagnostics = doc.errors.map((e) => diag('yaml-syntax', firstLine(e.message), file.location(e.pos[0], e.pos[1])));
     if (!diagnostics.length) diagnostics.push(...source.duplicateKeys());
@@ -41,7 +47,7 @@ export class YamlSource {
     } catch (e) {
       if (!(e instanceof ReferenceError)) throw e;
       let first: [number, number] = [0, 0];
-      visit(this.doc!, { Alias: (_k, n) => { if (n.range) first = [n.range[0], n.range[1]]; return visit.BREAK; } });
+      Y().visit(this.doc!, { Alias: (_k, n) => { if (n.range) first = [n.range[0], n.range[1]]; return Y().visit.BREAK; } });
       return { ok: false, diagnostic: diag('yaml-syntax', `aliases here expand to more than ${MAX_ALIAS_COUNT} nodes (an alias bomb?); write the values out`, this.file.location(first[0], first[1])) };
     }
   }
@@ -49,11 +55,11 @@ export class YamlSource {
   private duplicateKeys(): Diagnostic[] {
     const out: Diagnostic[] = [];
     if (!this.doc) return out;
-    visit(this.doc, {
+    Y().visit(this.doc, {
       Map: (_k, map) => {
         const seen = new Map<string, Node>();
         for (const pair of map.items) {
-          if (!isScalar(pair.key) || isAlias(pair.key)) continue;
+          if (!Y().isScalar(pair.key) || Y().isAlias(pair.key)) continue;
           const key = String(pair.key.value);
           if (key === '<<') continue;
           const first = seen.get(key);
@@ -77,13 +83,13 @@ export class YamlSource {
     for (let i = 0; i < path.length; i++) {
       const seg = path[i];
       const last = i === path.length - 1;
-      if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && keyText(p.key) === String(seg));
+      if (Y().isMap(node)) {
+        const pair = node.items.find((p) => Y().isPair(p) && keyText(p.key) === String(seg));
         if (!pair) break;
         if (last && opts.key) { best = rangeOf(pair.key) ?? best; node = undefined; break; }
         node = pair.value;
         best = rangeOf(node) ?? rangeOf(pair.key) ?? best;
-      } else if (isSeq(node) && typeof seg === 'number') {
+      } else if (Y().isSeq(node) && typeof seg === 'number') {
         node = node.items[seg];
         best = rangeOf(node) ?? best;
         if (node === undefined) break;
@@ -95,7 +101,7 @@ export class YamlSource {
   /** The scalar at `path` as written in the file (`1.0e-3` stays `1.0e-3`), or undefined. */
   scalarSource(path: readonly PathSegment[]): string | undefined {
     const node = this.doc?.getIn(path as PathSegment[], true);
-    if (!isScalar(node) || !node.range) return undefined;
+    if (!Y().isScalar(node) || !node.range) return undefined;
     if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' || typeof node.value === 'string') return String(node.value);
     return node.source ?? this.file.text.slice(node.range[0], node.range[1]).trim();
   }
@@ -103,7 +109,7 @@ export class YamlSource {
   /** Offset of the first character of a scalar's value inside the file (quotes skipped). */
   scalarValueStart(path: readonly PathSegment[]): number | undefined {
     const node = this.doc?.getIn(path as PathSegment[], true);
-    if (!isScalar(node) || !node.range) return undefined;
+    if (!Y().isScalar(node) || !node.range) return undefined;
     const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
     return node.range[0] + (quoted ? 1 : 0);
   }
@@ -122,7 +128,7 @@ function rangeOf(node: unknown): [number, number] | undefined {
 }
 
 function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
+  return Y().isScalar(key) ? String(key.value) : String(key);
 }
 
 function firstLine(s: string): string {

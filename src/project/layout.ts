@@ -25,5 +25,8 @@ export function projectLayout(root: string): ProjectLayout {
   };
 }
 
+/** Compiled pipelines kept between commands (./compiled-spec.ts); a sweep workspace has its own. */
+export const compiledDir = (layout: Pick<ProjectLayout, 'massflowDir'>) => join(layout.massflowDir, 'state', 'compiled');
+
 /** A stage's log file inside its run's logs/ directory: the id with unsafe characters %-escaped. */
 export const logFileName = (id: StageId) => `${id.replace(/[^A-Za-z0-9@=,._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}.log`;

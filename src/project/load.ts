@@ -20,6 +20,13 @@ export type LoadResult =
 /** Folders whose modules decide what a spec compiles to (the pipeline schema includes tracking's). */
 const COMPILER_DIRS = ['pipeline', 'track', 'core'].map((d) => join(dirname(fileURLToPath(import.meta.url)), '..', d));
 
+/** The compiler build: massflow's version and its compiler modules' stamp (computed once per process). */
+let stamp: string | undefined;
+export const compilerStamp = (): string => (stamp ??= sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS)])));
+
+/** `gc`: removes the kept compiled pipelines no command can use again (see CompiledSpecs.prune). */
+export const pruneCompiledSpecs = (compiledDir: string, dryRun: boolean) => new CompiledSpecs(compiledDir).prune(compilerStamp(), dryRun);
+
 export const isSpecPath = (arg: string) => /\.ya?ml$/i.test(arg);
 
 /** The pipeline to use when none is named: massflow.yaml, else the only file in pipelines/, else dvc.yaml. */
@@ -54,7 +61,8 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
   const probes = { file: fileExistsIn(root), path: pathExistsIn(root) };
   // A dvc.yaml reads params files the key below does not cover: it is compiled every time.
   const compiled = compiledDir === undefined || isDvcFile(shown) ? undefined : new CompiledSpecs(compiledDir);
-  const key = compiled && sha256(JSON.stringify([MASSFLOW_VERSION, codeStamp(COMPILER_DIRS), root, shown, text, overrides, profiles]));
+  const from = compiled && { spec: abs, text: sha256(text), stamp: compilerStamp() };
+  const key = from && sha256(JSON.stringify([from.stamp, root, shown, text, overrides, profiles]));
   const kept = key && compiled?.get(key, probes);
   if (kept) {
     // The parsed file is only read to locate a later finding; parsing it waits for that.
@@ -77,6 +85,6 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
   });
   if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
-  if (key && result.diagnostics.length === 0) await compiled?.put(key, result.pipeline, answers);
+  if (key && from && result.diagnostics.length === 0) await compiled?.put(key, from, result.pipeline, answers);
   return { ok: true, pipeline: result.pipeline, warnings: result.diagnostics };
 }

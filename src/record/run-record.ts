@@ -133,6 +133,7 @@ export class RunRecorder {
           case 'failed': s.durationMs = o.durationMs; s.failure = o.failure; break;
           case 'skipped': s.skipped = o.cause; break;
           case 'cancelled': break;
+          case 'pruned': s.durationMs = o.durationMs; break;
           default: return unhandled(o);
         }
         break;

@@ -1,15 +1,17 @@
 // Pull: cache entries by fingerprint from the remote, and the objects they name that the local
 // cache lacks. Every object is hashed as it arrives and stored only when its SHA-256 is its name:
-// a corrupt or truncated object is refused and named, and its entry is not written locally. The
-// local entry is written last, so a pull killed midway resumes with what already arrived.
+// a corrupt or truncated object is refused and named, and its entry is not written locally. A
+// directory's small files come in bundle parts (bundle.ts), each member verified as it is cut out.
+// The local entry is written last, so a pull killed midway resumes with what already arrived.
 import { createHash } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, normalize } from 'node:path';
 import { asDigest, type Digest, type StageId } from '../core/brand.js';
 import { tempName } from '../cache/atomic.js';
+import { sha256 } from '../cache/canonical.js';
 import type { CacheEntry, EntryStore } from '../cache/entries.js';
-import { parseManifest } from '../cache/digest-path.js';
 import type { ObjectStore } from '../cache/store.js';
+import { bundleParts, cutMembers, type BundlePart } from './bundle.js';
 import { forEachLimit, readAll } from './pool.js';
 import type { OnProgress, Problem } from './push.js';
 import { entryKey, objectKey, type RemoteStore } from './store.js';
@@ -52,21 +54,12 @@ export async function fetchEntry(remote: RemoteStore, t: PullTarget): Promise<Ca
 
 type Fetched = { ok: true; size: number } | { ok: false; corrupt: boolean; message: string };
 
-async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<Fetched> {
-  const body = await remote.get(objectKey(d));
-  if (!body) return { ok: false, corrupt: false, message: `object ${d} is missing on ${remote.url}` };
-  await mkdir(objects.tmpDir, { recursive: true });
+/** A temp file in the cache's tmp dir filled by `fill` and fsynced; removed again when anything fails. */
+async function writeTemp(objects: ObjectStore, fill: (fh: FileHandle) => Promise<void>): Promise<string> {
   const tmp = tempName(objects.tmpDir, 'pull');
-  const h = createHash('sha256');
-  let size = 0;
   const fh = await open(tmp, 'w');
   try {
-    for await (const chunk of body) {
-      const b = chunk as Buffer;
-      h.update(b);
-      size += b.length;
-      await fh.write(b);
-    }
+    await fill(fh);
     await fh.sync();
   } catch (e) {
     await fh.close();
@@ -74,13 +67,74 @@ async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): P
     throw e;
   }
   await fh.close();
+  return tmp;
+}
+
+/** Writes verified bytes into the local cache under their digest. */
+async function store(objects: ObjectStore, d: Digest, data: Buffer): Promise<void> {
+  await objects.adopt(await writeTemp(objects, (fh) => fh.writeFile(data)), d);
+}
+
+const WRITE_BATCH = 1 << 20;
+
+const refusal = (url: string, key: string, size: number, got: string) => `${url}/${key} is corrupt or partial: ${size} bytes hashing to ${got.slice(0, 12)}; refused`;
+
+async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<Fetched> {
+  const body = await remote.get(objectKey(d));
+  if (!body) return { ok: false, corrupt: false, message: `object ${d} is missing on ${remote.url}` };
+  const h = createHash('sha256');
+  let size = 0;
+  const tmp = await writeTemp(objects, async (fh) => {
+    // The body arrives in chunks of a few kB: written a MiB at a time, not one call per chunk.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    for await (const chunk of body) {
+      const b = chunk as Buffer;
+      h.update(b);
+      size += b.length;
+      batch.push(b);
+      batched += b.length;
+      if (batched >= WRITE_BATCH) { await fh.writev(batch); batch = []; batched = 0; }
+    }
+    if (batch.length) await fh.writev(batch);
+  });
   const got = h.digest('hex');
   if (got !== d) {
     await rm(tmp, { force: true });
-    return { ok: false, corrupt: true, message: `${remote.url}/${objectKey(d)} is corrupt or partial: ${size} bytes hashing to ${got.slice(0, 12)}; refused` };
+    return { ok: false, corrupt: true, message: refusal(remote.url, objectKey(d), size, got) };
   }
   await objects.adopt(tmp, d);
   return { ok: true, size };
+}
+
+/** Stores at most this many members of a bundle part at once (their fsyncs overlap). */
+const STORE_AHEAD = 16;
+
+/**
+ * Downloads a bundle part and stores the members in `wanted`, each only when its content hashes to
+ * its digest. Undefined when the remote has no such part (the files were pushed one by one); else
+ * what each wanted member came to.
+ */
+async function downloadPart(objects: ObjectStore, remote: RemoteStore, part: BundlePart, wanted: ReadonlySet<string>): Promise<Map<Digest, Fetched> | undefined> {
+  const body = await remote.get(part.key);
+  if (!body) return undefined;
+  const out = new Map<Digest, Fetched>();
+  const pending = new Set<Promise<void>>();
+  const cut = await cutMembers(body, part, async (m, data) => {
+    if (!wanted.has(m.digest)) return;
+    const got = sha256(data);
+    if (got !== m.digest) { out.set(m.digest, { ok: false, corrupt: true, message: refusal(remote.url, `${part.key} (member ${m.digest.slice(0, 12)})`, data.length, got) }); return; }
+    const p: Promise<void> = store(objects, m.digest, data).then(() => { out.set(m.digest, { ok: true, size: data.length }); }).finally(() => pending.delete(p));
+    pending.add(p);
+    if (pending.size >= STORE_AHEAD) await Promise.race(pending);
+  });
+  await Promise.all(pending);
+  if (!cut.complete) {
+    for (const m of part.members) {
+      if (wanted.has(m.digest) && !out.has(m.digest)) out.set(m.digest, { ok: false, corrupt: true, message: `${remote.url}/${part.key} is corrupt or partial: ${cut.reason}; refused` });
+    }
+  }
+  return out;
 }
 
 export async function pullEntries(objects: ObjectStore, entries: EntryStore, remote: RemoteStore, targets: readonly PullTarget[], jobs: number, progress: OnProgress = () => {}): Promise<PullReport & { pulled: CacheEntry[] }> {
@@ -101,46 +155,66 @@ export async function pullEntries(objects: ObjectStore, entries: EntryStore, rem
   if (looked.stopped) return stop(looked.stopped);
   for (const [t, err] of looked.failed) { report.entries.failed++; report.problems.push({ what: t.stage, message: err.message }); }
 
-  // Two rounds: the file objects and directory manifests the entries name, then the files the manifests list.
+  // The file objects and directory manifests the entries name; then the manifests' files, small ones
+  // by bundle part, large ones (and those of a remote that has no bundle) one by one.
+  await mkdir(objects.tmpDir, { recursive: true });
   const failedObjects = new Map<Digest, string>();
   let done = 0;
   let total = 0;
-  const fetchAll = async (wanted: Digest[]) => {
+  const settle = (d: Digest, f: Fetched, key: string) => {
+    if (!f.ok) {
+      failedObjects.set(d, f.message);
+      if (f.corrupt && !report.corrupt.includes(key)) report.corrupt.push(key);
+      return;
+    }
+    report.objects.downloaded++;
+    report.objects.bytes += f.size;
+    progress({ phase: 'download', done: ++done, total, bytes: report.objects.bytes });
+  };
+  const localMissing = async (wanted: Iterable<Digest>) => {
     const missing: Digest[] = [];
     for (const d of new Set(wanted)) {
       if (failedObjects.has(d)) continue;
       if (await objects.has(d)) report.objects.present++; else missing.push(d);
     }
+    return missing;
+  };
+  const fetchObjects = async (missing: readonly Digest[]) => {
     total += missing.length;
     progress({ phase: 'download', done, total, bytes: report.objects.bytes });
-    const r = await forEachLimit(missing, jobs, async (d) => {
-      const f = await download(objects, remote, d);
-      if (!f.ok) {
-        failedObjects.set(d, f.message);
-        if (f.corrupt) report.corrupt.push(objectKey(d));
-        return;
-      }
-      report.objects.downloaded++;
-      report.objects.bytes += f.size;
-      progress({ phase: 'download', done: ++done, total, bytes: report.objects.bytes });
-    });
+    const r = await forEachLimit(missing, jobs, async (d) => settle(d, await download(objects, remote, d), objectKey(d)));
     for (const [d, err] of r.failed) failedObjects.set(d, err.message);
     return r.stopped;
   };
-  let stopped = await fetchAll(found.flatMap((e) => Object.values(e.outs).map((o) => o.digest)));
+  let stopped = await fetchObjects(await localMissing(found.flatMap((e) => Object.values(e.outs).map((o) => o.digest))));
   const manifests = new Map<Digest, Digest[]>();
   if (!stopped) {
+    const parts: { part: BundlePart; wanted: Set<string> }[] = [];
+    const loose: Digest[] = [];
     for (const e of found) {
       for (const o of Object.values(e.outs)) {
         if (o.kind !== 'dir' || failedObjects.has(o.digest) || manifests.has(o.digest)) continue;
-        try {
-          const files = await objects.readManifest(o.digest);
-          if (!files.every((f) => safeRel(f.rel) && HEX64.test(f.digest))) { failedObjects.set(o.digest, `manifest ${o.digest} names a path outside its directory; refused`); continue; }
-          manifests.set(o.digest, files.map((f) => asDigest(f.digest)));
-        } catch { failedObjects.set(o.digest, `manifest ${o.digest} is not a directory listing`); }
+        let files;
+        try { files = await objects.readManifest(o.digest); } catch { failedObjects.set(o.digest, `manifest ${o.digest} is not a directory listing`); continue; }
+        if (!files.every((f) => safeRel(f.rel) && HEX64.test(f.digest))) { failedObjects.set(o.digest, `manifest ${o.digest} names a path outside its directory; refused`); continue; }
+        manifests.set(o.digest, files.map((f) => asDigest(f.digest)));
+        const split = bundleParts(o.digest, files);
+        loose.push(...(await localMissing(split.loose)));
+        for (const part of split.parts) {
+          const wanted = new Set<string>(await localMissing(part.members.map((m) => m.digest)));
+          if (wanted.size) parts.push({ part, wanted });
+        }
       }
     }
-    stopped = await fetchAll([...manifests.values()].flat());
+    total += parts.reduce((n, p) => n + p.wanted.size, 0);
+    const unbundled: Digest[] = [];
+    const r = await forEachLimit(parts, jobs, async ({ part, wanted }) => {
+      const got = await downloadPart(objects, remote, part, wanted);
+      if (!got) { total -= wanted.size; unbundled.push(...(wanted as Set<Digest>)); return; }
+      for (const [d, f] of got) settle(d, f, part.key);
+    });
+    for (const [{ wanted }, err] of r.failed) for (const d of wanted) failedObjects.set(d as Digest, err.message);
+    stopped = r.stopped ?? (await fetchObjects([...loose, ...unbundled]));
   }
   if (stopped) report.unreachable = stopped.message;
 

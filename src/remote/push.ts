@@ -1,13 +1,16 @@
 // Push: cache entries and the objects they name, to the remote. Objects go first and an entry only
 // once every object it names is on the remote, so a push killed at any point leaves objects without
 // entries at worst (harmless, reused by the next push), never an entry pointing at a missing object.
-// Object keys are content addresses, so concurrent writers of one key write the same bytes.
+// Object keys are content addresses, and a bundle part's bytes are fixed by its key, so concurrent
+// writers of one key write the same bytes. An entry already on the remote vouches for its objects,
+// so a push that has nothing to send costs one HEAD per entry.
 import { readFile, stat } from 'node:fs/promises';
 import type { Digest } from '../core/brand.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CacheEntry } from '../cache/entries.js';
 import { hashFile } from '../cache/hash-file.js';
 import type { ObjectStore } from '../cache/store.js';
+import { bundleParts, type BundlePart } from './bundle.js';
 import { forEachLimit } from './pool.js';
 import { digestFromObjectKey, entryKey, objectKey, type RemoteStore } from './store.js';
 
@@ -31,42 +34,49 @@ const HEAD_ALWAYS = 64;
 const SHARDS = 256;
 const LIST_PAGE = 1000;
 
-/** Every object an entry needs (dir outputs: the manifest and each file), or the one the local cache lacks. */
-export async function entryObjects(objects: ObjectStore, e: CacheEntry): Promise<{ digests: Digest[] } | { missing: string }> {
-  const out: Digest[] = [];
+/** What travels as one request: a single object, or a bundle part of a directory's small files. */
+export type Unit = { kind: 'object'; digest: Digest } | { kind: 'bundle'; part: BundlePart };
+const unitKey = (u: Unit) => (u.kind === 'object' ? objectKey(u.digest) : u.part.key);
+const unitObjects = (u: Unit) => (u.kind === 'object' ? 1 : u.part.members.length);
+
+/** The units an entry needs on the remote (dir outputs: the manifest, its bundle parts, its large files), or the object the local cache lacks. */
+export async function entryUnits(objects: ObjectStore, e: CacheEntry): Promise<{ units: Unit[] } | { missing: string }> {
+  const out: Unit[] = [];
   for (const [path, o] of Object.entries(e.outs)) {
     if (!(await objects.has(o.digest))) return { missing: `${path} (object ${o.digest.slice(0, 12)})` };
-    out.push(o.digest);
+    out.push({ kind: 'object', digest: o.digest });
     if (o.kind === 'dir') {
-      for (const f of await objects.readManifest(o.digest)) {
+      const files = await objects.readManifest(o.digest);
+      for (const f of files) {
         if (!(await objects.has(f.digest))) return { missing: `${path}/${f.rel} (object ${f.digest.slice(0, 12)})` };
-        out.push(f.digest);
       }
+      const { parts, loose } = bundleParts(o.digest, files);
+      out.push(...parts.map((part): Unit => ({ kind: 'bundle', part })), ...loose.map((digest): Unit => ({ kind: 'object', digest })));
     }
   }
-  return { digests: out };
+  return { units: out };
 }
 
 /**
- * Which of `digests` the remote has. HEAD per object is one request each; a listing is one per 1000
- * keys on the remote. One shard's listing estimates the remote's size, then the cheaper one is used.
+ * Which of `keys` the remote has. HEAD per key is one request each; a listing is one per 1000 keys
+ * on the remote. For many object keys, one shard's listing estimates the remote's size, then the
+ * cheaper one is used. Bundle parts are few (a directory of 10k small files has one): HEAD each.
  */
-export async function remoteHas(remote: RemoteStore, digests: readonly string[], jobs: number): Promise<Set<string>> {
+export async function remoteHas(remote: RemoteStore, keys: readonly string[], jobs: number): Promise<Set<string>> {
   const present = new Set<string>();
-  if (digests.length > HEAD_ALWAYS) {
-    const shard = digests[0]!.slice(0, 2);
+  let toHead = keys;
+  const objectKeys = keys.filter((k) => digestFromObjectKey(k));
+  if (objectKeys.length > HEAD_ALWAYS) {
+    const shard = objectKeys[0]!.slice('objects/'.length, 'objects/'.length + 2);
     let inShard = 0;
     for await (const _ of remote.list(`objects/${shard}/`)) inShard++;
-    if ((inShard * SHARDS) / LIST_PAGE < digests.length) {
-      const wanted = new Set(digests);
-      for await (const key of remote.list('objects/')) {
-        const d = digestFromObjectKey(key);
-        if (d && wanted.has(d)) present.add(d);
-      }
-      return present;
+    if ((inShard * SHARDS) / LIST_PAGE < objectKeys.length) {
+      const wanted = new Set(objectKeys);
+      for await (const key of remote.list('objects/')) if (wanted.has(key)) present.add(key);
+      toHead = keys.filter((k) => !digestFromObjectKey(k));
     }
   }
-  const r = await forEachLimit(digests, jobs, async (d) => { if (await remote.has(objectKey(d))) present.add(d); });
+  const r = await forEachLimit(toHead, jobs, async (k) => { if (await remote.has(k)) present.add(k); });
   if (r.stopped) throw r.stopped;
   const first = r.failed.values().next();
   if (!first.done) throw first.value;
@@ -78,9 +88,7 @@ async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest
   const { size } = await stat(path);
   // A damaged local object must not spread: check it before it leaves (the server checks again).
   if (size <= IN_MEMORY) {
-    const data = await readFile(path);
-    if (sha256(data) !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${sha256(data)})`);
-    await remote.put(objectKey(d), { kind: 'bytes', data }, { sha256: d });
+    await remote.put(objectKey(d), { kind: 'bytes', data: await readVerified(objects, d) }, { sha256: d });
   } else {
     const h = await hashFile(path);
     if (h.digest !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${h.digest})`);
@@ -89,50 +97,72 @@ async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest
   return size;
 }
 
+/** Reads a local object whole, refusing one whose content is not its name (a damaged object must not spread). */
+async function readVerified(objects: ObjectStore, d: Digest): Promise<Buffer> {
+  const data = await readFile(objects.objectPath(d));
+  if (sha256(data) !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${sha256(data)})`);
+  return data;
+}
+
+async function uploadBundle(objects: ObjectStore, remote: RemoteStore, part: BundlePart): Promise<number> {
+  const data = Buffer.concat(await Promise.all(part.members.map((m) => readVerified(objects, m.digest))));
+  await remote.put(part.key, { kind: 'bytes', data }, { sha256: sha256(data) });
+  return data.length;
+}
+
 export async function pushEntries(objects: ObjectStore, remote: RemoteStore, entries: readonly CacheEntry[], jobs: number, progress: OnProgress = () => {}): Promise<PushReport> {
   const report: PushReport = { entries: { pushed: 0, present: 0, failed: 0 }, objects: { uploaded: 0, present: 0, bytes: 0 }, problems: [], unreachable: undefined };
-  const needs = new Map<CacheEntry, Digest[]>();
-  for (const e of entries) {
-    const r = await entryObjects(objects, e);
-    if ('missing' in r) {
-      report.entries.failed++;
-      report.problems.push({ what: e.stage, message: `not pushed: the local cache lacks ${r.missing}` });
-    } else needs.set(e, r.digests);
-  }
-  const all = [...new Set([...needs.values()].flat())];
-  progress({ phase: 'check', done: 0, total: all.length, bytes: 0 });
-  let present: Set<string>;
-  try { present = await remoteHas(remote, all, jobs); } catch (e) {
+  const notPushed = (es: Iterable<CacheEntry>, message: string) => {
+    for (const e of es) { report.entries.failed++; report.problems.push({ what: e.stage, message }); }
+  };
+  // An entry on the remote implies its objects are there (objects are written first, nothing
+  // deletes): one HEAD per entry settles a push that has nothing to send.
+  progress({ phase: 'check', done: 0, total: entries.length, bytes: 0 });
+  let onRemote: Set<string>;
+  try { onRemote = await remoteHas(remote, entries.map((e) => entryKey(e.fingerprint)), jobs); } catch (e) {
     report.unreachable = (e as Error).message;
-    report.entries.failed += needs.size;
-    for (const e2 of needs.keys()) report.problems.push({ what: e2.stage, message: `not pushed: ${(e as Error).message}` });
+    notPushed(entries, `not pushed: ${(e as Error).message}`);
     return report;
   }
-  const missing = all.filter((d) => !present.has(d));
-  report.objects.present = all.length - missing.length;
+  const needs = new Map<CacheEntry, Unit[]>();
+  for (const e of entries) {
+    if (onRemote.has(entryKey(e.fingerprint))) { report.entries.present++; continue; }
+    const r = await entryUnits(objects, e);
+    if ('missing' in r) notPushed([e], `not pushed: the local cache lacks ${r.missing}`);
+    else needs.set(e, r.units);
+  }
+  const all = [...new Map([...needs.values()].flat().map((u) => [unitKey(u), u])).values()];
+  let present: Set<string>;
+  try { present = await remoteHas(remote, all.map(unitKey), jobs); } catch (e) {
+    report.unreachable = (e as Error).message;
+    notPushed(needs.keys(), `not pushed: ${(e as Error).message}`);
+    return report;
+  }
+  const missing = all.filter((u) => !present.has(unitKey(u)));
+  for (const u of all) if (present.has(unitKey(u))) report.objects.present += unitObjects(u);
+  const total = missing.reduce((n, u) => n + unitObjects(u), 0);
 
   let done = 0;
-  progress({ phase: 'upload', done, total: missing.length, bytes: 0 });
-  const up = await forEachLimit(missing, jobs, async (d) => {
-    const size = await uploadObject(objects, remote, d);
-    report.objects.uploaded++;
+  progress({ phase: 'upload', done, total, bytes: 0 });
+  const up = await forEachLimit(missing, jobs, async (u) => {
+    const size = u.kind === 'object' ? await uploadObject(objects, remote, u.digest) : await uploadBundle(objects, remote, u.part);
+    report.objects.uploaded += unitObjects(u);
     report.objects.bytes += size;
-    progress({ phase: 'upload', done: ++done, total: missing.length, bytes: report.objects.bytes });
+    done += unitObjects(u);
+    progress({ phase: 'upload', done, total, bytes: report.objects.bytes });
   });
   if (up.stopped) report.unreachable = up.stopped.message;
-  const onRemote = (d: Digest) => present.has(d) || up.done.has(d);
+  const uploaded = (u: Unit) => present.has(unitKey(u)) || up.done.has(u);
 
-  const ready = [...needs].filter(([e, ds]) => {
-    const lacking = ds.filter((d) => !onRemote(d));
+  const ready = [...needs].filter(([e, us]) => {
+    const lacking = us.filter((u) => !uploaded(u));
     if (!lacking.length) return true;
     const err = up.failed.get(lacking[0]!);
-    report.entries.failed++;
-    report.problems.push({ what: e.stage, message: `not pushed: ${lacking.length} object${lacking.length > 1 ? 's' : ''} did not upload${err ? ` (${err.message})` : ''}` });
+    notPushed([e], `not pushed: ${lacking.length} upload${lacking.length > 1 ? 's' : ''} did not complete${err ? ` (${err.message})` : ''}`);
     return false;
   }).map(([e]) => e);
   if (report.unreachable) {
-    report.entries.failed += ready.length;
-    for (const e of ready) report.problems.push({ what: e.stage, message: `not pushed: ${report.unreachable}` });
+    notPushed(ready, `not pushed: ${report.unreachable}`);
     return report;
   }
   let written = 0;
@@ -143,6 +173,6 @@ export async function pushEntries(objects: ObjectStore, remote: RemoteStore, ent
     progress({ phase: 'entries', done: ++written, total: ready.length, bytes: report.objects.bytes });
   });
   if (put.stopped) report.unreachable = put.stopped.message;
-  for (const [e, err] of put.failed) { report.entries.failed++; report.problems.push({ what: e.stage, message: `entry not pushed: ${err.message}` }); }
+  for (const [e, err] of put.failed) notPushed([e], `entry not pushed: ${err.message}`);
   return report;
 }

@@ -90,6 +90,7 @@ export function describeSkip(c: SkipCause): string {
   switch (c.kind) {
     case 'upstream-failed': return `upstream ${c.upstream} failed`;
     case 'run-stopped': return `not started: the run stopped after ${c.after} failed (--keep-going runs the rest)`;
+    case 'trial-pruned': return `not started: the trial was pruned at ${c.at}`;
   }
 }
 
@@ -102,6 +103,7 @@ export function outcomeDetail(o: StageOutcome): string {
     case 'failed': return `${fmtDuration(o.durationMs)}  ${describeFailure(o.failure)}${o.jobId ? ` (job ${o.jobId})` : ''}`;
     case 'skipped': return describeSkip(o.cause);
     case 'cancelled': return 'stopped; nothing committed';
+    case 'pruned': return `${fmtDuration(o.durationMs)}  pruned at step ${o.step}; nothing committed`;
   }
 }
 

@@ -28,7 +28,7 @@ export function progressBar(err: Output, live: boolean) {
 }
 
 export function pushLines(r: PushReport, url: string, style: Style): string[] {
-  const lines = [`pushed ${count(r.entries.pushed, 'entry', 'entries')} and ${count(r.objects.uploaded, 'object', 'objects')} (${fmtBytes(r.objects.bytes)}) to ${url}; ${r.objects.present} objects and ${r.entries.present} entries were already there`];
+  const lines = [`pushed ${count(r.entries.pushed, 'entry', 'entries')} and ${count(r.objects.uploaded, 'object', 'objects')} (${fmtBytes(r.objects.bytes)}) to ${url}; already there: ${count(r.entries.present, 'entry', 'entries')} (with their objects) and ${count(r.objects.present, 'other object', 'other objects')}`];
   for (const p of r.problems) lines.push(`${style.yellow('not pushed')} ${p.what}: ${p.message}`);
   if (r.unreachable) lines.push(`${style.red('remote unreachable')}: ${r.unreachable}`);
   return lines;

@@ -70,7 +70,7 @@ export class RunView {
         const c = e.counts;
         const rows = this.ended.map(([id, o]) => [id, o.kind, outcomeDetail(o)]);
         if (rows.length) this.out.write(table(rows).join('\n') + '\n');
-        const status = e.status === 'succeeded' ? this.style.green('succeeded') : e.status === 'failed' ? this.style.red('failed') : this.style.yellow('cancelled');
+        const status = e.status === 'succeeded' ? this.style.green('succeeded') : e.status === 'failed' ? this.style.red('failed') : this.style.yellow(e.status);
         this.out.write(`${status}: ${c.ran} ran, ${c.restored} restored, ${c.fresh} fresh, ${c.failed} failed, ${c.skipped} skipped, ${c.cancelled} cancelled in ${fmtDuration(e.durationMs)}\n`);
         if (e.status === 'cancelled') this.out.write('cancelled stages committed nothing; rerun to continue from the cache\n');
         return;
@@ -83,7 +83,7 @@ export class RunView {
 
   private printOutcome(id: StageId, o: StageOutcome) {
     const s = this.style;
-    const color = { ran: s.green, restored: s.cyan, fresh: s.dim, failed: s.red, skipped: s.yellow, cancelled: s.yellow }[o.kind];
+    const color = { ran: s.green, restored: s.cyan, fresh: s.dim, failed: s.red, skipped: s.yellow, cancelled: s.yellow, pruned: s.yellow }[o.kind];
     this.print(`${color(pad(o.kind === 'failed' ? 'FAILED' : o.kind, 9))} ${pad(id, this.width)}${outcomeDetail(o)}`);
     if (o.kind === 'failed') {
       for (const l of o.logTail.slice(-10)) this.print(`  ${s.dim('|')} ${l}`);

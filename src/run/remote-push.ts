@@ -7,7 +7,7 @@ import type { Project } from '../project/open.js';
 import { readRunRecord } from '../record/run-record.js';
 import type { PushReport } from '../remote/push.js';
 
-/** The complete local entries of the runs' stages (only those a run executed, with `ranOnly`); undefined names a run with no record. */
+/** The local entries of the runs' stages, only those a run executed with `ranOnly` (the push checks their objects); `unknown` names runs with no record. */
 export async function entriesOfRuns(project: Project, runIds: readonly string[], ranOnly: boolean): Promise<{ entries: CacheEntry[]; unknown: string[] }> {
   const fps = new Set<Digest>();
   const unknown: string[] = [];
@@ -18,7 +18,7 @@ export async function entriesOfRuns(project: Project, runIds: readonly string[],
   }
   const entries: CacheEntry[] = [];
   for (const fp of fps) {
-    const e = await project.entries.getComplete(fp);
+    const e = await project.entries.get(fp);
     if (e) entries.push(e);
   }
   return { entries, unknown };

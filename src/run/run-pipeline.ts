@@ -22,7 +22,6 @@ import type { BackendId } from '../project/backend-id.js';
 import type { Pipeline } from '../pipeline/model.js';
 import { backendLabel } from '../project/backend-id.js';
 import { logFileName } from '../project/layout.js';
-import { secretMasker } from '../track/index.js';
 import { cachedMetrics, replayedMetrics } from './cached-metrics.js';
 
 export interface RunOptions {
@@ -150,6 +149,9 @@ export async function runPipeline(
   // A restore killed with an earlier runner left its staging beside the output, where a stage
   // reading the parent directory would see it.
   await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
+  // Only a stage that executes prints text to mask, so a run that executes nothing (the no-op run
+  // a sweep pays per trial) does not load the tracking modules for the default masker.
+  const redact = opts.redact ?? (analysis.plan.every((p) => p.decision.kind === 'fresh') ? undefined : (await import('../track/client-factory.js')).secretMasker(undefined));
   const replan = async (stage: Pipeline['stages'][number]) => (await planFromDisk(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
   const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,
@@ -162,7 +164,7 @@ export async function runPipeline(
     emit,
     signal: abort.signal,
     force: opts.force,
-    redact: opts.redact ?? secretMasker(undefined),
+    redact,
     replan,
   }, pipeline, analysis.plan, { jobs, keepGoing: opts.keepGoing }));
   signal.removeEventListener('abort', onAbort);

@@ -17,7 +17,7 @@ export function runEndStatus(s: RunStatus): EndStatus {
   switch (s) {
     case 'succeeded': return 'FINISHED';
     case 'failed': return 'FAILED';
-    case 'cancelled': return 'KILLED';
+    case 'cancelled': case 'pruned': return 'KILLED';
   }
 }
 
@@ -26,7 +26,7 @@ function stageEndStatus(k: OutcomeKind): EndStatus {
   switch (k) {
     case 'ran': case 'restored': case 'fresh': return 'FINISHED';
     case 'failed': return 'FAILED';
-    case 'skipped': case 'cancelled': return 'KILLED';
+    case 'skipped': case 'cancelled': case 'pruned': return 'KILLED';
   }
 }
 

@@ -15,6 +15,8 @@ export type SweepEvent =
   | { type: 'unit'; trial: string; sharedBy: number; event: RunEvent }
   | { type: 'trial-end'; trial: string; runId: RunId; status: RunStatus; objective: number | null; at: number }
   | { type: 'sweep-interrupt'; at: number }
+  /** The trial source (an Optuna study) failed: no more trials are asked, the sweep fails. */
+  | { type: 'sweep-error'; message: string; at: number }
   | { type: 'sweep-end'; record: SweepRecord };
 
 export type SweepSink = (e: SweepEvent) => void;

@@ -24,6 +24,8 @@ const DRAW_DIGITS = 4;
 
 export function sweepPoints(sweep: ExperimentSpec['sweep']): SweepPoint[] {
   if (!sweep) return [{ name: undefined, values: {} }];
+  // An Optuna study asks its trials while the sweep runs (optuna/run-study.ts): none are known ahead.
+  if (sweep.optuna) return [];
   let points: Record<string, unknown>[];
   if (sweep.grid) points = gridPoints(sweep.grid);
   else if (sweep.random) points = randomPoints(sweep.random.seed, sweep.random.trials, sweep.random.params);

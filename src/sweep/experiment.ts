@@ -1,7 +1,7 @@
 // An experiment file -> a validated experiment: its pipeline compiled with the base overrides and
 // its trials expanded. Every mistake is a located diagnostic, all reported at once, like pipelines:
 // unknown params (with "did you mean"), values of the wrong type, bad distributions, unknown stages
-// in switches or the objective, two sweep kinds at once.
+// in switches or the objective, two sweep kinds at once, a bad Optuna search space.
 import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
@@ -18,6 +18,7 @@ import { didYouMean, kindOf, schemaDiagnostics } from './checks.js';
 import { expandTrials, overrideString, type TrialSpec } from './expand.js';
 import { interpolatedRefs, readsParam } from './param-refs.js';
 import { ExperimentSchema, type ExperimentSpec } from './schema.js';
+import { checkOptuna } from './optuna/check.js';
 
 export interface Experiment {
   name: string;
@@ -135,9 +136,9 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
 
   const sweepKeys = new Set<string>();
   if (spec.sweep) {
-    const kinds = (['grid', 'random', 'list'] as const).filter((k) => spec.sweep![k] !== undefined);
+    const kinds = (['grid', 'random', 'list', 'optuna'] as const).filter((k) => spec.sweep![k] !== undefined);
     if (kinds.length !== 1) {
-      diagnostics.push(diag('experiment', kinds.length ? `a sweep is one of grid, random or list, not ${kinds.join(' and ')}` : 'a sweep needs one of grid, random or list', at(['sweep'], true)));
+      diagnostics.push(diag('experiment', kinds.length ? `a sweep is one of grid, random, list or optuna, not ${kinds.join(' and ')}` : 'a sweep needs one of grid, random, list or optuna', at(['sweep'], true)));
     }
     for (const [key, values] of Object.entries(spec.sweep.grid ?? {})) {
       sweepKeys.add(key);
@@ -157,6 +158,17 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
       else if (kind === 'integer' && !(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) diagnostics.push(diag('experiment', `integer bounds must be integers with low <= high, got [${lo}, ${hi}]`, at([...path, kind])));
       else if (kind !== 'integer' && !(lo < hi)) diagnostics.push(diag('experiment', `${kind} bounds need low < high, got [${lo}, ${hi}]`, at([...path, kind])));
       else if (kind === 'log-uniform' && !(lo > 0)) diagnostics.push(diag('experiment', `log-uniform bounds must be > 0, got [${lo}, ${hi}]`, at([...path, kind])));
+    }
+    if (spec.sweep.optuna) {
+      for (const key of Object.keys(spec.sweep.optuna.params)) sweepKeys.add(key);
+      diagnostics.push(...checkOptuna(spec.sweep.optuna, {
+        spec, pipeline, pipelineFile, at, checkValue,
+        checkParam: (key, path) => {
+          if (!checkKey(key, path)) return { ok: false };
+          checkRead(key, path);
+          return { ok: true, kind: kindOf(lookupPath(params, key.split('.')).value) };
+        },
+      }));
     }
     (spec.sweep.list ?? []).forEach((entry, i) => {
       for (const key of Object.keys(entry)) sweepKeys.add(key);

@@ -128,9 +128,13 @@ export async function fingerprintTrials(project: Project, pipelines: readonly Pi
   return { fingerprinted, lockfile };
 }
 
-/** One unit per distinct fingerprint, created in trial order so the first trial owns it. */
-export function mergeUnits(trials: readonly TrialPlan[]): Unit[] {
-  const units = new Map<string, Unit>();
+/**
+ * One unit per distinct fingerprint, created in trial order so the first trial owns it. `units`
+ * holds those of trials merged before (a sweep that asks its trials as it goes); the units this
+ * call creates are returned.
+ */
+export function mergeUnits(trials: readonly TrialPlan[], units = new Map<string, Unit>()): Unit[] {
+  const created: Unit[] = [];
   for (const t of trials) {
     for (const s of t.pipeline.stages) {
       const fp = t.fingerprints.get(s.id)!;
@@ -140,6 +144,7 @@ export function mergeUnits(trials: readonly TrialPlan[]): Unit[] {
         const upstream = (t.pipeline.upstream.get(s.id) ?? []).map((id) => t.unitOf.get(id)!);
         u = { key, fingerprint: fp, owner: t, stage: s, members: [], upstream, decision: { kind: 'run', reason: { kind: 'never-run' } } };
         units.set(key, u);
+        created.push(u);
       }
       u.members.push({ trial: t, id: s.id });
       t.unitOf.set(s.id, u);
@@ -147,7 +152,25 @@ export function mergeUnits(trials: readonly TrialPlan[]): Unit[] {
   }
   // Upstream units always come first: a trial's stages are in topological order, and a unit's
   // upstream was created by the same trial or an earlier one.
-  return [...units.values()];
+  return created;
+}
+
+/**
+ * One more trial into a running sweep: compiled, fingerprinted and merged into `units` (the
+ * sweep's, by key), its new units decided against the cache. It shares every unit an earlier
+ * trial has, running or done, exactly as trials planned together do.
+ */
+export async function planNextTrial(
+  project: Project, experiment: Experiment, sweepId: RunId, trial: TrialSpec, units: Map<string, Unit>,
+  opts: { force: boolean; fileExists: (p: string) => boolean },
+): Promise<{ ok: true; trial: TrialPlan; created: Unit[] } | { ok: false; diagnostics: Diagnostic[] }> {
+  const r = compileTrial(experiment, trial, opts.fileExists, (p) => readText(join(project.layout.root, p)));
+  if (!r.ok) return { ok: false, diagnostics: r.diagnostics.map((d) => ({ ...d, message: `trial ${trial.name}: ${d.message}` })) };
+  const { fingerprinted } = await fingerprintTrials(project, [r.value.pipeline], backendLabel(detectBackend()));
+  const plan: TrialPlan = { trial, runId: trialRunId(sweepId, trial.name), pipeline: r.value.pipeline, overrides: r.value.overrides, fingerprints: fingerprinted[0]!, unitOf: new Map() };
+  const created = mergeUnits([plan], units);
+  await decideUnits(project, created, opts.force);
+  return { ok: true, trial: plan, created };
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Digest, RunId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { RunStatus } from '../core/run-events.js';
 import type { Objective } from './schema.js';
+import type { SweepPlan } from './plan.js';
 
 export const SWEEP_RECORD_FORMAT = 1;
 
@@ -44,11 +45,41 @@ export interface SweepRecord {
   endedAt: string | null;
   durationMs: number | null;
   /** Distinct stages (units) of the merged DAG and what became of them. */
-  units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number };
+  units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number; pruned: number };
   trials: TrialRecord[];
   best: { trial: string; runId: RunId; value: number } | null;
   /** Where the trials' workspaces are (project-relative). */
   workspaces: string;
+  /** Why an adaptive sweep stopped asking trials before its budget (its study failed). */
+  error?: string;
+  /** An adaptive sweep's Optuna study: every sweep of the same study continues it. */
+  study?: string;
+}
+
+/** The record of a sweep that starts now: nothing ran yet. */
+export function newSweepRecord(plan: SweepPlan, argv: string[], startedAt: number, workspaces: string, trials: TrialRecord[]): SweepRecord {
+  const exp = plan.experiment;
+  return {
+    format: SWEEP_RECORD_FORMAT,
+    kind: 'sweep',
+    sweepId: plan.sweepId,
+    status: 'running',
+    experiment: { name: exp.name, file: exp.file, digest: exp.digest },
+    spec: exp.text,
+    pipeline: { name: exp.base.name, file: exp.pipelineFile },
+    argv,
+    objective: exp.spec.objective ?? null,
+    swept: exp.spec.sweep?.optuna ? Object.keys(exp.spec.sweep.optuna.params) : [...new Set(exp.trials.flatMap((t) => Object.keys(t.point)))],
+    ablations: Object.keys(exp.spec.ablations ?? {}),
+    startedAt: new Date(startedAt).toISOString(),
+    endedAt: null,
+    durationMs: null,
+    units: { total: plan.units.length, ran: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 },
+    trials,
+    best: null,
+    workspaces,
+    ...(exp.spec.sweep?.optuna ? { study: exp.spec.sweep.optuna.study ?? exp.name } : {}),
+  };
 }
 
 export const sweepRecordPath = (runsDir: string, id: string) => join(runsDir, id, 'sweep.json');
@@ -64,12 +95,21 @@ export async function readSweepRecord(runsDir: string, id: string): Promise<Swee
   } catch { return undefined; }
 }
 
-/** The latest sweep of an experiment file (sweep ids sort by start time). */
+/**
+ * The latest sweep of an experiment file (sweep ids sort by start time). For an Optuna study, which
+ * each sweep continues, its trials are those of every sweep of the same study, the latest word on
+ * each trial winning: a resumed study compares as a whole.
+ */
 export async function latestSweepOf(runsDir: string, experimentFile: string): Promise<SweepRecord | undefined> {
   const ids = (await readdir(runsDir).catch(() => [] as string[])).filter((d) => !d.includes('.')).sort().reverse();
+  let latest: SweepRecord | undefined;
+  const trials = new Map<string, TrialRecord>();
   for (const id of ids) {
     const r = await readSweepRecord(runsDir, id);
-    if (r && r.experiment.file === experimentFile) return r;
+    if (!r || r.experiment.file !== experimentFile) continue;
+    if (!latest) { latest = r; if (r.study === undefined) return r; }
+    if (r.study !== latest.study) continue;
+    for (const t of r.trials) if (!trials.has(t.name)) trials.set(t.name, t);
   }
-  return undefined;
+  return latest && { ...latest, trials: [...trials.values()].sort((a, b) => a.name.localeCompare(b.name)) };
 }

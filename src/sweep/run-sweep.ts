@@ -6,7 +6,9 @@
 // and metrics. A failing unit fails the trials that contain it; the other trials go on. Trials are
 // admitted in order, at most `concurrency` at a time; since a unit's owner is the first trial that
 // has it, a trial only ever waits for units of trials admitted before it, so admission cannot
-// deadlock.
+// deadlock. Trials of an adaptive search (a TrialSource) come one at a time while the sweep runs:
+// each is merged into the DAG when asked and admitted at once, so it joins units that are running
+// or done like any later trial; its pruner may stop it (its running units end `pruned`).
 import { totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import PQueue from 'p-queue';
@@ -27,12 +29,14 @@ import { cachedPoints, type TimedPoint } from './cached-points.js';
 import type { SweepSink } from './events.js';
 import { compareByObjective, objectiveValue } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
-import { writeSweepRecord, SWEEP_RECORD_FORMAT, type SweepRecord, type TrialRecord } from './record.js';
+import { newSweepRecord, writeSweepRecord, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
 import { writeRunFiles } from '../run/run-files.js';
 import { secretMasker } from '../track/index.js';
 import { trialRunName } from '../run/run-label.js';
 import { createWorkspace, sweepsDir, workspaceLayout, workspacePaths } from './workspace.js';
+import type { TrialSource } from './trial-source.js';
+import { ReadyUnits } from './ready-units.js';
 
 export interface SweepRunOptions {
   jobs: number;
@@ -65,6 +69,9 @@ interface TrialState {
   startedAt: number;
   status: RunStatus | undefined;
   objective: number | null;
+  /** Aborted when the trial is pruned: stops the units it runs, through the stages' stop contract. */
+  stop: AbortController;
+  prunedAt: { id: StageId; step: number } | undefined;
 }
 
 export async function runSweep(
@@ -74,6 +81,7 @@ export async function runSweep(
   sink: SweepSink,
   tracking: SweepTracking | undefined,
   signal: AbortSignal,
+  source?: TrialSource,
 ): Promise<SweepRecord> {
   const started = Date.now();
   const exp = plan.experiment;
@@ -91,40 +99,22 @@ export async function runSweep(
 
   const outcomes = new Map<Unit, StageOutcome>();
   const points = new Map<Unit, TimedPoint[]>();
-  const states = plan.trials.map((t): TrialState => ({
+  const newState = (t: TrialPlan): TrialState => ({
     plan: t, name: t.trial.name, admitted: false, done: false, backlog: [], recorder: undefined, emit: () => {},
     rc: undefined, restored: new Map(), settled: 0, brokenAt: undefined, counts: { ran: 0, shared: 0, cached: 0 },
-    startedAt: 0, status: undefined, objective: null,
-  }));
+    startedAt: 0, status: undefined, objective: null, stop: new AbortController(), prunedAt: undefined,
+  });
+  const states = plan.trials.map(newState);
   const stateOf = new Map(states.map((s) => [s.plan, s] as const));
   let wake: () => void = () => {};
 
-  const record: SweepRecord = {
-    format: SWEEP_RECORD_FORMAT,
-    kind: 'sweep',
-    sweepId: plan.sweepId,
-    status: 'running',
-    experiment: { name: exp.name, file: exp.file, digest: exp.digest },
-    spec: exp.text,
-    pipeline: { name: exp.base.name, file: exp.pipelineFile },
-    argv: opts.argv,
-    objective: objective ?? null,
-    swept: [...new Set(exp.trials.flatMap((t) => Object.keys(t.point)))],
-    ablations: Object.keys(exp.spec.ablations ?? {}),
-    startedAt: new Date(started).toISOString(),
-    endedAt: null,
-    durationMs: null,
-    units: { total: plan.units.length, ran: 0, cached: 0, failed: 0, skipped: 0, cancelled: 0 },
-    trials: states.map((s) => trialEntry(s)),
-    best: null,
-    workspaces: relative(layout.root, wsRoot),
-  };
+  const record = newSweepRecord(plan, opts.argv, started, relative(layout.root, wsRoot), states.map((s) => trialEntry(s)));
   await writeSweepRecord(layout.runsDir, record);
 
   const toRun = plan.units.filter((u) => u.decision.kind === 'run');
   sink({
     type: 'sweep-start', sweepId: plan.sweepId, experiment: exp.name, file: exp.file, pipeline: exp.pipelineFile,
-    trials: states.length, units: { run: toRun.length, cached: plan.units.length - toRun.length },
+    trials: states.length + (source?.budget ?? 0), units: { run: toRun.length, cached: plan.units.length - toRun.length },
     shared: toRun.reduce((n, u) => n + u.members.length - 1, 0),
     jobs: opts.jobs, concurrency: opts.concurrency ?? null, executor: opts.executor.name, at: started,
   });
@@ -168,7 +158,10 @@ export async function runSweep(
       if (e.type === 'stage-metric') {
         // Points of a unit running here now; replays into the trials that share it come later.
         const u = s.plan.unitOf.get(e.id);
-        if (u && u.owner === s.plan && u.decision.kind === 'run' && !outcomes.has(u)) (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
+        if (u && u.owner === s.plan && u.decision.kind === 'run' && !outcomes.has(u)) {
+          (points.get(u) ?? points.set(u, []).get(u)!).push({ key: e.key, value: e.value, step: e.step, timestamp: e.timestamp });
+          source?.metric(s.plan, e.id, e.key, e.value, e.step, (step) => prune(s, e.id, step));
+        }
       } else if (e.type === 'stage-start' || e.type === 'stage-wait' || e.type === 'stage-warning') {
         const u = s.plan.unitOf.get(e.id);
         sink({ type: 'unit', trial: s.name, sharedBy: u ? u.members.length - 1 : 0, event: e });
@@ -184,8 +177,8 @@ export async function runSweep(
   // Trials are admitted in order; `active` counts those admitted and not done.
   let nextToAdmit = 0, active = 0, done = 0;
   const admitMore = () => {
-    const limit = opts.concurrency ?? states.length;
-    while (nextToAdmit < states.length && active < limit) {
+    const limit = opts.concurrency ?? plan.trials.length;
+    while (nextToAdmit < plan.trials.length && active < limit) {
       active++;
       admit(states[nextToAdmit++]!);
     }
@@ -199,15 +192,21 @@ export async function runSweep(
     const counts = emptyCounts();
     const rec = s.recorder!.record;
     for (const st of Object.values(rec.stages)) if (st.outcome in counts) counts[st.outcome as OutcomeKind]++;
-    s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : 'failed';
+    s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : counts.failed === 0 && counts.pruned > 0 ? 'pruned' : 'failed';
     s.emit({ type: 'run-end', status: s.status, durationMs: Date.now() - s.startedAt, counts, at: Date.now() });
     s.objective = objective && s.status === 'succeeded' ? objectiveValue(rec, objective.metric) : null;
     const flushed = s.recorder!.flush();
     finishing.push(flushed.then(() => tracking?.trialEnded(s.name, s.status!, s.objective)));
+    // Told now, before the next trial is asked, so the sampler knows how this one ended.
+    if (source) finishing.push(source.ended(s.plan, s.status, s.objective));
     sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, objective: s.objective, at: Date.now() });
+    // Kept current as trials end, so a sweep killed midway still says which of them finished.
+    record.trials = states.map((t) => trialEntry(t));
+    saved = saved.then(() => writeSweepRecord(layout.runsDir, record)).catch(() => {});
     wake();
   };
   const finishing: Promise<void>[] = [];
+  let saved = Promise.resolve();
 
   const rcOf = (s: TrialState): Promise<StageRunContext> => {
     s.rc ??= (async () => {
@@ -220,7 +219,7 @@ export async function runSweep(
       return {
         project: ws, locks: new LockManager(ws.layout.locksDir), executor: opts.executor, pool,
         runId: s.plan.runId, logsDir: join(runDir(layout.runsDir, s.plan.runId), 'logs'), backend,
-        emit: (e) => s.emit(e), signal: abort.signal, force: opts.force, redact: tracking?.redact ?? secretMasker(undefined),
+        emit: (e) => s.emit(e), signal: AbortSignal.any([abort.signal, s.stop.signal]), force: opts.force, redact: tracking?.redact ?? secretMasker(undefined),
       } satisfies StageRunContext;
     })();
     return s.rc;
@@ -250,10 +249,33 @@ export async function runSweep(
       } catch (e) {
         return { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'bookkeeping', step: 'trial-workspace', message: (e as Error).message }, logTail: [] };
       }
-      return await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
+      const outcome = await runStage(rc, u.stage, { id: u.stage.id, fingerprint: u.fingerprint, decision });
+      return outcome.kind === 'cancelled' && !abort.signal.aborted && s.prunedAt ? { kind: 'pruned', durationMs: Date.now() - started, step: s.prunedAt.step } : outcome;
     } catch (e) {
       return abort.signal.aborted ? { kind: 'cancelled' } : { kind: 'failed', durationMs: Date.now() - started, failure: { kind: 'executor', message: (e as Error).message }, logTail: [] };
     }
+  };
+
+  /** One trial learns how a unit it has ended: as its own run, shared from another trial, or cached. */
+  const settleMember = (u: Unit, m: Unit['members'][number], outcome: StageOutcome) => {
+    const s = stateOf.get(m.trial)!;
+    const role = memberRole(m.trial, m.id);
+    const own = role.kind === 'run';
+    const mine: StageOutcome = own || !succeeded(outcome) ? outcome : { kind: 'fresh', outputs: outputsOf(outcome) };
+    const kind = role.kind === 'run' ? 'ran' : role.kind === 'share' ? 'shared' : 'cached';
+    if (succeeded(outcome)) s.counts[kind]++;
+    else s.brokenAt ??= m.id;
+    s.settled++;
+    const unitPoints = [...(points.get(u) ?? [])];
+    deliver(s, () => {
+      const st = s.recorder!.record.stages[m.id];
+      if (st && role.kind !== 'run') st.reason = describeStageReason(role.kind === 'share' ? { kind: 'shared', trial: role.owner } : { kind: 'cached-elsewhere', runId: role.runId });
+      if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
+      s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
+      if (role.kind === 'share' && succeeded(outcome)) tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner });
+      if (role.kind === 'cached') tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.runId });
+    });
+    maybeFinish(s);
   };
 
   const settle = (u: Unit, outcome: StageOutcome) => {
@@ -265,31 +287,8 @@ export async function runSweep(
     if (ran || !succeeded(outcome)) {
       sink({ type: 'unit', trial: u.owner.trial.name, sharedBy: u.members.length - 1, event: { type: 'stage-end', id: u.stage.id, outcome, at: Date.now() } });
     }
-    const unitPoints = [...(points.get(u) ?? [])];
-    for (const m of u.members) {
-      const s = stateOf.get(m.trial)!;
-      const role = memberRole(m.trial, m.id);
-      const own = role.kind === 'run';
-      const mine: StageOutcome = own || !succeeded(outcome) ? outcome : { kind: 'fresh', outputs: outputsOf(outcome) };
-      const kind = role.kind === 'run' ? 'ran' : role.kind === 'share' ? 'shared' : 'cached';
-      if (succeeded(outcome)) s.counts[kind]++;
-      else s.brokenAt ??= m.id;
-      s.settled++;
-      deliver(s, () => {
-        const st = s.recorder!.record.stages[m.id];
-        if (st && role.kind !== 'run') st.reason = describeStageReason(role.kind === 'share' ? { kind: 'shared', trial: role.owner } : { kind: 'cached-elsewhere', runId: role.runId });
-        if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
-        s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
-        if (role.kind === 'share' && succeeded(outcome)) tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner });
-        if (role.kind === 'cached') tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.runId });
-      });
-      maybeFinish(s);
-    }
-    for (const d of down.get(u) ?? []) {
-      const n = waiting.get(d)! - 1;
-      waiting.set(d, n);
-      if (n === 0) ready.push(d);
-    }
+    for (const m of u.members) settleMember(u, m, outcome);
+    graph.settled(u);
     wake();
   };
 
@@ -305,14 +304,9 @@ export async function runSweep(
 
   // Units become ready when their last upstream unit settles; a ready unit whose owner trial is
   // not admitted yet is parked with it. Each unit is looked at a bounded number of times.
-  const down = new Map<Unit, Unit[]>();
-  const waiting = new Map<Unit, number>();
-  for (const u of plan.units) {
-    const ups = new Set(u.upstream);
-    waiting.set(u, ups.size);
-    for (const v of ups) (down.get(v) ?? down.set(v, []).get(v)!).push(u);
-  }
-  const ready: Unit[] = plan.units.filter((u) => waiting.get(u) === 0);
+  const graph = new ReadyUnits();
+  graph.add(plan.units, () => false);
+  const ready = graph.queue;
   const parked = new Map<TrialState, Unit[]>();
 
   const dispatch = () => {
@@ -332,10 +326,15 @@ export async function runSweep(
       }
       const owner = stateOf.get(u.owner)!;
       if (!owner.admitted) { (parked.get(owner) ?? parked.set(owner, []).get(owner)!).push(u); continue; }
-      // A failed trial stops what only it still needs (unless --keep-going); shared work goes on.
+      // A failed trial stops what only it still needs (unless --keep-going), a pruned one always;
+      // shared work goes on.
       const members = u.members.map((m) => stateOf.get(m.trial)!);
-      if (!opts.keepGoing && members.every((m) => m.brokenAt !== undefined)) {
-        settle(u, { kind: 'skipped', cause: { kind: 'run-stopped', after: members[0]!.brokenAt! } });
+      if (members.every((m) => m.prunedAt !== undefined)) {
+        settle(u, { kind: 'skipped', cause: { kind: 'trial-pruned', at: members[0]!.prunedAt!.id } });
+        continue;
+      }
+      if (!opts.keepGoing && members.every((m) => m.brokenAt !== undefined || m.prunedAt !== undefined)) {
+        settle(u, { kind: 'skipped', cause: { kind: 'run-stopped', after: members.find((m) => m.brokenAt !== undefined)!.brokenAt! } });
         continue;
       }
       const decision = u.decision;
@@ -343,20 +342,67 @@ export async function runSweep(
     }
   };
 
-  while (done < states.length) {
+  const prune = (s: TrialState, id: StageId, step: number) => {
+    if (s.done || s.prunedAt) return;
+    s.prunedAt = { id, step };
+    s.stop.abort();
+  };
+
+  /** A trial the source asked: merged units wired into the DAG, admitted at once. */
+  const addTrial = (t: TrialPlan, created: Unit[]) => {
+    const s = newState(t);
+    states.push(s);
+    stateOf.set(t, s);
+    record.units.total += created.length;
+    graph.add(created, (v) => outcomes.has(v));
+    active++;
+    admit(s);
+    // Units that had ended before this trial came: it learns their outcomes now, upstream first.
+    const isNew = new Set(created);
+    for (const st of t.pipeline.stages) {
+      const u = t.unitOf.get(st.id)!;
+      const o = outcomes.get(u);
+      if (o && !isNew.has(u)) settleMember(u, { trial: t, id: st.id }, o);
+    }
+  };
+
+  // An adaptive source is asked for one trial at a time, whenever fewer than `concurrency`
+  // (default: the job slots) are in progress: no batch waits for its slowest trial.
+  let asking = false, exhausted = !source, sourceError: string | undefined;
+  const askMore = () => {
+    if (!source || asking || exhausted) return;
+    if (abort.signal.aborted) { exhausted = true; return; }
+    if (active >= (opts.concurrency ?? opts.jobs)) return;
+    asking = true;
+    void source.next().catch((e: Error) => ({ kind: 'error' as const, message: e.message })).then((r) => {
+      asking = false;
+      if (r.kind === 'trial') addTrial(r.trial, r.created);
+      else {
+        exhausted = true;
+        if (r.kind === 'error') { sourceError = r.message; sink({ type: 'sweep-error', message: r.message, at: Date.now() }); }
+      }
+      wake();
+    });
+  };
+
+  while (done < states.length || !exhausted || asking) {
     const changed = new Promise<void>((r) => { wake = r; });
     admitMore();
+    askMore();
     dispatch();
-    if (done >= states.length) break;
+    if (done >= states.length && exhausted && !asking) break;
     await changed;
   }
   await queue.onIdle();
   await Promise.all(finishing);
+  await saved;
   signal.removeEventListener('abort', onAbort);
   await opts.executor.close?.();
 
   record.trials = states.map((s) => trialEntry(s));
-  record.status = abort.signal.aborted ? 'cancelled' : states.every((s) => s.status === 'succeeded') ? 'succeeded' : 'failed';
+  // A pruned trial is a result of the search, not a failure of the sweep.
+  record.status = abort.signal.aborted ? 'cancelled' : !sourceError && states.every((s) => s.status === 'succeeded' || s.status === 'pruned') ? 'succeeded' : 'failed';
+  if (sourceError) record.error = sourceError;
   if (objective) {
     const by = compareByObjective(objective.direction);
     const ranked = states.filter((s) => s.status === 'succeeded' && s.objective !== null).sort((a, b) => by(a.objective, b.objective));
@@ -365,7 +411,7 @@ export async function runSweep(
   }
   record.endedAt = new Date().toISOString();
   record.durationMs = Date.now() - started;
-  tracking?.sweepEnded(record.status, record.best);
+  tracking?.sweepEnded(record.status, record.best, states.find((s) => s.name === record.best?.trial)?.plan.trial.point);
   await writeSweepRecord(layout.runsDir, record);
   sink({ type: 'sweep-end', record });
   return record;

@@ -2,6 +2,7 @@
 // runs on it, and `schema/experiment.schema.json` is generated from it (a test keeps them equal).
 import { Type, type Static } from '@sinclair/typebox';
 import { TrackingSpecSchema } from '../track/tracking-schema.js';
+import { OptunaSweepSchema } from './optuna/schema.js';
 
 /** Param overrides by dotted key (`fit.lr: 3.0e-4`); every key must name an existing pipeline param. */
 const Overrides = (description: string) => Type.Record(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$' }), Type.Any(), { description });
@@ -29,8 +30,9 @@ export const SweepSchema = Type.Object(
       { additionalProperties: false, description: 'Random search.' },
     )),
     list: Type.Optional(Type.Array(Overrides('One trial: its param overrides.'), { minItems: 1, description: 'Explicit trials, one override set each.' })),
+    optuna: Type.Optional(OptunaSweepSchema),
   },
-  { additionalProperties: false, description: 'The trials: exactly one of grid, random or list.' },
+  { additionalProperties: false, description: 'The trials: exactly one of grid, random, list or optuna.' },
 );
 
 export const StageSwitchSchema = Type.Object(

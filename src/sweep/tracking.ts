@@ -58,14 +58,21 @@ export class SweepTracking {
     if (sink) this.checked.setTags(sink.stageRunKey(id), tags);
   }
 
+  /** An adaptive trial's intermediate value (what its pruner judged), on the trial's own run. */
+  trialIntermediate(trial: string, metric: string, value: number, step: number) {
+    this.checked.logMetric(`trial:${trial}`, `intermediate/${metric}`, value, step);
+  }
+
   trialEnded(trial: string, status: RunStatus, objective: number | null) {
     if (this.objective && objective !== null) this.checked.logMetric(`trial:${trial}`, this.objective.metric, objective);
+    this.checked.setTags(`trial:${trial}`, { 'massflow.trial_state': status });
     this.sinks.get(trial)?.end(status);
   }
 
-  sweepEnded(status: RunStatus, best: { trial: string; value: number } | null) {
+  sweepEnded(status: RunStatus, best: { trial: string; value: number } | null, bestPoint: Record<string, unknown> = {}) {
     if (best && this.objective) {
-      this.checked.setTags(SWEEP, { 'massflow.best_trial': best.trial });
+      const params = Object.fromEntries(Object.entries(bestPoint).map(([k, v]) => [`massflow.best.${k}`, JSON.stringify(v)]));
+      this.checked.setTags(SWEEP, { 'massflow.best_trial': best.trial, ...params });
       this.checked.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
     }
     this.checked.endRun(SWEEP, runEndStatus(status));

@@ -41,7 +41,7 @@ export class SweepView {
             return;
           case 'stage-end': {
             const o = r.outcome;
-            const color = { ran: s.green, restored: s.cyan, fresh: s.dim, failed: s.red, skipped: s.yellow, cancelled: s.yellow }[o.kind];
+            const color = { ran: s.green, restored: s.cyan, fresh: s.dim, failed: s.red, skipped: s.yellow, cancelled: s.yellow, pruned: s.yellow }[o.kind];
             this.print(`${color(pad(o.kind === 'failed' ? 'FAILED' : o.kind, 9))} ${this.label(e.trial, r.id)}${outcomeDetail(o)}${shared}`);
             if (o.kind === 'failed') for (const l of o.logTail.slice(-10)) this.print(`  ${s.dim('|')} ${l}`);
             return;
@@ -59,6 +59,9 @@ export class SweepView {
       }
       case 'sweep-interrupt':
         this.print(s.yellow('interrupted: stopping stages; nothing partial will be committed'));
+        return;
+      case 'sweep-error':
+        this.print(s.red(`error: ${e.message}; no more trials are asked`));
         return;
       case 'sweep-end':
         this.summary(e.record);
@@ -96,7 +99,7 @@ export class SweepView {
     const n = (st: string) => r.trials.filter((t) => t.status === st).length;
     const status = r.status === 'succeeded' ? s.green('succeeded') : r.status === 'failed' ? s.red('failed') : s.yellow(String(r.status));
     const u = r.units;
-    this.out.write(`${status}: ${n('succeeded')} trials succeeded, ${n('failed')} failed, ${n('cancelled')} cancelled; stages: ${u.ran} ran, ${u.cached} cached, ${u.failed} failed, ${u.skipped} skipped of ${u.total} distinct in ${fmtDuration(r.durationMs ?? 0)}\n`);
+    this.out.write(`${status}: ${n('succeeded')} trials succeeded, ${n('failed')} failed, ${n('cancelled')} cancelled${n('pruned') ? `, ${n('pruned')} pruned` : ''}; stages: ${u.ran} ran, ${u.cached} cached, ${u.failed} failed, ${u.skipped} skipped of ${u.total} distinct in ${fmtDuration(r.durationMs ?? 0)}\n`);
     this.out.write(`records: runs/${r.sweepId}/sweep.json · trial workspaces: ${r.workspaces}\n`);
   }
 

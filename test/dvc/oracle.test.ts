@@ -2,18 +2,22 @@
 // the same stages executed after every step. CI installs DVC (.ci/run), so there it must be present.
 import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './fixtures.js';
-import { DVC_VERSION, ensureDvc, Pair } from './oracle.js';
+import { DVC_VERSION, DvcServer, ensureDvc, Pair } from './oracle.js';
 
 const dvc = ensureDvc();
 if (!dvc.ok && process.env['CI']) throw new Error(`DVC ${DVC_VERSION} is required in CI: ${dvc.message}`);
 
 describe.skipIf(!dvc.ok)(`massflow run dvc.yaml matches dvc repro ${DVC_VERSION}${dvc.ok ? '' : ` (skipped: ${dvc.message})`}`, () => {
   const pairs: Pair[] = [];
-  afterAll(() => { for (const p of pairs) p.cleanup(); });
+  const server = dvc.ok ? new DvcServer(dvc.bin) : undefined;
+  afterAll(() => {
+    server?.close();
+    for (const p of pairs) p.cleanup();
+  });
 
   for (const fx of FIXTURES) {
     it(fx.name, async () => {
-      const pair = new Pair((dvc as { bin: string }).bin, fx.files);
+      const pair = new Pair(server!, fx.files);
       pairs.push(pair);
       for (const step of fx.steps) {
         if (step.edit) pair.edit(step.edit);
@@ -25,7 +29,7 @@ describe.skipIf(!dvc.ok)(`massflow run dvc.yaml matches dvc repro ${DVC_VERSION}
         expect({ step: step.what, executed: d.executed }, `the fixture's expectation (${where})`).toEqual({ step: step.what, executed: step.executed });
         expect(m.files, `workspace files (${where})`).toEqual(d.files);
       }
-    // Each step runs the real DVC (a few seconds of Python start-up) beside massflow.
+    // Each step runs the real DVC beside massflow.
     }, 600_000);
   }
 });

@@ -2,9 +2,11 @@
 // reproduced by the real `dvc repro`, the other by massflow, and after every step the two must hold
 // the same files and must have executed the same stages. Both tools run commands through $SHELL
 // with DVC_STAGE set, so a logging shell records which stages executed without touching the
-// fixtures' commands.
+// fixtures' commands. DVC runs through dvc-server.py: its own entry point in a forked child, so each
+// step does not pay Python's start-up and DVC's imports again.
 import { execa } from 'execa';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,6 +32,39 @@ const TOOL_STATE = new Set(['.dvc', '.dvcignore', 'dvc.lock', '.massflow', 'runs
 
 export type Files = Record<string, string>;
 
+/** One long-lived dvc-server.py; requests are served one at a time, in order. */
+export class DvcServer {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #waiting: ((code: number) => void)[] = [];
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(dvcBin: string) {
+    this.#child = spawn(join(dirname(dvcBin), 'python'), [join(REPO, 'test/dvc/dvc-server.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    this.#child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    createInterface({ input: this.#child.stdout }).on('line', (line) => this.#waiting.shift()?.((JSON.parse(line) as { code: number }).code));
+    this.#child.once('exit', (code) => {
+      for (const w of this.#waiting.splice(0)) w(-1);
+      if (code) process.stderr.write(`dvc-server.py exited ${code}: ${stderr}\n`);
+    });
+  }
+
+  /** `dvc ARGS` in `cwd` with `env`; its output goes to `log`. Resolves to the exit code. */
+  run(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[], log: string): Promise<number> {
+    const next = this.#tail.then(() => new Promise<number>((resolve) => {
+      if (this.#child.exitCode !== null) return resolve(-1);
+      this.#waiting.push(resolve);
+      this.#child.stdin.write(`${JSON.stringify({ cwd, env, args, log })}\n`);
+    }));
+    this.#tail = next;
+    return next;
+  }
+
+  close(): void {
+    this.#child.stdin.end();
+  }
+}
+
 export interface StepResult { executed: string[]; files: Files; code: number; log: string }
 
 export class Pair {
@@ -38,7 +73,9 @@ export class Pair {
   readonly mfDir: string;
   private readonly shell: string;
 
-  constructor(readonly dvcBin: string, files: Files) {
+  #initialized = false;
+
+  constructor(private readonly server: DvcServer, files: Files) {
     this.root = mkdtempSync(join(tmpdir(), 'massflow-dvc-'));
     this.dvcDir = join(this.root, 'dvc');
     this.mfDir = join(this.root, 'massflow');
@@ -46,7 +83,6 @@ export class Pair {
     this.shell = join(this.root, 'logging-shell');
     writeFileSync(this.shell, '#!/bin/sh\n[ -n "$DVC_STAGE" ] && echo "$DVC_STAGE" >> "$EXEC_LOG"\nexec /bin/sh "$@"\n');
     chmodSync(this.shell, 0o755);
-    execFileSync(dvcBin, ['init', '--no-scm', '-q'], { cwd: this.dvcDir, env: this.env('dvc') });
   }
 
   private env(tool: 'dvc' | 'massflow'): NodeJS.ProcessEnv {
@@ -65,22 +101,32 @@ export class Pair {
   edit(fn: (dir: string) => void) { fn(this.dvcDir); fn(this.mfDir); }
 
   async dvc(args: string[] = ['repro']): Promise<StepResult> {
-    return this.step('dvc', this.dvcDir, this.dvcBin, args);
+    if (!this.#initialized) {
+      const out = join(this.root, 'dvc-init.out');
+      const code = await this.server.run(this.dvcDir, this.env('dvc'), ['init', '--no-scm', '-q'], out);
+      if (code !== 0) throw new Error(`dvc init failed (${code}): ${readFileSync(out, 'utf8')}`);
+      this.#initialized = true;
+    }
+    const logFile = join(this.root, 'dvc.log');
+    rmSync(logFile, { force: true });
+    const out = join(this.root, 'dvc.out');
+    const code = await this.server.run(this.dvcDir, this.env('dvc'), args, out);
+    return { executed: executed(logFile), files: snapshot(this.dvcDir), code, log: readFileSync(out, 'utf8') };
   }
 
   async massflow(args: string[] = ['run', 'dvc.yaml', '--tracking-uri', 'none']): Promise<StepResult> {
-    return this.step('massflow', this.mfDir, process.execPath, [BIN, ...args]);
-  }
-
-  private async step(tool: 'dvc' | 'massflow', cwd: string, file: string, args: string[]): Promise<StepResult> {
-    const logFile = join(this.root, `${tool}.log`);
+    const logFile = join(this.root, 'massflow.log');
     rmSync(logFile, { force: true });
-    const r = await execa(file, args, { cwd, env: this.env(tool), reject: false, all: true });
-    const executed = existsSync(logFile) ? [...new Set(readFileSync(logFile, 'utf8').split('\n').filter(Boolean))].sort() : [];
-    return { executed, files: snapshot(cwd), code: r.exitCode ?? -1, log: String(r.all) };
+    const r = await execa(process.execPath, [BIN, ...args], { cwd: this.mfDir, env: this.env('massflow'), reject: false, all: true });
+    return { executed: executed(logFile), files: snapshot(this.mfDir), code: r.exitCode ?? -1, log: String(r.all) };
   }
 
   cleanup() { rmSync(this.root, { recursive: true, force: true }); }
+}
+
+/** The stages the logging shell saw, once each, sorted. */
+function executed(logFile: string): string[] {
+  return existsSync(logFile) ? [...new Set(readFileSync(logFile, 'utf8').split('\n').filter(Boolean))].sort() : [];
 }
 
 export function write(path: string, content: string) {

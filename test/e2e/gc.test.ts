@@ -26,4 +26,19 @@ describe('massflow gc', () => {
     const old = await rig.run(['status', 'pipelines/p.yaml', '-p', 'a.v=1']);
     expect(old.stdout).toContain('s  stale');
   });
+
+  it('removes the compiled pipelines of a spec text that changed, and keeps the current one', async () => {
+    rig = Rig.create({ 'pipelines/p.yaml': 'name: g\nstages:\n  s: { run: stages/s.ts, outs: [out.txt] }\n', 'stages/s.ts': writerStage({}) });
+    expect((await rig.run(['status', 'pipelines/p.yaml'])).code).toBe(0);
+    rig.write('pipelines/p.yaml', 'name: g2\nstages:\n  s: { run: stages/s.ts, outs: [out.txt] }\n');
+    expect((await rig.run(['status', 'pipelines/p.yaml'])).code).toBe(0);
+    expect(countFiles(rig.path('.massflow/state/compiled'))).toBe(2);
+    const gc = await rig.run(['gc']);
+    expect(gc.code).toBe(0);
+    expect(gc.stdout.split('\n')[1]).toMatch(/^removed 1 compiled pipeline no command can use again \(\d+(\.\d)?(B|KiB): spec changed or gone, or another massflow build\)$/);
+    expect(countFiles(rig.path('.massflow/state/compiled'))).toBe(1);
+    const again = await rig.run(['gc']);
+    expect(again.stdout).not.toContain('compiled pipeline');
+    expect((await rig.run(['status', 'pipelines/p.yaml'])).stdout).toContain('g2: 0 fresh');
+  });
 });

@@ -12,10 +12,15 @@ export const IN_CI = Boolean(process.env.CI);
 
 /** The venv's python, after creating the venv if need be; or why there is none. */
 export function dvclivePython(): { ok: true; python: string } | { ok: false; reason: string } {
-  const python = join(DVCLIVE_VENV, 'bin', 'python');
-  const r = spawnSync('bash', [join(REPO, 'scripts/dvclive-venv.sh'), DVCLIVE_VENV], { encoding: 'utf8', timeout: 600_000 });
+  return pinnedVenvPython('scripts/dvclive-venv.sh', DVCLIVE_VENV, `dvclive ${DVCLIVE_VERSION}`);
+}
+
+/** The python of the virtualenv `script` (a scripts/*-venv.sh) makes or repairs at `venv`; or why there is none. */
+export function pinnedVenvPython(script: string, venv: string, what: string): { ok: true; python: string } | { ok: false; reason: string } {
+  const python = join(venv, 'bin', 'python');
+  const r = spawnSync('bash', [join(REPO, script), venv], { encoding: 'utf8', timeout: 600_000 });
   if (r.status === 0 && existsSync(python)) return { ok: true, python };
-  return { ok: false, reason: `no dvclive ${DVCLIVE_VERSION} virtualenv at ${DVCLIVE_VENV} (scripts/dvclive-venv.sh failed: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})` };
+  return { ok: false, reason: `no ${what} virtualenv at ${venv} (${script} failed: ${(r.stderr || r.error?.message || '').trim().split('\n').at(-1)})` };
 }
 
 export function hasPython3(): boolean {

@@ -1,6 +1,6 @@
 // Push and pull against the in-memory remote: only missing objects move, every pulled object is
 // verified, a push cut off midway leaves no entry without its objects, remote entries are checked.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { MemoryRemote } from '../../src/remote/fake.js';
 import { pullEntries, validEntry, type PullTarget } from '../../src/remote/pull.js';
 import { pushEntries } from '../../src/remote/push.js';
 import { entryKey, objectKey } from '../../src/remote/store.js';
+import { BUNDLE_MEMBER_MAX, bundleKey } from '../../src/remote/bundle.js';
 
 const dirs: string[] = [];
 afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
@@ -25,11 +26,12 @@ function cache() {
   return { root, objects, entries: new EntryStore(join(root, 'cache'), objects), stat: new StatCache(join(root, 'stat')) };
 }
 
-/** A committed stage output: a directory of `files` small files, and its entry. */
-async function made(c: ReturnType<typeof cache>, files: number, tag = 'a'): Promise<{ entry: CacheEntry; target: PullTarget }> {
+/** A committed stage output: a directory of `files` small files (and `big` files too large to bundle), and its entry. */
+async function made(c: ReturnType<typeof cache>, files: number, tag = 'a', big = 0): Promise<{ entry: CacheEntry; target: PullTarget }> {
   const dir = join(c.root, 'ws', 'out');
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < files; i++) writeFileSync(join(dir, `f${i}`), `${tag} ${i}\n`);
+  for (let i = 0; i < big; i++) writeFileSync(join(dir, `big${i}`), Buffer.alloc(BUNDLE_MEMBER_MAX + 1, i + 1));
   const stored = (await c.objects.putOutput(dir, await c.stat.digest(dir)))!;
   const fingerprint = sha256(`fp-${tag}`);
   const entry: CacheEntry = { format: 1, fingerprint, stage: asStageId('make'), outs: { 'data/out': stored }, runId: asRunId('20261207-000000-000000'), createdAt: '', durationMs: 1 };
@@ -37,65 +39,113 @@ async function made(c: ReturnType<typeof cache>, files: number, tag = 'a'): Prom
   return { entry, target: { fingerprint, stage: asStageId('make'), outs: ['data/out'] } };
 }
 
+/** The one bundle part of a pushed directory entry. */
+const partKey = (entry: CacheEntry) => bundleKey(entry.outs['data/out']!.digest, 0);
+
 describe('push and pull', () => {
-  it('moves only what the other side lacks, and a second clone restores it all', async () => {
+  it('moves only what the other side lacks, small files in one bundle, and a second clone restores it all', async () => {
     const a = cache();
     const remote = new MemoryRemote();
-    const { entry, target } = await made(a, 100);
+    const { entry, target } = await made(a, 100, 'a', 1);
     const first = await pushEntries(a.objects, remote, [entry], 8);
-    expect(first).toMatchObject({ entries: { pushed: 1, present: 0, failed: 0 }, objects: { uploaded: 101, present: 0 }, problems: [] });
-    // 101 candidates and an empty remote: one listing answers for all of them, no HEAD per object.
-    expect(remote.calls).toMatchObject({ has: 0, list: 2 });
+    expect(first).toMatchObject({ entries: { pushed: 1, present: 0, failed: 0 }, objects: { uploaded: 102, present: 0 }, problems: [] });
+    // One HEAD for the entry, three for the manifest, the bundle of 100 small files and the large
+    // file; then those three uploads and the entry: 102 objects in 4 PUTs.
+    expect(remote.calls).toEqual({ has: 4, list: 0, get: 0, put: 4 });
+    expect([...remote.objects.keys()].filter((k) => k.startsWith('bundles/'))).toEqual([partKey(entry)]);
+    // Nothing to send: the entry on the remote vouches for its objects, one HEAD in all.
     const again = await pushEntries(a.objects, remote, [entry], 8);
-    expect(again).toMatchObject({ entries: { pushed: 0, present: 1 }, objects: { uploaded: 0, present: 101 } });
+    expect(again).toMatchObject({ entries: { pushed: 0, present: 1 }, objects: { uploaded: 0 } });
+    expect(remote.calls).toEqual({ has: 5, list: 0, get: 0, put: 4 });
 
     const b = cache();
     const pulled = await pullEntries(b.objects, b.entries, remote, [target], 8);
-    expect(pulled).toMatchObject({ entries: { pulled: 1, local: 0, absent: 0, failed: 0 }, objects: { downloaded: 101 }, corrupt: [] });
+    expect(pulled).toMatchObject({ entries: { pulled: 1, local: 0, absent: 0, failed: 0 }, objects: { downloaded: 102 }, corrupt: [] });
+    expect(remote.calls.get).toBe(4); // the entry, the manifest, the bundle, the large file
     expect(await b.entries.getComplete(entry.fingerprint)).toEqual(entry);
-    const gets = remote.calls.get;
     expect(await pullEntries(b.objects, b.entries, remote, [target], 8)).toMatchObject({ entries: { pulled: 0, local: 1 }, objects: { downloaded: 0 } });
-    expect(remote.calls.get).toBe(gets);
+    expect(remote.calls.get).toBe(4);
   });
 
-  it('refuses a corrupt object, names it, and writes no entry; a later pull after repair completes', async () => {
+  it('lists the remote instead of a HEAD per object when many single objects are wanted', async () => {
+    const a = cache();
+    const remote = new MemoryRemote();
+    const entries: CacheEntry[] = [];
+    for (let i = 0; i < 70; i++) {
+      writeFileSync(join(a.root, 'f'), `file ${i}\n`);
+      const stored = (await a.objects.putOutput(join(a.root, 'f'), await a.stat.digest(join(a.root, 'f'))))!;
+      entries.push({ format: 1, fingerprint: sha256(`fp-${i}`), stage: asStageId(`s${i}`), outs: { f: stored }, runId: asRunId('20261207-000000-000000'), createdAt: '', durationMs: 1 });
+    }
+    expect(await pushEntries(a.objects, remote, entries, 8)).toMatchObject({ entries: { pushed: 70 }, objects: { uploaded: 70 } });
+    // 70 entry HEADs; the 70 objects: one shard listed to size the remote, then one listing.
+    expect(remote.calls).toEqual({ has: 70, list: 2, get: 0, put: 140 });
+  });
+
+  it('refuses a bundle member that does not match its digest, names it, and writes no entry; a later pull after repair completes', async () => {
     const a = cache();
     const remote = new MemoryRemote();
     const { entry, target } = await made(a, 5);
     await pushEntries(a.objects, remote, [entry], 4);
     const manifest = await a.objects.readManifest(entry.outs['data/out']!.digest);
-    const victim = objectKey(manifest[2]!.digest);
-    const good = remote.objects.get(victim)!;
-    remote.objects.set(victim, Buffer.from('tampered'));
+    const key = partKey(entry);
+    const good = remote.objects.get(key)!;
+    const bad = Buffer.from(good);
+    const at = manifest.slice(0, 2).reduce((n, f) => n + f.size, 0);
+    bad[at] = bad[at]! ^ 1; // one bit of the third file
+    remote.objects.set(key, bad);
 
     const b = cache();
     const r = await pullEntries(b.objects, b.entries, remote, [target], 4);
-    expect(r.corrupt).toEqual([victim]);
+    expect(r.corrupt).toEqual([key]);
     expect(r.entries).toMatchObject({ pulled: 0, failed: 1 });
-    expect(r.problems[0]!.message).toContain(`${victim} is corrupt or partial: 8 bytes hashing to ${sha256('tampered').slice(0, 12)}; refused`);
+    const gotHash = sha256(bad.subarray(at, at + manifest[2]!.size));
+    expect(r.problems[0]!.message).toBe(`s3://fake/prefix/${key} (member ${manifest[2]!.digest.slice(0, 12)}) is corrupt or partial: ${manifest[2]!.size} bytes hashing to ${gotHash.slice(0, 12)}; refused`);
     expect(await b.objects.has(manifest[2]!.digest)).toBe(false);
+    expect(await b.objects.has(manifest[3]!.digest)).toBe(true); // verified members are kept
     expect(await b.entries.get(entry.fingerprint)).toBeUndefined();
 
-    remote.objects.set(victim, good);
-    const downloaded = remote.calls.get;
+    // Truncated: the members past the cut are refused, naming the part.
+    remote.objects.set(key, good.subarray(0, at));
+    const c = cache();
+    const cut = await pullEntries(c.objects, c.entries, remote, [target], 4);
+    expect(cut.problems[0]!.message).toBe(`s3://fake/prefix/${key} is corrupt or partial: ${at} bytes where ${good.length} were expected; refused`);
+    expect(await c.entries.get(entry.fingerprint)).toBeUndefined();
+
+    remote.objects.set(key, good);
+    const gets = remote.calls.get;
     expect(await pullEntries(b.objects, b.entries, remote, [target], 4)).toMatchObject({ entries: { pulled: 1 }, objects: { downloaded: 1 } });
-    expect(remote.calls.get - downloaded).toBe(2); // the entry, then the one object it still lacked
+    expect(remote.calls.get - gets).toBe(2); // the entry, then the part holding the one file still lacking
+  });
+
+  it('pulls the files one by one from a remote that holds them as single objects', async () => {
+    const a = cache();
+    const remote = new MemoryRemote();
+    const { entry, target } = await made(a, 6);
+    await pushEntries(a.objects, remote, [entry], 4);
+    remote.objects.delete(partKey(entry));
+    for (const f of await a.objects.readManifest(entry.outs['data/out']!.digest)) remote.objects.set(objectKey(f.digest), readFileSync(a.objects.objectPath(f.digest)));
+    const b = cache();
+    expect(await pullEntries(b.objects, b.entries, remote, [target], 4)).toMatchObject({ entries: { pulled: 1 }, objects: { downloaded: 7 }, corrupt: [] });
+    expect(await b.entries.getComplete(entry.fingerprint)).toEqual(entry);
   });
 
   it('a push cut off midway leaves objects but no entry, and the next push resumes', async () => {
     const a = cache();
     const remote = new MemoryRemote();
-    const { entry } = await made(a, 50);
-    remote.failAfterPuts = 20;
-    const cut = await pushEntries(a.objects, remote, [entry], 4);
+    const { entry } = await made(a, 50, 'a', 2);
+    remote.failAfterPuts = 2;
+    const cut = await pushEntries(a.objects, remote, [entry], 1);
     expect(cut.unreachable).toContain('connection reset');
     expect(cut.entries).toMatchObject({ pushed: 0, failed: 1 });
     expect(remote.objects.has(entryKey(entry.fingerprint))).toBe(false);
-    expect(remote.objects.size).toBe(20);
+    expect(remote.objects.size).toBe(2);
 
     remote.failAfterPuts = undefined;
     const resumed = await pushEntries(a.objects, remote, [entry], 4);
-    expect(resumed).toMatchObject({ entries: { pushed: 1 }, objects: { uploaded: 31, present: 20 } });
+    expect(resumed.entries).toMatchObject({ pushed: 1 });
+    expect(resumed.objects.uploaded + resumed.objects.present).toBe(53);
+    expect(resumed.objects.present).toBeGreaterThan(0);
+    expect(remote.objects.size).toBe(5);
   });
 
   it('a remote that is down is reported once, without trying every object', async () => {

@@ -78,7 +78,7 @@ objective: { metric: report/mae, direction: min }
     expect(rendered(r)).toBe(`experiments/e.yaml:2:14 error: unknown param 'fit.lrr' in pipelines/p.yaml (did you mean 'fit.lr'?)
   2 | overrides: { fit.lrr: 0.1 }
     |              ~~~~~~~
-experiments/e.yaml:3:1 error: a sweep is one of grid, random or list, not grid and random
+experiments/e.yaml:3:1 error: a sweep is one of grid, random, list or optuna, not grid and random
   3 | sweep:
     | ~~~~~
 experiments/e.yaml:4:27 error: 'fit.batch' is a number in pipelines/p.yaml, got a string ("big")

@@ -1,8 +1,10 @@
 // A tiny project for sweep tests through the real CLI: three command stages (prep -> fit -> score)
 // that count their executions in $COUNT_DIR, a param that makes fit fail, one that makes it
 // nondeterministic, and score's loss |lr - 0.2| as the metric to minimise.
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stageEnv, type Executor, type ExecResult, type StageJob } from '../../src/exec/executor.js';
 import { Rig } from '../e2e/rig.js';
 
 export const PIPELINE = `name: tiny
@@ -68,4 +70,20 @@ export const env = (rig: Rig) => ({ COUNT_DIR: rig.path('count') });
 /** The only sweep id under runs/ (or the latest). */
 export function sweepIds(rig: Rig): string[] {
   return readdirSync(rig.path('runs')).filter((d) => !d.includes('.')).sort();
+}
+
+/**
+ * Runs the fixture's command stages as the local executor would (same environment, cwd, exit
+ * codes), in a form vitest can load: the local executor's module resolves its child entry with
+ * import.meta.resolve, which vitest's module runner does not provide.
+ */
+export class CommandExecutor implements Executor {
+  readonly name = 'local';
+  run(job: StageJob): Promise<ExecResult> {
+    if (job.impl.kind !== 'cmd') return Promise.resolve({ ok: false, failure: { kind: 'spawn', message: 'command stages only' } });
+    const [prog, ...args] = job.impl.argv;
+    return new Promise((done) => execFile(prog!, args, { cwd: job.projectDir, env: { ...process.env, ...stageEnv(job) } }, (e) => {
+      done(e ? { ok: false, failure: { kind: 'exit', code: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null } } : { ok: true });
+    }));
+  }
 }

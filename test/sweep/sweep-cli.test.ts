@@ -86,7 +86,7 @@ describe('massflow sweep', () => {
       ['t002', 'succeeded', 0.2, ['fit.lr=0.4'], { ran: 2, shared: 1, cached: 0 }],
     ]);
     expect(sweep.best).toEqual({ trial: 't001', runId: `${id}.t001`, value: 0 });
-    expect(sweep.units).toEqual({ total: 7, ran: 7, cached: 0, failed: 0, skipped: 0, cancelled: 0 });
+    expect(sweep.units).toEqual({ total: 7, ran: 7, cached: 0, failed: 0, skipped: 0, cancelled: 0, pruned: 0 });
 
     // One run record per trial, pointing back at the sweep; a shared stage says where it ran.
     const t1 = json<RunRecord>(rig, `runs/${id}.t001/run.json`);

@@ -1,9 +1,7 @@
 // A sweep in MLflow terms (through the tracker interface, recorded by the fake tracker): a parent
 // run for the sweep, a child per trial with its params and the objective, and under each trial a
 // run per stage, including the stages the trial shared with another one (tagged as such).
-import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stageEnv, type Executor, type ExecResult, type StageJob } from '../../src/exec/executor.js';
 import { asRunId } from '../../src/core/brand.js';
 import { openProject } from '../../src/project/open.js';
 import { projectLayout } from '../../src/project/layout.js';
@@ -14,23 +12,7 @@ import { planSweep } from '../../src/sweep/plan.js';
 import { runSweep } from '../../src/sweep/run-sweep.js';
 import { SweepTracking } from '../../src/sweep/tracking.js';
 import type { Rig } from '../e2e/rig.js';
-import { GRID, sweepRig } from './fixture.js';
-
-/**
- * Runs the fixture's command stages as the local executor would (same environment, cwd, exit
- * codes), in a form vitest can load: the local executor's module resolves its child entry with
- * import.meta.resolve, which vitest's module runner does not provide.
- */
-class CommandExecutor implements Executor {
-  readonly name = 'local';
-  run(job: StageJob): Promise<ExecResult> {
-    if (job.impl.kind !== 'cmd') return Promise.resolve({ ok: false, failure: { kind: 'spawn', message: 'command stages only' } });
-    const [prog, ...args] = job.impl.argv;
-    return new Promise((done) => execFile(prog!, args, { cwd: job.projectDir, env: { ...process.env, ...stageEnv(job) } }, (e) => {
-      done(e ? { ok: false, failure: { kind: 'exit', code: typeof e.code === 'number' ? e.code : null, signal: e.signal ?? null } } : { ok: true });
-    }));
-  }
-}
+import { CommandExecutor, GRID, sweepRig } from './fixture.js';
 
 let rig: Rig;
 afterEach(() => rig?.cleanup());

@@ -1,10 +1,10 @@
 // Compiled pipelines kept between commands: a kept one is the pipeline the compiler gives, and a
 // change to the text, the arguments or a file the compiler looked for compiles again.
 import { afterEach, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPipeline, type LoadResult } from '../../src/project/load.js';
+import { loadPipeline, pruneCompiledSpecs, type LoadResult } from '../../src/project/load.js';
 import { parseOverrides } from '../../src/cli/common.js';
 import type { Pipeline } from '../../src/pipeline/model.js';
 import { REPO } from '../e2e/rig.js';
@@ -51,5 +51,39 @@ describe('compiled spec cache', () => {
     writeFileSync(join(dir, 'p.yaml'), 'name: k2\nstages:\n  a: { run: a.ts, outs: [a.txt] }\n');
     expect(pipelineOf(await loadPipeline(dir, 'p.yaml', [], [], kept())).name).toBe('k2');
     expect(existsSync(kept())).toBe(true);
+  });
+});
+
+describe('pruning kept compiled pipelines (gc)', () => {
+  it('removes only what no command can use again: a changed or deleted spec, another compiler build, damage', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mf-compiled-'));
+    const spec = (name: string) => `name: ${name}\nstages:\n  a: { cmd: [touch, a.txt], outs: [a.txt] }\n`;
+    writeFileSync(join(dir, 'p.yaml'), spec('one'));
+    writeFileSync(join(dir, 'q.yaml'), spec('q'));
+    for (const o of [[], ['x=1']]) pipelineOf(await loadPipeline(dir, 'p.yaml', parseOverrides(o.map((x) => `+${x}`)), [], kept()));
+    pipelineOf(await loadPipeline(dir, 'q.yaml', [], [], kept()));
+    expect(readdirSync(kept())).toHaveLength(3);
+    // Nothing changed: everything kept is still usable.
+    expect(pruneCompiledSpecs(kept(), false)).toEqual({ removed: 0, bytes: 0 });
+    // p.yaml's text changes (its two kept pipelines are dead), q.yaml goes, one file is damaged,
+    // and a pipeline kept by another compiler build is planted.
+    writeFileSync(join(dir, 'p.yaml'), spec('two'));
+    const current = pipelineOf(await loadPipeline(dir, 'p.yaml', [], [], kept()));
+    rmSync(join(dir, 'q.yaml'));
+    const [first] = readdirSync(kept());
+    const planted = JSON.parse(readFileSync(join(kept(), first!), 'utf8')) as { stamp: string; key: string };
+    writeFileSync(join(kept(), 'other-build.json'), JSON.stringify({ ...planted, stamp: 'another build', key: 'k' }));
+    writeFileSync(join(kept(), 'torn.json'), '{"v":3,');
+    expect(readdirSync(kept())).toHaveLength(6);
+    const dry = pruneCompiledSpecs(kept(), true);
+    expect(dry.removed).toBe(5);
+    expect(dry.bytes).toBeGreaterThan(0);
+    expect(readdirSync(kept())).toHaveLength(6);
+    expect(pruneCompiledSpecs(kept(), false)).toEqual(dry);
+    expect(readdirSync(kept())).toHaveLength(1);
+    // The one left is the current text's, and it is still served.
+    const again = pipelineOf(await loadPipeline(dir, 'p.yaml', [], [], kept()));
+    expect(again.name).toBe(current.name);
+    expect(readdirSync(kept())).toHaveLength(1);
   });
 });

@@ -10,6 +10,8 @@ import { fmtBytes } from '../../report/format.js';
 import { readRunRecord } from '../../record/run-record.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
 import { openProject } from '../../project/open.js';
+import { pruneCompiledSpecs } from '../../project/load.js';
+import { compiledDir } from '../../project/layout.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import { positiveInt } from './run.js';
@@ -72,7 +74,9 @@ export async function gcCommand(opts: CommonOptions & { keepRuns?: string; dryRu
     if (st && now - st.mtimeMs > GRACE_MS && !opts.dryRun) await rm(p, { force: true });
   }
   const deadLocks = await new LockManager(layout.locksDir).removeDead(opts.dryRun);
+  const compiled = pruneCompiledSpecs(compiledDir(layout), Boolean(opts.dryRun));
   term.out.write(`${opts.dryRun ? 'would remove' : 'removed'} ${removedEntries} cache entries and ${removedObjects} objects (${fmtBytes(removedBytes)}); kept ${keptEntries} entries, ${fmtBytes(keptBytes)} (the current state and the last ${keepRuns} runs)\n`);
+  if (compiled.removed) term.out.write(`${opts.dryRun ? 'would remove' : 'removed'} ${compiled.removed} compiled pipeline${compiled.removed === 1 ? '' : 's'} no command can use again (${fmtBytes(compiled.bytes)}: spec changed or gone, or another massflow build)\n`);
   if (deadLocks) term.out.write(`${opts.dryRun ? 'would remove' : 'removed'} ${deadLocks} lock file${deadLocks === 1 ? '' : 's'} of dead runs\n`);
   return EXIT.ok;
 }

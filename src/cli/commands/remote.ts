@@ -33,7 +33,9 @@ async function entriesToPush(project: Project, pipeline: Pipeline, runs: string[
     const { fingerprints } = await fingerprintAll(project, pipeline);
     for (const s of pipeline.stages) {
       if (!selected.has(s.id) || !s.cache) continue;
-      const e = await project.entries.getComplete(fingerprints.get(s.id)!.digest);
+      // Not getComplete: the push checks each object it needs (and names one the cache lacks),
+      // and skips all of them for an entry the remote already has.
+      const e = await project.entries.get(fingerprints.get(s.id)!.digest);
       if (e && !entries.some((x) => x.fingerprint === e.fingerprint)) entries.push(e);
     }
   }

@@ -10,11 +10,8 @@ import { readFile } from 'node:fs/promises';
 import type { StageId } from '../../core/brand.js';
 import { succeeded, type StageOutcome } from '../../core/run-events.js';
 import type { DiskPlan } from '../../project/plan-from-disk.js';
-import { chooseTracking, openRunTracker } from '../../run/tracking-setup.js';
-import { TrackingSink } from '../../run/tracking-sink.js';
-import { pipelineRunName } from '../../run/run-label.js';
 import type { RunRecord } from '../../record/run-record.js';
-import { describeTrackingConfig, experimentUrl, secretMasker, stripUserinfo, type TrackerSummary } from '../../track/index.js';
+import type { TrackerSummary } from '../../track/index.js';
 import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
@@ -56,7 +53,11 @@ async function stageSummaries(root: string, pipeline: Pipeline, outcomes: Map<St
 
 interface TrackingRequest { runId: string; argv: string[]; profiles: string[]; overrides: string[] }
 
+/** The tracking modules (the MLflow client, the config schema) load here, so a run that logs nothing does not pay for them. */
 async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan, req: TrackingRequest, opts: RunCommandOptions, term: Terminal) {
+  const [{ chooseTracking, openRunTracker }, { TrackingSink }, { pipelineRunName }, { describeTrackingConfig, experimentUrl, secretMasker, stripUserinfo }] = await Promise.all([
+    import('../../run/tracking-setup.js'), import('../../run/tracking-sink.js'), import('../../run/run-label.js'), import('../../track/index.js'),
+  ]);
   const { runId } = req;
   const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);
   if (!choice.ok) throw new UsageError(`tracking settings: ${choice.messages.join('; ')}`);
@@ -72,7 +73,9 @@ async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan
     note: { argv: req.argv, profiles: req.profiles, overrides: req.overrides },
     onRejected: (e) => term.err.write(`tracking: ${e.message}\n`),
   });
-  return { sink, where: describeTrackingConfig(choice.config), redact: secretMasker(choice.config), uri: choice.config.mode === 'server' ? stripUserinfo(choice.config.server.uri) : undefined };
+  const uri = choice.config.mode === 'server' ? stripUserinfo(choice.config.server.uri) : undefined;
+  const where = describeTrackingConfig(choice.config);
+  return { sink, redact: secretMasker(choice.config), line: (s: TrackerSummary) => trackingLine(s, where, runId, uri, experimentUrl) };
 }
 
 function unchangedLine(record: RunRecord): string {
@@ -80,7 +83,7 @@ function unchangedLine(record: RunRecord): string {
   return `tracking: nothing ran, so no MLflow run was logged${from.length ? ` (results from run ${from.join(', ')})` : ''}; --track-unchanged logs one anyway`;
 }
 
-function trackingLine(s: TrackerSummary, where: string, runId: string, uri: string | undefined): string {
+function trackingLine(s: TrackerSummary, where: string, runId: string, uri: string | undefined, experimentUrl: (uri: string, id: string) => string): string {
   if (s.mode === 'offline') return `tracking: ${where}`;
   const rejected = s.rejected.length ? `, ${s.rejected.length} rejected by the server` : '';
   if (s.pending > 0) return `tracking: ${s.delivered} of ${s.recorded} records delivered to ${where}; ${s.pending} queued in runs/${runId}/tracking (\`massflow sync\` delivers them)${rejected}`;
@@ -124,7 +127,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
     }, [view.sink, ...(tracking ? [tracking.sink.sink] : [])], signal);
     for (const line of await stageSummaries(project.layout.root, pipeline, result.outcomes)) term.out.write(line + '\n');
     await pushAfterRun(project, [runId], term);
-    if (tracking) term.out.write(trackingLine(await tracking.sink.close(result.status, 5000), tracking.where, runId, tracking.uri) + '\n');
+    if (tracking) term.out.write(tracking.line(await tracking.sink.close(result.status, 5000)) + '\n');
     else if (unchanged) term.out.write(unchangedLine(result.record) + '\n');
     return result.status === 'succeeded' ? EXIT.ok : result.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;
   });

@@ -19,6 +19,18 @@ import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
 import { positiveInt } from './run.js';
 import { pushAfterRun, useRemote } from '../remote-setup.js';
+import { openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
+import { StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
+import type { Experiment } from '../../sweep/experiment.js';
+
+/** The experiment's Optuna study, opened or resumed; what stops it is a usage error (exit 2). */
+async function openSweepStudy(root: string, exp: Experiment) {
+  const python = optunaPython(root);
+  if (!python.ok) throw new UsageError(python.error);
+  const opened = await openStudy(python.value, studyOpen(root, exp, exp.spec.sweep!.optuna!), root);
+  if (!opened.ok) throw new UsageError(`cannot open the Optuna study: ${opened.error}`);
+  return opened.value;
+}
 
 export interface SweepCommandOptions extends CommonOptions {
   jobs?: string;
@@ -49,10 +61,13 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   if (!planned.ok) throw new DiagnosticsError(planned.diagnostics);
   const plan = planned.plan;
   await preflightSweepParams(layout.root, plan, opts.param ?? []);
+  const optuna = exp.spec.sweep?.optuna;
   if (opts.dryRun) {
-    term.out.write(dryRunLines(plan).join('\n') + '\n');
+    term.out.write(optuna ? `${exp.file}: an optuna sweep asks its ${optuna.trials} trials while it runs; none is known ahead\n` : dryRunLines(plan).join('\n') + '\n');
     return EXIT.ok;
   }
+  // The study is opened (or resumed) before anything runs: a missing Optuna or a bad storage stops here.
+  const study = optuna ? await openSweepStudy(layout.root, exp) : undefined;
 
   const executor = await executorNamed(opts.executor ?? exp.base.executor)(project, exp.base);
   const git = gitInfo(layout.root);
@@ -66,11 +81,15 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
 
   const view = new SweepView(term.out, term.style);
   view.setObjective(exp.spec.objective?.metric);
+  const source = study && new StudySource(project, exp, sweepId, study, {
+    force: Boolean(opts.force), fileExists: fileExistsIn(layout.root),
+    onIntermediate: (trial, key, value, step) => tracking.tracking?.trialIntermediate(trial, key, value, step),
+  });
   return withInterrupts(async (signal) => {
     const record = await runSweep(project, plan, {
       jobs, gpus: gpuDevices(positiveInt(opts.gpus, '--gpus')), keepGoing: Boolean(opts.keepGoing), force: Boolean(opts.force),
       concurrency, argv, executor, git,
-    }, view.sink, tracking.tracking, signal);
+    }, view.sink, tracking.tracking, signal, source).finally(() => study?.close());
     await pushAfterRun(project, record.trials.map((t) => t.runId), term);
     if (tracking.tracking) term.out.write(await tracking.tracking.close(sweepId) + '\n');
     return record.status === 'succeeded' ? EXIT.ok : record.status === 'cancelled' ? EXIT.cancelled : EXIT.stageFailed;

@@ -2,6 +2,7 @@
 // server, some after the server has answered (the client never hears that its write landed).
 import { createServer, request, type Server } from 'node:http';
 import { Rng } from '../../../src/ml/rng.js';
+import { listenOnLoopback } from './loopback.js';
 
 export interface FlakyProxy {
   readonly url: string;
@@ -58,15 +59,5 @@ export async function startFlakyProxy(upstreamPort: number, opts: { dropBefore: 
     upstream.on('error', () => req.socket.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stats,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return { ...(await listenOnLoopback(server)), stats };
 }

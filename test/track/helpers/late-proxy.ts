@@ -2,6 +2,7 @@
 // log-batch carrying metric points gets no answer (the client times out) and reaches the server
 // `delayMs` later, as a slow server or a proxy that keeps going after its client left would.
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { listenOnLoopback } from './loopback.js';
 
 export interface LateProxy {
   readonly url: string;
@@ -48,15 +49,5 @@ export async function startLateProxy(upstreamPort: number, opts: { delayMs: numb
       });
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stats,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
-  };
+  return { ...(await listenOnLoopback(server)), stats };
 }

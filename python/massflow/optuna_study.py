@@ -1,0 +1,219 @@
+"""The Optuna side of `sweep.optuna`: one long-lived process per sweep that holds the study and
+answers the runner over a line protocol (one JSON object per line on stdin, one reply per line on
+stdout). massflow asks a trial, reports its streamed metric as intermediate values, and tells how it
+ended; every sampling and pruning decision is Optuna's own (ask-and-tell interface).
+
+    {"op": "open", "storage": ..., "study": ..., "direction": "minimize", "sampler": {...},
+     "pruner": {...} | null, "space": {param: distribution}, "trials": N, "owner": {...}}
+        -> {"ok": true, "requeued": [numbers], "finished": N}
+    {"op": "ask"}                                  -> {"ok": true, "number": 3, "params": {...}}
+                                                      or {"ok": true, "done": true}: budget reached
+    {"op": "report", "number": 3, "step": 2, "value": 0.4} -> {"ok": true, "prune": false}
+    {"op": "tell", "number": 3, "state": "complete"|"pruned"|"fail", "value": 0.1 | null}
+        -> {"ok": true}
+    {"op": "best"}                                  -> {"ok": true, "best": {"number", "value", "params"} | null}
+
+A failure is {"ok": false, "error": message}. At end of input the process exits; trials it asked
+and was never told about stay RUNNING in the study, owned by this process (host, pid and start
+time, a user attribute): the next `open` of the study finds their owner dead, marks them failed and
+enqueues their params, so they are asked again and never counted twice.
+
+Run as `python -m massflow.optuna_study` with python/ on PYTHONPATH, on the interpreter of the
+pinned Optuna virtualenv (scripts/optuna-venv.sh).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from typing import Any, Dict, Optional
+
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+
+OWNER_ATTR = "massflow.owner"
+INTERRUPTED_ATTR = "massflow.interrupted"
+
+
+def distribution(d: Dict[str, Any]):
+    if "uniform" in d:
+        lo, hi = d["uniform"]
+        return FloatDistribution(lo, hi, step=d.get("step"))
+    if "log-uniform" in d:
+        lo, hi = d["log-uniform"]
+        return FloatDistribution(lo, hi, log=True)
+    if "integer" in d:
+        lo, hi = d["integer"]
+        return IntDistribution(int(lo), int(hi), log=bool(d.get("log", False)), step=int(d.get("step", 1)))
+    return CategoricalDistribution(d["choice"])
+
+
+def sampler(spec: Dict[str, Any]):
+    name, seed, options = spec["name"], spec.get("seed"), dict(spec.get("options") or {})
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, **options)
+    if name == "cmaes":
+        return optuna.samplers.CmaEsSampler(seed=seed, **options)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "gp":
+        return optuna.samplers.GPSampler(seed=seed, **options)
+    if name == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=seed, **options)
+    raise ValueError(f"unknown sampler {name!r}")
+
+
+def pruner(spec: Optional[Dict[str, Any]]):
+    if not spec:
+        return optuna.pruners.NopPruner()
+    name, options = spec["name"], dict(spec.get("options") or {})
+    if name == "median":
+        return optuna.pruners.MedianPruner(**options)
+    if name == "successive-halving":
+        return optuna.pruners.SuccessiveHalvingPruner(**options)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner(**options)
+    raise ValueError(f"unknown pruner {name!r}")
+
+
+def storage(url: str):
+    if url == ":memory:":  # a study that lives as long as this process (tests, benchmarks)
+        return None
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+        return optuna.storages.JournalStorage(JournalFileBackend(url[len("journal:"):]))
+    return url
+
+
+def proc_start(pid: int) -> Optional[str]:
+    """The process's start time in clock ticks (Linux); a reused pid has another."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except OSError:
+        return None
+
+
+def owner_alive(owner: Dict[str, Any]) -> bool:
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine's trial: it may well be running; leave it alone
+    start = proc_start(int(owner.get("pid", -1)))
+    return start is not None and start == owner.get("start")
+
+
+class Study:
+    def __init__(self, msg: Dict[str, Any]):
+        self.space = {k: distribution(d) for k, d in msg["space"].items()}
+        self.budget = int(msg["trials"])
+        self.owner = {"host": socket.gethostname(), "pid": os.getpid(), "start": proc_start(os.getpid())}
+        store = storage(msg["storage"])
+        # A resumed study's sampler gets the seed moved on by the trials it already has: the same
+        # seed again would ask the first trials' params once more.
+        known = 0
+        try:
+            if store is not None:
+                known = len(optuna.load_study(study_name=msg["study"], storage=store).trials)
+        except KeyError:
+            pass
+        spec = dict(msg["sampler"])
+        if spec.get("seed") is not None:
+            spec["seed"] = int(spec["seed"]) + known
+        self.study = optuna.create_study(
+            storage=store, study_name=msg["study"], direction=msg["direction"],
+            sampler=sampler(spec), pruner=pruner(msg.get("pruner")), load_if_exists=True,
+        )
+        self.live: Dict[int, optuna.trial.Trial] = {}
+        self.requeued = self.recover()
+
+    def recover(self):
+        """Trials left RUNNING by a dead owner: failed (marked interrupted, so not counted) and asked again."""
+        out = []
+        st = self.study._storage
+        for t in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+            if owner_alive(t.user_attrs.get(OWNER_ATTR, {})):
+                continue
+            st.set_trial_user_attr(t._trial_id, INTERRUPTED_ATTR, True)
+            st.set_trial_state_values(t._trial_id, TrialState.FAIL)
+            self.study.enqueue_trial(t.params, user_attrs={"massflow.retry_of": t.number}, skip_if_exists=False)
+            out.append(t.number)
+        return out
+
+    def counted(self) -> int:
+        """Trials that use up the budget: finished ones (but not those a crash interrupted) and running ones."""
+        n = 0
+        for t in self.study.get_trials(deepcopy=False):
+            if t.state == TrialState.WAITING:
+                continue
+            if t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED_ATTR):
+                continue
+            n += 1
+        return n
+
+    def ask(self):
+        if self.counted() >= self.budget:
+            return {"done": True}
+        trial = self.study.ask(self.space)
+        self.study._storage.set_trial_user_attr(trial._trial_id, OWNER_ATTR, self.owner)
+        self.live[trial.number] = trial
+        return {"number": trial.number, "params": trial.params}
+
+    def report(self, number: int, step: int, value: float):
+        trial = self.live[number]
+        trial.report(value, step)
+        return {"prune": bool(trial.should_prune())}
+
+    def tell(self, number: int, state: str, value: Optional[float]):
+        trial = self.live.pop(number)
+        if state == "complete":
+            self.study.tell(trial, value)
+        elif state == "pruned":
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, state=TrialState.FAIL)
+        return {}
+
+    def best(self):
+        done = [t for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+        if not done:
+            return {"best": None}
+        b = self.study.best_trial
+        return {"best": {"number": b.number, "value": b.value, "params": b.params}}
+
+
+def main() -> int:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study: Optional[Study] = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            msg = json.loads(line)
+            op = msg.get("op")
+            if op == "open":
+                study = Study(msg)
+                finished = sum(1 for t in study.study.get_trials(deepcopy=False) if t.state.is_finished())
+                reply = {"requeued": study.requeued, "finished": finished}
+            elif study is None:
+                raise ValueError("the study is not open")
+            elif op == "ask":
+                reply = study.ask()
+            elif op == "report":
+                reply = study.report(int(msg["number"]), int(msg["step"]), float(msg["value"]))
+            elif op == "tell":
+                reply = study.tell(int(msg["number"]), msg["state"], msg.get("value"))
+            elif op == "best":
+                reply = study.best()
+            else:
+                raise ValueError(f"unknown op {op!r}")
+            reply = {"ok": True, **reply}
+        except Exception as e:  # every failure is a reply: the runner words it
+            reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+// Checks of a `sweep.optuna` block beyond its schema, each a located diagnostic and all at once,
+// before the study is opened or anything runs: the search space's bounds and steps, option names
+// the chosen sampler or pruner does not take, a pruning metric no targeted stage can report, and
+// what Optuna needs from the rest of the experiment (an objective to tell, no ablations).
+import { normalizeProjectPath } from '../../pipeline/compile.js';
+import { diag, type Diagnostic } from '../../pipeline/diagnostics.js';
+import type { Location } from '../../pipeline/diagnostics.js';
+import type { Pipeline } from '../../pipeline/model.js';
+import type { PathSegment } from '../../pipeline/yaml-source.js';
+import { selectStages } from '../../plan/decide.js';
+import { didYouMean } from '../checks.js';
+import type { ExperimentSpec } from '../schema.js';
+import { PRUNER_OPTIONS, SAMPLER_OPTIONS, type OptunaDistribution, type OptunaSweep } from './schema.js';
+
+export interface OptunaCheckContext {
+  spec: ExperimentSpec;
+  pipeline: Pipeline;
+  pipelineFile: string;
+  at: (path: PathSegment[], key?: boolean) => Location | undefined;
+  /** The experiment's own per-param checks: the key exists, is read, and has this kind of value. */
+  checkParam: (key: string, path: PathSegment[]) => { ok: false } | { ok: true; kind: string };
+  checkValue: (key: string, value: unknown, path: PathSegment[]) => void;
+}
+
+const BASE: PathSegment[] = ['sweep', 'optuna'];
+
+export function checkOptuna(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const at = (p: PathSegment[], key = false) => cx.at([...BASE, ...p], key);
+  for (const [key, d] of Object.entries(o.params)) {
+    const path: PathSegment[] = [...BASE, 'params', key];
+    const known = cx.checkParam(key, path);
+    if (!known.ok) continue;
+    const problem = distributionProblem(d, known.kind, key, cx.pipelineFile);
+    if (problem) out.push(diag('experiment', problem.message, cx.at([...path, problem.field])));
+    if ('choice' in d) d.choice.forEach((v, i) => cx.checkValue(key, v, [...path, 'choice', i]));
+  }
+  const sampler = o.sampler ?? 'tpe';
+  out.push(...unknownOptions(o.sampler_options, SAMPLER_OPTIONS[sampler], `sampler '${sampler}'`, ['sampler_options'], at));
+  if (o.prune) {
+    out.push(...unknownOptions(o.prune.options, PRUNER_OPTIONS[o.prune.pruner], `pruner '${o.prune.pruner}'`, ['prune', 'options'], at));
+    const stage = pruneStageProblem(o.prune.metric, cx.pipeline, cx.spec.targets, cx.pipelineFile);
+    if (stage) out.push(diag('experiment', stage, at(['prune', 'metric'])));
+  }
+  if (o.storage !== undefined && !o.storage.includes('://') && normalizeProjectPath(o.storage) === undefined) {
+    out.push(diag('path-escape', `storage '${o.storage}' must be a database URL or a path inside the project`, at(['storage'])));
+  }
+  if (!cx.spec.objective) out.push(diag('experiment', 'an optuna sweep needs an `objective`: it is the value each trial tells the study', at([], true)));
+  if (cx.spec.ablations) out.push(diag('experiment', 'an optuna sweep takes no ablations (run them as a grid or list sweep)', cx.at(['ablations'], true)));
+  return out;
+}
+
+/** What is wrong with a distribution's bounds or step, and at which of its fields. */
+export function distributionProblem(d: OptunaDistribution, paramKind: string, key: string, file: string): { field: string; message: string } | undefined {
+  if ('choice' in d) return undefined;
+  const field = Object.keys(d).find((k) => k !== 'step' && k !== 'log')!;
+  const [lo, hi] = (d as Record<string, [number, number]>)[field]!;
+  if (paramKind !== 'number' && paramKind !== 'null') return { field, message: `'${key}' is a ${paramKind} in ${file}; ${field} suggests numbers (use choice)` };
+  if ('integer' in d) {
+    if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) return { field, message: `integer bounds must be integers with low <= high, got [${lo}, ${hi}]` };
+    if (d.log && lo < 1) return { field, message: `a log integer needs low >= 1, got [${lo}, ${hi}]` };
+    if (d.log && d.step !== undefined && d.step !== 1) return { field: 'step', message: 'a log integer takes no step (Optuna allows step 1 only)' };
+  } else if (!(lo < hi)) return { field, message: `${field} bounds need low < high, got [${lo}, ${hi}]` };
+  else if ('log-uniform' in d && !(lo > 0)) return { field, message: `log-uniform bounds must be > 0, got [${lo}, ${hi}]` };
+  const step = 'step' in d ? d.step : undefined;
+  if (step !== undefined && step > hi - lo && hi > lo) return { field: 'step', message: `step ${step} is wider than [${lo}, ${hi}]: only ${lo} could be suggested` };
+  return undefined;
+}
+
+function unknownOptions(
+  given: Record<string, unknown> | undefined, allowed: readonly string[], what: string, path: PathSegment[],
+  at: (p: PathSegment[], key?: boolean) => Location | undefined,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const known = Object.fromEntries(allowed.map((k) => [k, true]));
+  for (const k of Object.keys(given ?? {})) {
+    if (allowed.includes(k)) continue;
+    const hint = didYouMean(k, known) || (allowed.length ? ` (it takes ${allowed.join(', ')})` : ' (it takes none)');
+    out.push(diag('experiment', `${what} has no option '${k}'${hint}`, at([...path, k], true)));
+  }
+  return out;
+}
+
+/** The pruning metric must come from a stage the sweep runs: a stage name or instance id among the targets' closure. */
+function pruneStageProblem(metric: string, pipeline: Pipeline, targets: string[] | undefined, file: string): string | undefined {
+  const stagePart = metric.slice(0, metric.indexOf('/'));
+  const named = pipeline.stages.filter((s) => s.name === stagePart || s.id === stagePart);
+  const names = [...new Set(pipeline.stages.map((s) => s.name))];
+  if (!named.length) return `the pruning metric names stage '${stagePart}', which ${file} does not have (stages: ${names.join(', ')})`;
+  const sel = targets ? selectStages(pipeline, targets) : undefined;
+  if (sel?.ok && !named.some((s) => sel.selected.has(s.id))) return `no targeted stage reports the pruning metric: stage '${stagePart}' is neither a target nor needed by one`;
+  return undefined;
+}
