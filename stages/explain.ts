@@ -14,7 +14,7 @@ import type { CvSummary } from '../src/ml/cv-summary.js';
 import { explainCluster } from '../src/ml/explain.js';
 import { bandAverageFigure, clusterFigure, type ExplainedCluster } from '../src/ml/explain-figures.js';
 import { normalisedPixels } from '../src/ml/extract.js';
-import { readFeatures } from '../src/ml/features.js';
+import { labelledOnly, readFeatures } from '../src/ml/features.js';
 import { locateInputs, required } from '../src/ml/inputs.js';
 import { MASS_NET_KIND, type MassNetConfig } from '../src/ml/mass-net.js';
 import { ParamStore } from '../src/ml/params.js';
@@ -30,10 +30,16 @@ export default defineStage({
     ctx.log(`backend ${backend.name} (${backend.version})`);
     const inputs = locateInputs(ctx.deps);
     const ds = unwrap(CutoutDataset.open(unwrap(required(inputs, 'cutouts', ctx.deps), 'explain')), 'explain');
-    const set = unwrap(await readFeatures(unwrap(required(inputs, 'features', ctx.deps), 'explain')), 'explain');
+    const set = unwrap(labelledOnly(unwrap(await readFeatures(unwrap(required(inputs, 'features', ctx.deps), 'explain')), 'explain')), 'explain');
     const cvDir = unwrap(required(inputs, 'cv', ctx.deps), 'explain');
     const cv = JSON.parse(await readFile(join(cvDir, 'summary.json'), 'utf8')) as CvSummary;
     const band = unwrap(await ParamStore.load<BandNetConfig>(unwrap(required(inputs, 'bandNet', ctx.deps), 'explain'), BAND_NET_KIND), 'explain');
+    // The networks whose predictions cv.predictions holds: the headline (first) variant's.
+    const variant = cv.variants?.[0]?.name ?? 'paper';
+    if (variant === 'hybrid') {
+      throw stageFailure('explain: the headline variant is hybrid, whose richness input the pixel attributions do not cover; list paper or pretext first in compare.variants');
+    }
+    const folds = inputs.massVariants.get(variant) ?? new Map<number, string>();
     const massNets = new Map<number, ParamStore>();
     try {
       const byError = [...cv.predictions].sort((a, b) => Math.abs(a.pred - a.truth) - Math.abs(b.pred - b.truth));
@@ -57,8 +63,8 @@ export default defineStage({
       for (const [k, c] of chosen.entries()) {
         let net = massNets.get(c.fold);
         if (!net) {
-          const dir = inputs.massFolds.get(c.fold);
-          if (!dir) throw new Error(`explain: no fit-mass output for fold ${c.fold} among the deps`);
+          const dir = folds.get(c.fold);
+          if (!dir) throw new Error(`explain: no fit-mass output for variant ${variant}, fold ${c.fold} among the deps`);
           const loaded = unwrap(await ParamStore.load<MassNetConfig>(dir, MASS_NET_KIND), 'explain');
           net = loaded.store;
           massNets.set(c.fold, net);

@@ -30,6 +30,9 @@ export const simParams = Type.Object({
   starDensity: Type.Number({ default: 500, minimum: 0, description: 'stars per deg^2 per mag at r = 20' }),
   faintLimit: Type.Number({ default: 23.5, description: 'faintest r magnitude of field galaxies and stars' }),
   cellMpc: Type.Number({ default: 0.5, exclusiveMinimum: 0, description: 'side (Mpc) of the sky cell each cluster owns; keep equal to cutout.sizeMpc' }),
+  labelled: Type.Integer({ default: 0, minimum: 0, description: 'how many clusters carry a mass label (the rest only richness, as most redMaPPer clusters); 0: all' }),
+  labelledLogM: Type.Array(Type.Number(), { default: [], description: 'quantile knots (equally spaced in probability) of the labelled clusters\' log10 M500, from calibrate-sky; empty: drawn like the rest' }),
+  labelledZ: Type.Array(Type.Number(), { default: [], description: 'quantile knots of the labelled clusters\' redshifts, from calibrate-sky; empty: drawn like the rest' }),
   floorDraws: Type.Integer({ default: 100000, minimum: 1000, description: 'Monte Carlo draws for the population and in-cutout floors' }),
   bands: Type.Array(Band, { default: ['u', 'g', 'r', 'i', 'z'], minItems: 1, uniqueItems: true, description: 'bands to write' }),
   run: Type.Integer({ default: 9901, minimum: 1, maximum: 999999, description: 'run number of the simulated fields (above any real SDSS run)' }),
@@ -48,6 +51,7 @@ export default defineStage({
     await mkdir(ctx.outDir, { recursive: true });
     const r = await simulateSky(p, ctx.outDir, { log: (m) => ctx.log(m), progress: (d, t) => ctx.progress(d, t), signal: ctx.signal });
     ctx.metric('sim.clusters', r.clusters);
+    ctx.metric('sim.labelled', r.labelled);
     ctx.metric('sim.fields', r.fields);
     ctx.metric('sim.frames', r.frames);
     ctx.metric('sim.mae_floor_dex', r.floor.maeFloorDex);

@@ -13,7 +13,7 @@ import { readClusterCatalog, type ClusterRow } from '../../src/astro/cluster-cat
 import { csvNumber } from '../../src/astro/csv.js';
 import { loadBackend } from '../../src/ml/backend.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
-import { readFeatures, type FeatureSet } from '../../src/ml/features.js';
+import { labelledOnly, readFeatures, type LabelledFeatureSet } from '../../src/ml/features.js';
 import { assignFolds, foldSplit } from '../../src/ml/folds.js';
 import { unwrap } from '../../src/core/result.js';
 import { deriveSeed } from '../../src/ml/rng.js';
@@ -33,12 +33,12 @@ for (const need of ['data/features/index.json', 'data/cutouts', 'data/sky/catalo
   }
 }
 const backend = await loadBackend();
-const features = unwrap(await readFeatures(join(ws, 'data/features')), 'features');
+const features = unwrap(labelledOnly(unwrap(await readFeatures(join(ws, 'data/features')), 'features')), 'features');
 const logM = features.index.clusters.map((c) => c.logM500);
 const assignment = unwrap(assignFolds(logM, FOLDS, 1), 'folds');
 
 /** Network 2's 5-fold CV MAE on a feature set, training on every `every`-th training cluster. */
-async function crossValidate(set: FeatureSet, every: number): Promise<{ mean: number; std: number; train: number }> {
+async function crossValidate(set: LabelledFeatureSet, every: number): Promise<{ mean: number; std: number; train: number }> {
   const scores: number[] = [];
   let train = 0;
   for (let f = 0; f < FOLDS; f++) {
@@ -56,7 +56,7 @@ async function crossValidate(set: FeatureSet, every: number): Promise<{ mean: nu
 }
 
 /** The cutouts' pixels on network 1's feature grid: per band, the mean and the max of each block. */
-function pooledPixels(ds: CutoutDataset, like: FeatureSet): FeatureSet {
+function pooledPixels(ds: CutoutDataset, like: LabelledFeatureSet): LabelledFeatureSet {
   const { size, bands } = ds;
   const side = like.index.side;
   const block = size / side;

@@ -10,6 +10,8 @@ export const FOLD_PREDICTIONS_FORMAT = 'massflow.fold-predictions/1';
 
 export interface FoldPredictions {
   format: typeof FOLD_PREDICTIONS_FORMAT;
+  /** How network 2 was trained (paper, pretext, hybrid); absent in files from before variants. */
+  variant?: string;
   fold: number;
   folds: number;
   ids: string[];
@@ -46,6 +48,33 @@ export interface CvSummary {
   backend: { name: string; version: string };
   imagesPerSecond: { pretrain: number | null; fit: number };
   predictions: { id: string; fold: number; truth: number; pred: number }[];
+  /** Every variant scored on the same folds, the first being the one the fields above describe. */
+  variants?: VariantScore[];
+}
+
+export interface VariantScore { name: string; perFold: number[]; mean: number; std: number; best: number }
+
+export const variantScore = (name: string, s: CvSummary): VariantScore =>
+  ({ name, perFold: s.perFold.map((f) => f.mae), mean: s.mean, std: s.std, best: s.best.mae });
+
+/** The variants side by side with the richness baseline and the floor, all on the same folds. */
+export function variantsTable(s: CvSummary, variants: readonly VariantScore[]): string {
+  const f = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(3));
+  const cols = [...variants.map((v) => v.name), 'richness'];
+  const w = Math.max(8, ...cols.map((c) => c.length + 1));
+  const row = (label: string, cells: (number | null | undefined)[]) => label.padEnd(12) + cells.map((c) => f(c).padStart(w)).join('');
+  const rich = s.perFold.map((p) => p.richness?.mae);
+  const lines = [
+    'fold   n    ' + cols.map((c) => c.padStart(w)).join(''),
+    ...s.perFold.map((p, k) => `${String(p.fold).padEnd(6)} ${String(p.n).padEnd(4)} ` + [...variants.map((v) => v.perFold[k]), rich[k]].map((c) => f(c).padStart(w)).join('')),
+    row('mean', [...variants.map((v) => v.mean), s.richness?.mean]),
+    row('std', [...variants.map((v) => v.std), s.richness?.std]),
+    row('best', [...variants.map((v) => v.best), s.richness ? Math.min(...rich.filter((x): x is number => x !== undefined)) : null]),
+  ];
+  if (s.floor) lines.push(row('/ floor', [...variants.map((v) => v.mean / s.floor!), s.richness ? s.richness.mean / s.floor : null]));
+  if (s.richness) lines.push(row('/ richness', [...variants.map((v) => v.mean / s.richness!.mean), 1]));
+  lines.push(`scatter floor: ${f(s.floor)} dex; ${s.clusters} labelled clusters, ${s.folds} folds stratified by mass (seed ${s.seed})`);
+  return lines.join('\n');
 }
 
 export function richnessBaseline(clusters: readonly LabelledCluster[], assignment: readonly number[], fold: number): FoldScore['richness'] {

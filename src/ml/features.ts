@@ -1,5 +1,6 @@
 // The feature dataset extract-features writes and fit-mass, cross-validate and explain read:
-// network 1's frozen feature maps for every labelled cluster, the bands of `features.bands` (all
+// network 1's frozen feature maps for every cluster (labelled or not: the pretext task learns from
+// all of them, network 2's mass fits from the labelled, `labelledOnly`), the bands of `features.bands` (all
 // cutout bands by default) concatenated band-major in the cutouts' band order.
 //   index.json   { format, count, side, bands, channelsPerBand, channels, file, size, normalisation,
 //                  backend, clusters: [{ id, cutoutIndex, logM500, richness, z }] }
@@ -16,7 +17,8 @@ const FeatureClusterSchema = Type.Object({
   id: Type.String(),
   /** Position of this cluster in the cutout dataset, to get back to its pixels. */
   cutoutIndex: Type.Integer({ minimum: 0 }),
-  logM500: Type.Number(),
+  /** null for an unlabelled cluster. */
+  logM500: Type.Union([Type.Number(), Type.Null()]),
   richness: Type.Union([Type.Number(), Type.Null()]),
   z: Type.Number(),
 });
@@ -42,6 +44,22 @@ export interface FeatureSet {
   index: FeatureIndex;
   /** count x side x side x channels */
   data: Float32Array;
+}
+
+export type LabelledFeatureCluster = FeatureCluster & { logM500: number };
+
+/** A feature set holding only labelled clusters: what mass fits, cross-validation and explain see. */
+export interface LabelledFeatureSet extends FeatureSet {
+  index: Omit<FeatureIndex, 'clusters'> & { clusters: LabelledFeatureCluster[] };
+}
+
+/** The labelled clusters of a feature set, in their order (the fold assignment is over them). */
+export function labelledOnly(set: FeatureSet): Result<LabelledFeatureSet> {
+  const keep = set.index.clusters.flatMap((c, i) => (c.logM500 === null ? [] : [i]));
+  if (keep.length === 0) return err('the feature set has no labelled cluster (no logM500)');
+  const clusters = keep.map((i) => set.index.clusters[i]! as LabelledFeatureCluster);
+  const data = keep.length === set.index.count ? set.data : gatherMaps(set, keep);
+  return ok({ index: { ...set.index, count: keep.length, clusters }, data });
 }
 
 export const mapLength = (ix: Pick<FeatureIndex, 'side' | 'channels'>): number => ix.side * ix.side * ix.channels;

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { CUTOUTS_FORMAT } from './cutouts.js';
 import { FEATURES_FORMAT } from './features.js';
 import { BAND_NET_KIND } from './band-net.js';
-import { MASS_NET_KIND } from './mass-net.js';
+import { MASS_NET_KIND, RICHNESS_PRETEXT_KIND } from './mass-net.js';
 import { CV_FORMAT } from './cv-summary.js';
 import { err, ok, type Result } from '../core/result.js';
 
@@ -14,8 +14,12 @@ export interface Inputs {
   cutouts?: string;
   features?: string;
   bandNet?: string;
-  /** fold number -> directory of that fold's network 2 */
+  /** fold number -> directory of that fold's network 2 trained by the paper's protocol */
   massFolds: Map<number, string>;
+  /** variant (paper, pretext, hybrid) -> fold number -> directory of that network 2 */
+  massVariants: Map<string, Map<number, string>>;
+  /** network 2's trunk pre-trained on log richness (pretrain-richness) */
+  pretext?: string;
   /** path of floor.json */
   floor?: string;
   /** directory of a cross-validation summary */
@@ -34,10 +38,16 @@ function classify(dir: string, into: Inputs): void {
   const index = readJson(join(dir, 'index.json')) as { format?: string } | undefined;
   if (index?.format === CUTOUTS_FORMAT) into.cutouts ??= dir;
   if (index?.format === FEATURES_FORMAT) into.features ??= dir;
-  const model = readJson(join(dir, 'model.json')) as { kind?: string; config?: { fold?: number } } | undefined;
+  const model = readJson(join(dir, 'model.json')) as { kind?: string; config?: { fold?: number; variant?: string } } | undefined;
   if (model?.kind === BAND_NET_KIND) into.bandNet ??= dir;
+  if (model?.kind === RICHNESS_PRETEXT_KIND) into.pretext ??= dir;
   if (model?.kind === MASS_NET_KIND && typeof model.config?.fold === 'number') {
-    if (!into.massFolds.has(model.config.fold)) into.massFolds.set(model.config.fold, dir);
+    // Models written before variants existed were trained by the paper's protocol.
+    const variant = model.config.variant ?? 'paper';
+    let folds = into.massVariants.get(variant);
+    if (!folds) into.massVariants.set(variant, (folds = new Map()));
+    if (!folds.has(model.config.fold)) folds.set(model.config.fold, dir);
+    if (variant === 'paper') into.massFolds = folds;
   }
   const summary = readJson(join(dir, 'summary.json')) as { format?: string } | undefined;
   if (summary?.format === CV_FORMAT) into.cv ??= dir;
@@ -45,7 +55,7 @@ function classify(dir: string, into: Inputs): void {
 }
 
 export function locateInputs(deps: readonly string[]): Inputs {
-  const found: Inputs = { massFolds: new Map() };
+  const found: Inputs = { massFolds: new Map(), massVariants: new Map() };
   for (const dep of deps) {
     if (!existsSync(dep)) continue;
     if (statSync(dep).isFile()) {
@@ -60,7 +70,8 @@ export function locateInputs(deps: readonly string[]): Inputs {
   return found;
 }
 
-const what: Record<'cutouts' | 'features' | 'bandNet' | 'cv', string> = {
+const what: Record<'cutouts' | 'features' | 'bandNet' | 'cv' | 'pretext', string> = {
+  pretext: `a richness-pretext network (model.json of kind ${RICHNESS_PRETEXT_KIND}, from pretrain-richness)`,
   cutouts: `a cutout dataset (index.json with format ${CUTOUTS_FORMAT}, from make-cutouts)`,
   features: `a feature dataset (index.json with format ${FEATURES_FORMAT}, from extract-features)`,
   bandNet: `a band classifier (model.json of kind ${BAND_NET_KIND}, from pretrain-bands)`,

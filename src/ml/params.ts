@@ -51,6 +51,10 @@ export class ParamStore {
     return v;
   }
 
+  has(name: string): boolean {
+    return this.vars.has(name);
+  }
+
   get(name: string): tf.Variable {
     const v = this.vars.get(name);
     if (!v) throw new Error(`no parameter ${name}`);
@@ -75,6 +79,13 @@ export class ParamStore {
 
   restore(snap: Map<string, tf.Tensor>): void {
     for (const [k, t] of snap) this.get(k).assign(t);
+  }
+
+  /** An independent copy (same names, values and trainability): a start for fine-tuning. */
+  clone(): ParamStore {
+    const c = new ParamStore();
+    for (const [k, v] of this.vars) c.add(k, tf.clone(v), v.trainable);
+    return c;
   }
 
   dispose(): void {

@@ -43,6 +43,16 @@ export const CvParams = Type.Object({
 }, { additionalProperties: false });
 export type CvParams = Static<typeof CvParams>;
 
+/** How network 2 is trained: from scratch (the paper), from the pretext network, or with log richness as an input. */
+export const MASS_VARIANTS = ['paper', 'pretext', 'hybrid'] as const;
+export type MassVariant = (typeof MASS_VARIANTS)[number];
+
+/** Which variants of network 2 are trained and scored side by side (fit-mass's foreach, cross-validate). */
+export const CompareParams = Type.Object({
+  variants: Type.Array(Type.Union(MASS_VARIANTS.map((v) => Type.Literal(v))), { minItems: 1, uniqueItems: true }),
+}, { additionalProperties: false });
+export type CompareParams = Static<typeof CompareParams>;
+
 export const ExplainParams = Type.Object({
   /** How many best- and how many worst-predicted clusters to explain. */
   clusters: Count(),

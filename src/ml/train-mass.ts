@@ -4,9 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { FlatAdam } from './adam.js';
 import { dihedral } from './augment.js';
-import { gatherMaps, mapLength, type FeatureSet } from './features.js';
+import { gatherMaps, mapLength, type FeatureSet, type LabelledFeatureSet } from './features.js';
 import { checkAborted, yieldToEventLoop, type TrainHooks } from './loop.js';
-import { initMassNet, massNetPredict, type MassNetConfig } from './mass-net.js';
+import { initMassNet, massNetPredict, trunkDigest, type MassNetConfig, type TrunkDigest } from './mass-net.js';
 import type { ParamStore } from './params.js';
 import { deriveSeed, Rng } from './rng.js';
 import { mae } from './stats.js';
@@ -35,9 +35,22 @@ export interface MassEpoch {
 
 export type MassTrainHooks = TrainHooks<MassEpoch>;
 
+/**
+ * Where training starts: seeded weights (`scratch`, the paper's protocol), a copy of the pretext
+ * network (trunk as trained on log richness; the dense read-out rescaled by a least-squares fit of
+ * the target on the pretext predictions over the fit set), or seeded weights with log richness as a
+ * second input (`hybrid`, its read-out starting at the richness baseline's fit).
+ */
+export type MassStart =
+  | { kind: 'scratch' }
+  | { kind: 'pretext'; net: ParamStore; config: MassNetConfig }
+  | { kind: 'hybrid' };
+
 export interface MassTrainResult {
   net: ParamStore;
   config: MassNetConfig;
+  /** The trunk the training started from (for a pretext start: the pretext network's trunk). */
+  startDigest: TrunkDigest;
   history: MassEpoch[];
   bestEpoch: number;
   stoppedEarly: boolean;
@@ -85,32 +98,93 @@ export function channelStandardisation(set: FeatureSet, idx: readonly number[]):
   return { shift, scale };
 }
 
+/** log10 richness of the given clusters, for the hybrid's second input; an error names one without. */
+export function logRichness(set: FeatureSet, idx: readonly number[]): Float32Array {
+  return Float32Array.from(idx, (i) => {
+    const c = set.index.clusters[i]!;
+    if (!(c.richness !== null && c.richness > 0)) throw new Error(`cluster ${c.id} has no positive richness; the hybrid needs one for every cluster`);
+    return Math.log10(c.richness);
+  });
+}
+
+const richnessTensor = (net: ParamStore, set: FeatureSet, idx: readonly number[]) =>
+  (net.has('richness/shift') ? tf.tensor1d(logRichness(set, idx)) : undefined);
+
 export async function predictMass(net: ParamStore, set: FeatureSet, idx: readonly number[], batch = 64): Promise<Float64Array> {
   const { side, channels } = set.index;
   const out = new Float64Array(idx.length);
   for (let o = 0; o < idx.length; o += batch) {
     const chunk = idx.slice(o, o + batch);
     const x = tf.tensor4d(gatherMaps(set, chunk), [chunk.length, side, side, channels]);
-    const y = tf.tidy(() => massNetPredict(net, x));
+    const r = richnessTensor(net, set, chunk);
+    const y = tf.tidy(() => massNetPredict(net, x, r));
     out.set(await y.data(), o);
-    tf.dispose([x, y]);
+    tf.dispose([x, y, ...(r ? [r] : [])]);
   }
   return out;
 }
 
-export async function trainMassNet(
-  set: FeatureSet, train: readonly number[], opts: MassTrainOptions, hooks: MassTrainHooks = {},
+/** Least squares y = a + b x. */
+function lineFit(x: ArrayLike<number>, y: readonly number[]): { a: number; b: number } {
+  const n = y.length;
+  let mx = 0, my = 0;
+  for (let i = 0; i < n; i++) { mx += x[i]! / n; my += y[i]! / n; }
+  let sxx = 0, sxy = 0;
+  for (let i = 0; i < n; i++) { sxx += (x[i]! - mx) ** 2; sxy += (x[i]! - mx) * (y[i]! - my); }
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: my - b * mx, b };
+}
+
+async function startNet(set: FeatureSet, target: readonly number[], fit: readonly number[], opts: MassTrainOptions, start: MassStart) {
+  const { side, channels } = set.index;
+  const mean = fit.reduce((s, i) => s + target[i]!, 0) / fit.length;
+  if (start.kind === 'pretext') {
+    const c = start.config;
+    if (c.side !== side || c.channels !== channels) {
+      throw new Error(`the pretext network takes ${c.side}x${c.side}x${c.channels} maps, the features are ${side}x${side}x${channels}`);
+    }
+    const net = start.net.clone();
+    const { a, b } = lineFit(await predictMass(net, set, fit), fit.map((i) => target[i]!));
+    const w = net.get('out/w');
+    const ob = net.get('out/b');
+    w.assign(tf.mul(w, b));
+    ob.assign(tf.add(tf.mul(ob, b), a));
+    return { net, config: { ...c, offset: (await ob.data())[0]! } };
+  }
+  const config: MassNetConfig = { side, channels, hidden: opts.hidden, offset: mean, ...(start.kind === 'hybrid' ? { richnessInput: true } : {}) };
+  const norm = channelStandardisation(set, fit);
+  let richness;
+  if (start.kind === 'hybrid') {
+    const lr = logRichness(set, fit);
+    const mu = lr.reduce((s, v) => s + v, 0) / lr.length;
+    const sd = Math.sqrt(lr.reduce((s, v) => s + (v - mu) ** 2, 0) / lr.length) || 1;
+    const { a, b } = lineFit(lr.map((v) => (v - mu) / sd), fit.map((i) => target[i]!));
+    config.offset = a;
+    richness = { shift: mu, scale: 1 / sd, weight: b };
+  }
+  return { net: initMassNet(config, deriveSeed(opts.seed, 'mass-init'), norm.shift, norm.scale, richness), config };
+}
+
+/** Network 2 on the labelled clusters' log10 M500. */
+export function trainMassNet(
+  set: LabelledFeatureSet, train: readonly number[], opts: MassTrainOptions, hooks: MassTrainHooks = {}, start: MassStart = { kind: 'scratch' },
 ): Promise<MassTrainResult> {
-  const logM = set.index.clusters.map((c) => c.logM500);
+  return trainRegressor(set, set.index.clusters.map((c) => c.logM500), train, opts, hooks, start);
+}
+
+/**
+ * Network 2's architecture regressing any per-cluster target (`target[i]` for cluster i of the set):
+ * log10 M500 for the mass fits, log10 richness for the pretext task.
+ */
+export async function trainRegressor(
+  set: FeatureSet, target: readonly number[], train: readonly number[], opts: MassTrainOptions, hooks: MassTrainHooks = {}, start: MassStart = { kind: 'scratch' },
+): Promise<MassTrainResult> {
+  const logM = target;
   const { fit, val } = validationSplit(logM, train, opts.valFraction, opts.seed);
   if (fit.length === 0) throw new Error('no clusters to train on');
   const { side, channels } = set.index;
-  const config: MassNetConfig = {
-    side, channels, hidden: opts.hidden,
-    offset: fit.reduce((s, i) => s + logM[i]!, 0) / fit.length,
-  };
-  const norm = channelStandardisation(set, fit);
-  const net = initMassNet(config, deriveSeed(opts.seed, 'mass-init'), norm.shift, norm.scale);
+  const { net, config } = await startNet(set, target, fit, opts, start);
+  const startDigest = await trunkDigest(net);
   const rng = new Rng(deriveSeed(opts.seed, 'mass-shuffle'));
   const optimizer = new FlatAdam(net.list(), opts.lr);
   const n = mapLength(set.index);
@@ -137,11 +211,12 @@ export async function trainMassNet(
         });
         const x = tf.tensor4d(xs, [chunk.length, side, side, channels]);
         const y = tf.tensor1d(chunk.map((i) => logM[i]!));
+        const r = richnessTensor(net, set, chunk);
         const loss = optimizer.minimize(
-          () => tf.mean(tf.abs(tf.sub(massNetPredict(net, x), y))) as tf.Scalar,
+          () => tf.mean(tf.abs(tf.sub(massNetPredict(net, x, r), y))) as tf.Scalar,
         );
         absSum += (await loss.data())[0]! * chunk.length;
-        tf.dispose([x, y, loss]);
+        tf.dispose([x, y, loss, ...(r ? [r] : [])]);
         hooks.onProgress?.((epoch - 1) * steps + step + 1, opts.epochs * steps);
         await yieldToEventLoop();
       }
@@ -168,7 +243,7 @@ export async function trainMassNet(
     optimizer.dispose();
   }
   return {
-    net, config, history,
+    net, config, startDigest, history,
     bestEpoch: bestEpoch || history.length,
     stoppedEarly, train: fit, val,
     imagesPerSecond: (fit.length * history.length) / Math.max(trainSeconds, 1e-9),

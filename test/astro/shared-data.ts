@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const SHARED = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
+// MASSFLOW_SHARED_DATA points elsewhere (e.g. from a worktree that is not beside shared/).
+export const SHARED = process.env['MASSFLOW_SHARED_DATA']?.replace(/\/?$/, '/') ?? fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 export const CATALOGS = `${SHARED}catalogs/`;
 export const FRAMES_ROOT = `${SHARED}sdss_dr12_frames/`;
 export const frameFile = (band: string) => `${FRAMES_ROOT}301/2583/2/frame-${band}-002583-2-0136.fits.bz2`;

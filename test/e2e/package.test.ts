@@ -206,7 +206,8 @@ export default defineStage({
     const run = await massflow(dir, 'run', 'pipelines/paper.yaml', '--profile', 'seconds', '--tracking-uri', 'none');
     expect(run.code, run.all).toBe(0);
     expect(outcomes(run.out)).toEqual(Object.fromEntries(
-      ['sim-sky', 'make-cutouts', 'pretrain-bands', 'extract-features', 'fit-mass@fold=0', 'fit-mass@fold=1', 'cross-validate', 'explain'].map((s) => [s, 'ran'])));
+      ['sim-sky', 'make-cutouts', 'pretrain-bands', 'extract-features', 'pretrain-richness',
+        ...['paper', 'pretext', 'hybrid'].flatMap((v) => [0, 1].map((f) => `fit-mass@variant=${v},fold=${f}`)), 'cross-validate', 'explain'].map((s) => [s, 'ran'])));
     const summary = JSON.parse(readFileSync(join(dir, 'reports/cv/summary.json'), 'utf8')) as { perFold: unknown[] };
     expect(summary.perFold).toHaveLength(2);
     expect(run.out).toContain('backend: wasm');

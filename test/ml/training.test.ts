@@ -10,7 +10,7 @@ import { loadBackend } from '../../src/ml/backend.js';
 import { bandNetFeatures, bandNetLogits, BAND_NET_KIND, initBandNet, type BandNetConfig } from '../../src/ml/band-net.js';
 import { CutoutDataset } from '../../src/ml/cutouts.js';
 import { extractFeatureMaps } from '../../src/ml/extract.js';
-import { FEATURES_FORMAT, type FeatureSet } from '../../src/ml/features.js';
+import { FEATURES_FORMAT, type LabelledFeatureSet } from '../../src/ml/features.js';
 import { assignFolds, foldSplit } from '../../src/ml/folds.js';
 import { ParamStore } from '../../src/ml/params.js';
 import { unwrap } from '../../src/core/result.js';
@@ -34,7 +34,7 @@ async function weightsOf(p: ParamStore): Promise<number[]> {
 }
 
 describe('training', () => {
-  let features: FeatureSet;
+  let features: LabelledFeatureSet;
 
   beforeAll(async () => {
     backendName = (await loadBackend()).name;

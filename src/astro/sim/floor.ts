@@ -25,11 +25,22 @@ function lgamma(x: number): number {
   return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
 }
 
-/** Posterior medians of log10 M500 for member counts 1..nMax under the model's prior. */
-export function posteriorMedians(p: ClusterModelParams, nMax: number): Float64Array {
+/**
+ * A mass prior other than the model's power law (the labelled sample's, labelled.ts): its support,
+ * density (up to a constant) and a sampler.
+ */
+export interface MassPrior {
+  readonly range: readonly [number, number];
+  density(logM: number): number;
+  draw(rng: Rng): number;
+}
+
+/** Posterior medians of log10 M500 for member counts 1..nMax under the model's prior (or `massPrior`). */
+export function posteriorMedians(p: ClusterModelParams, nMax: number, massPrior?: MassPrior): Float64Array {
   const lm = new Float64Array(GRID);
   const prior = new Float64Array(GRID);
   const k = p.massSlope * Math.LN10;
+  const [lo, hi] = massPrior?.range ?? [p.logMMin, p.logMMax];
   const s = p.richnessScatter;
   // log of the scattered Poisson mean on the (mass, eps) grid, eps over +-5 sigma with normal weights.
   const logMu = new Float64Array(GRID * EPS);
@@ -40,8 +51,8 @@ export function posteriorMedians(p: ClusterModelParams, nMax: number): Float64Ar
     w[j] = Math.exp(-0.5 * e * e);
   }
   for (let i = 0; i < GRID; i++) {
-    lm[i] = p.logMMin + ((i + 0.5) / GRID) * (p.logMMax - p.logMMin);
-    prior[i] = Math.exp(-k * (lm[i]! - p.logMMin));
+    lm[i] = lo + ((i + 0.5) / GRID) * (hi - lo);
+    prior[i] = massPrior ? massPrior.density(lm[i]!) : Math.exp(-k * (lm[i]! - p.logMMin));
     const base = Math.log(meanMembers(10 ** lm[i]!, p));
     for (let j = 0; j < EPS; j++) {
       const e = -5 + (10 * j) / (EPS - 1);
@@ -99,14 +110,16 @@ export function membersInSquare(rng: Rng, n: number, rMembersMpc: number, sideMp
   return k;
 }
 
-export function computeFloor(p: ClusterModelParams, sample: readonly { logM500: number; membersTrue: number }[], sideMpc: number, seed: number, draws = 100000): Floor {
+export function computeFloor(
+  p: ClusterModelParams, sample: readonly { logM500: number; membersTrue: number }[], sideMpc: number, seed: number, draws = 100000, massPrior?: MassPrior,
+): Floor {
   const rng = new Rng(seed, 0x7f100);
   const tables = modelTables(p);
   const pop: { lm: number; n: number; nIn: number }[] = [];
   let nMax = 1;
   let frac = 0;
   for (let i = 0; i < draws; i++) {
-    const lm = sampleLogMass(rng, p);
+    const lm = massPrior ? massPrior.draw(rng) : sampleLogMass(rng, p);
     const n = sampleMembers(rng, 10 ** lm, p);
     // The member radius depends on n alone, in Mpc; the square is in Mpc too, so z drops out.
     const nIn = membersInSquare(rng, n, r500Mpc(massForMembers(n, p), 0.3), sideMpc, tables.nfw);
@@ -115,7 +128,7 @@ export function computeFloor(p: ClusterModelParams, sample: readonly { logM500: 
     nMax = Math.max(nMax, n);
   }
   for (const c of sample) nMax = Math.max(nMax, c.membersTrue);
-  const med = posteriorMedians(p, nMax);
+  const med = posteriorMedians(p, nMax, massPrior);
   let sampleMae = 0;
   for (const c of sample) sampleMae += Math.abs(med[c.membersTrue]! - c.logM500) / Math.max(1, sample.length);
   let popMae = 0;

@@ -14,7 +14,8 @@ import { angularDiameterDistance, comovingDistance, efunc } from '../cosmology.j
 import { BANDS, FRAME_HEIGHT, FRAME_WIDTH, PIXEL_SCALE_ARCSEC, frameRelPath, photoFieldRelPath, raDiff, type Band, type FieldBox } from '../sdss-archive.js';
 import { deproject, pixToSky, skyToPix } from '../wcs.js';
 import { SDSS_CALIBRATION } from './calibration.js';
-import { computeFloor, richnessBaseline, type Floor } from './floor.js';
+import { computeFloor, richnessBaseline, type Floor, type MassPrior } from './floor.js';
+import { checkKnots, knotDensity, sampleKnots } from './labelled.js';
 import { quantizeMantissa, simFrameFits } from './frame-writer.js';
 import { packCells, simField } from './layout.js';
 import { drawCluster, modelTables, sampleLogMass, type ClusterModelParams, type SimCluster } from './model.js';
@@ -39,6 +40,11 @@ export interface SimSkyParams extends ClusterModelParams, PopulationParams {
   readonly dec0: number;
   /** Monte Carlo draws for the population and in-cutout floors. */
   readonly floorDraws: number;
+  /** How many of the clusters carry a mass label (0: all of them). */
+  readonly labelled: number;
+  /** Quantile knots of the labelled clusters' log M500 and z (empty: drawn like the rest). */
+  readonly labelledLogM: readonly number[];
+  readonly labelledZ: readonly number[];
 }
 
 export interface SimHooks {
@@ -49,6 +55,7 @@ export interface SimHooks {
 
 export interface SimResult {
   readonly clusters: number;
+  readonly labelled: number;
   readonly fields: number;
   readonly frames: number;
   readonly floor: Floor & { readonly richnessBaselineDex: number };
@@ -66,12 +73,24 @@ function sampleZ(rng: Rng, p: SimSkyParams): number {
   }
 }
 
+/** How many clusters carry a mass label: `labelled`, or all of them when it is 0 or too large. */
+export const labelledCount = (p: Pick<SimSkyParams, 'clusters' | 'labelled'>): number =>
+  p.labelled > 0 && p.labelled < p.clusters ? p.labelled : p.clusters;
+
+/** The labelled sample's mass prior for the floor: the knots' density, and how to draw from it. */
+export const labelledPrior = (knots: readonly number[]): MassPrior => ({
+  range: [knots[0]!, knots[knots.length - 1]!],
+  density: (lm) => knotDensity(knots, lm),
+  draw: (rng) => sampleKnots(rng, knots),
+});
+
 const cellPx = (mpc: number, z: number) => ((mpc / angularDiameterDistance(z)) * (180 / Math.PI) * 3600) / PIXEL_SCALE_ARCSEC;
 
 interface Placed {
   readonly index: number;
   readonly cluster: SimCluster;
   readonly richness: number;
+  readonly labelled: boolean;
   readonly field: number;
   readonly x: number;
   readonly y: number;
@@ -85,16 +104,23 @@ interface Placed {
 export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHooks): Promise<SimResult> {
   const t0 = performance.now();
   if (p.zMin <= 0 || p.zMax <= p.zMin) throw new Error(`sim: need 0 < zMin < zMax (got ${p.zMin}, ${p.zMax})`);
+  for (const [k, what] of [[p.labelledLogM, 'sim.labelledLogM'], [p.labelledZ, 'sim.labelledZ']] as const) {
+    const problem = k.length ? checkKnots(k, what) : null;
+    if (problem) throw new Error(`sim: ${problem}`);
+  }
   const tables = modelTables(p);
+  const nLabelled = labelledCount(p);
 
-  // 1. Clusters, each from its own random stream so a cluster does not change when others do.
+  // 1. Clusters, each from its own random stream so a cluster does not change when others do. The
+  // first nLabelled carry a mass label and follow the labelled sample's distributions when given.
   const drawn = Array.from({ length: p.clusters }, (_, i) => {
     const rng = new Rng(p.seed, i + 1);
-    const logM = sampleLogMass(rng, p);
-    const z = sampleZ(rng, p);
+    const labelled = i < nLabelled;
+    const logM = labelled && p.labelledLogM.length ? sampleKnots(rng, p.labelledLogM) : sampleLogMass(rng, p);
+    const z = labelled && p.labelledZ.length ? sampleKnots(rng, p.labelledZ) : sampleZ(rng, p);
     const cluster = drawCluster(rng, logM, z, p, tables);
     const richness = cluster.membersTrue * Math.exp(p.richnessNoise * rng.normal());
-    return { cluster, richness };
+    return { cluster, richness, labelled };
   });
 
   // 2. Cells packed into fields.
@@ -114,11 +140,11 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
       if (Math.abs(px.x - pl.x) > half || Math.abs(px.y - pl.y) > half) continue;
       galaxies.push({ x: px.x, y: px.y, flux: gal.flux, reArcsec: gal.reArcsec, q: gal.q, pa: gal.pa, profile: gal.profile });
     }
-    return { index: i, cluster: d.cluster, richness: d.richness, field: pl.field, x: pl.x, y: pl.y, side: sides[i]!, ra: c.ra, dec: c.dec, galaxies };
+    return { index: i, cluster: d.cluster, richness: d.richness, labelled: d.labelled, field: pl.field, x: pl.x, y: pl.y, side: sides[i]!, ra: c.ra, dec: c.dec, galaxies };
   });
   const byField: Placed[][] = Array.from({ length: fields }, () => []);
   for (const c of placed) byField[c.field]!.push(c);
-  hooks.log(`sim: ${p.clusters} clusters in ${fields} fields x ${p.bands.length} bands (cells of ${p.cellMpc} Mpc)`);
+  hooks.log(`sim: ${p.clusters} clusters (${nLabelled} labelled) in ${fields} fields x ${p.bands.length} bands (cells of ${p.cellMpc} Mpc)`);
 
   // 3. Frames: render on this thread, compress in bzip2 processes (bounded in flight).
   const framesDir = join(outDir, 'frames');
@@ -180,16 +206,20 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
   }
   const width = String(p.clusters).length > 4 ? String(p.clusters).length : 4;
   const rows: ClusterRow[] = placed.map((c) => ({
-    id: `sim-${String(c.index + 1).padStart(width, '0')}`, ra: c.ra, dec: c.dec, z: c.cluster.z, logM500: c.cluster.logM500,
+    id: `sim-${String(c.index + 1).padStart(width, '0')}`, ra: c.ra, dec: c.dec, z: c.cluster.z, logM500: c.labelled ? c.cluster.logM500 : null,
     richness: Number(c.richness.toFixed(2)), membersTrue: c.cluster.membersTrue,
     extra: {
       run: String(geometry[c.field]!.id.run), camcol: String(geometry[c.field]!.id.camcol), field: String(geometry[c.field]!.id.field),
+      logM500_true: c.cluster.logM500.toFixed(6),
       x: c.x.toFixed(2), y: c.y.toFixed(2), cell_px: c.side.toFixed(1), r_members_mpc: c.cluster.rMembersMpc.toFixed(4), members_in_cell: String(c.galaxies.length),
     },
   }));
-  await writeFile(join(outDir, 'catalog.csv'), formatClusterCatalog(rows, ['run', 'camcol', 'field', 'x', 'y', 'cell_px', 'r_members_mpc', 'members_in_cell']));
-  const sample = placed.map((c) => ({ logM500: c.cluster.logM500, membersTrue: c.cluster.membersTrue, richness: c.richness }));
-  const floor = computeFloor(p, sample, p.cellMpc, p.seed, p.floorDraws);
+  await writeFile(join(outDir, 'catalog.csv'), formatClusterCatalog(rows, ['run', 'camcol', 'field', 'logM500_true', 'x', 'y', 'cell_px', 'r_members_mpc', 'members_in_cell']));
+  // The floor and the baseline are scored where the models are: on the labelled clusters, under the
+  // labelled sample's own mass prior (an ideal estimator knows which population it is asked about).
+  const sample = placed.filter((c) => c.labelled).map((c) => ({ logM500: c.cluster.logM500, membersTrue: c.cluster.membersTrue, richness: c.richness }));
+  const prior = p.labelledLogM.length ? labelledPrior(p.labelledLogM) : undefined;
+  const floor = computeFloor(p, sample, p.cellMpc, p.seed, p.floorDraws, prior);
   const baseline = richnessBaseline(sample);
   const result = { ...floor, richnessBaselineDex: baseline.maeDex };
   await writeFile(join(outDir, 'floor.json'), JSON.stringify({
@@ -197,8 +227,8 @@ export async function simulateSky(p: SimSkyParams, outDir: string, hooks: SimHoo
     estimator: 'posterior median of log10 M500 given the true member count, under the simulation prior',
     inCutout: `same, knowing only the members inside the ${p.cellMpc} Mpc cell (the default cutout)`,
     richnessBaseline: { a: baseline.a, b: baseline.b, fit: 'log10 M500 = a + b log10(richness), in-sample least squares' },
-    clusters: p.clusters, fields, frames: total, cellMpc: p.cellMpc, seed: p.seed,
+    clusters: p.clusters, labelled: nLabelled, fields, frames: total, cellMpc: p.cellMpc, seed: p.seed,
   }, null, 2) + '\n');
   const seconds = (performance.now() - t0) / 1000;
-  return { clusters: p.clusters, fields, frames: total, floor: result, seconds: { total: seconds, render: renderMs / 1000 } };
+  return { clusters: p.clusters, labelled: nLabelled, fields, frames: total, floor: result, seconds: { total: seconds, render: renderMs / 1000 } };
 }
