@@ -6,22 +6,15 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, Rig } from '../e2e/rig.js';
 import { until } from '../slurm/cluster.js';
-import { dvclivePython, IN_CI, lastRunId, recordedPoints } from './python-env.js';
+import { dvclivePython, IN_CI, lastRunId, recordedPoints, WAIT_FOR_RELEASE } from './python-env.js';
 
 const venv = dvclivePython();
 if (!venv.ok && IN_CI) throw new Error(`CI must have DVCLive for these tests: ${venv.reason}`);
 
 const SCRIPT = `
-import os, time
+import os
 from dvclive import Live
-
-def wait_for(path):
-    t = time.time()
-    while not os.path.exists(path):
-        if time.time() - t > 60:
-            raise SystemExit("never released")
-        time.sleep(0.02)
-
+${WAIT_FOR_RELEASE}
 with Live(dvcyaml=None, save_dvc_exp=False) as live:
     for epoch in range(6):
         live.log_metric("loss", 1.0 / (epoch + 1))

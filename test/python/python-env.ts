@@ -47,3 +47,14 @@ export function processesOfRun(runId: string): number[] {
   }
   return pids;
 }
+
+/** Waits (at most a minute) for a file the test creates, so the stage is still running while the test looks. */
+export const WAIT_FOR_RELEASE = `
+def wait_for(path):
+    import os, time
+    t = time.time()
+    while not os.path.exists(path):
+        if time.time() - t > 60:
+            raise SystemExit("never released")
+        time.sleep(0.02)
+`;

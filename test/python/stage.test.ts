@@ -9,20 +9,10 @@ import { startTestServer, type TestServer } from '../track/helpers/server.js';
 import { runsOf, waitFor } from '../track/helpers/inspect.js';
 import { normalize, REPO, Rig } from '../e2e/rig.js';
 import { until } from '../slurm/cluster.js';
-import { hasPython3, lastRunId, processesOfRun, recordedPoints } from './python-env.js';
+import { hasPython3, lastRunId, processesOfRun, recordedPoints, WAIT_FOR_RELEASE } from './python-env.js';
 
 if (!hasPython3()) throw new Error('these tests run Python stages: install python3');
 
-/** Waits (at most a minute) for a file the test creates, so the stage is still running while the test looks. */
-const WAIT_FOR_RELEASE = `
-def wait_for(path):
-    import os, time
-    t = time.time()
-    while not os.path.exists(path):
-        if time.time() - t > 60:
-            raise SystemExit("never released")
-        time.sleep(0.02)
-`;
 
 const STREAM = `
 import massflow as mf
