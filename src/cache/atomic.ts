@@ -15,14 +15,18 @@ export function tempOwner(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * `durable: false` skips the fsync: for a cache whose loss or a torn copy after a crash costs only
+ * recomputing it (the rename still means a reader sees the old file or the new one).
+ */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = tempName(dir, 'w');
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } finally {
     await fh.close();
   }

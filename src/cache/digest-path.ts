@@ -3,13 +3,13 @@
 // even looked at file by file. Files modified within a second of being hashed are "racy" (an edit in
 // the same mtime tick would go unnoticed) and are re-hashed on the next look.
 import { hash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest } from '../core/brand.js';
-import { tempOwner, writeJsonAtomic } from './atomic.js';
+import { tempOwner, writeFileAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
-import { hashFile } from './hash-file.js';
+import { hashFile, hashSmallFileSync, SMALL_FILE } from './hash-file.js';
 
 export interface FileEntry { rel: string; digest: Digest; size: number; exec: boolean }
 
@@ -31,14 +31,15 @@ export function parseManifest(text: string): FileEntry[] {
   return m.files.map(([rel, digest, size, exec]) => ({ rel, digest, size, exec: exec === 1 }));
 }
 
-type CachedEntry = [size: number, mtimeMs: number, ino: number, digest: Digest, exec: 0 | 1];
-interface StatCacheFile { v: 1; path: string; sig: string; digest: Digest | null; racy: boolean; hashedAt: number; entries: Record<string, CachedEntry> }
+/** One file as the stat cache keeps it; a tree's rows are in manifest order. */
+type CachedRow = [rel: string, size: number, mtimeMs: number, ino: number, digest: Digest, exec: 0 | 1];
+interface StatCacheFile { v: 2; path: string; sig: string; digest: Digest | null; racy: boolean; hashedAt: number; rows: CachedRow[] }
 
 const RACY_MS = 1500;
-const SMALL_FILE = 256 * 1024;
 const HASH_CONCURRENCY = 8;
 
-interface Listed { rel: string; st: Stats }
+/** What a walk keeps of a file's stat (not the Stats object: 10^5 of those, each with four Dates, are GC work). */
+interface Listed { rel: string; size: number; mtimeMs: number; ino: number; exec: boolean }
 
 /**
  * One stat walk of a file or tree: the signature of every regular file's (path, size, mtime, inode,
@@ -54,7 +55,7 @@ function scan(root: string, top: Stats, keep: boolean, now: number): { sig: stri
   const add = (rel: string, st: Stats) => {
     parts.push(rel, '\0', st.size, '\0', st.mtimeMs, '\0', st.ino, '\0', st.mode, '\n');
     if (st.mtimeMs > now - RACY_MS) racy = true;
-    if (keep) listed.push({ rel, st });
+    if (keep) listed.push({ rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, exec: (st.mode & 0o111) !== 0 });
   };
   const walk = (dir: string, prefix: string) => {
     const ents = readdirSync(dir, { withFileTypes: true });
@@ -86,8 +87,6 @@ function safeStat(p: string): Stats | undefined {
   try { return statSync(p); } catch { return undefined; }
 }
 
-const isExec = (st: Stats) => (st.mode & 0o111) !== 0;
-
 export class StatCache {
   constructor(private readonly stateDir: string) {}
 
@@ -107,11 +106,10 @@ export class StatCache {
   private async load(absPath: string): Promise<StatCacheFile | undefined> {
     try {
       const f = JSON.parse(await readFile(this.fileFor(absPath), 'utf8')) as StatCacheFile;
-      return f.v === 1 && f.path === absPath ? f : undefined;
+      return f.v === 2 && f.path === absPath && Array.isArray(f.rows) ? f : undefined;
     } catch { return undefined; }
   }
 
-  /** The content digest of a file or tree, hashing only what changed since the last look. */
   /** The digest alone; cheaper than `digest` when nothing changed (the per-file list is not loaded). */
   async digestOnly(absPath: string): Promise<ContentDigest> {
     const top = safeStat(absPath);
@@ -123,6 +121,7 @@ export class StatCache {
     return full.kind === 'missing' ? full : { kind: full.kind, digest: full.digest };
   }
 
+  /** The content digest of a file or tree, hashing only what changed since the last look. */
   async digest(absPath: string): Promise<PathDigest> {
     const top = safeStat(absPath);
     if (!top) return { kind: 'missing' };
@@ -130,45 +129,56 @@ export class StatCache {
     const { sig, racy, listed } = scan(absPath, top, true, now);
     listed.sort(byRel);
     const cached = await this.load(absPath);
-    if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached, listed);
+    if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached);
 
-    const entries: Record<string, CachedEntry> = {};
+    const rows: CachedRow[] = new Array(listed.length);
     const files: FileEntry[] = new Array(listed.length);
+    const record = (i: number, digest: Digest) => {
+      const f = listed[i]!;
+      rows[i] = [f.rel, f.size, f.mtimeMs, f.ino, digest, f.exec ? 1 : 0];
+      files[i] = { rel: f.rel, digest, size: f.size, exec: f.exec };
+    };
+    // A row is trusted when its stat is unchanged and was already old when it was hashed. Both lists
+    // are in manifest order, so one merge pass finds each file's row (no map of 10^5 paths).
+    const trustedBefore = cached ? cached.hashedAt - RACY_MS : -Infinity;
+    const old = cached?.rows ?? [];
+    let j = 0;
+    const large: number[] = [];
+    for (let i = 0; i < listed.length; i++) {
+      const f = listed[i]!;
+      while (j < old.length && old[j]![0] < f.rel) j++;
+      const o = j < old.length && old[j]![0] === f.rel ? old[j] : undefined;
+      const known = o && o[1] === f.size && o[2] === f.mtimeMs && o[3] === f.ino && o[2] < trustedBefore ? o[4] : undefined;
+      // Small files one after the other, synchronously: async round trips would cost more than the reads.
+      const digest = known ?? (f.size < SMALL_FILE ? hashSmallFileSync(f.rel ? `${absPath}/${f.rel}` : absPath, f.size) : undefined);
+      if (digest === undefined) large.push(i); else record(i, digest);
+    }
+    // Large files (and any that grew past the small-file size since the walk) stream, a few at once.
     let next = 0;
-    const worker = async () => {
-      for (let i = next++; i < listed.length; i = next++) {
-        const { rel, st } = listed[i]!;
-        const old = cached?.entries[rel];
-        let digest: Digest;
-        if (old && cached && old[0] === st.size && old[1] === st.mtimeMs && old[2] === st.ino && old[1] < cached.hashedAt - RACY_MS) {
-          digest = old[3];
-        } else {
-          const path = rel ? `${absPath}/${rel}` : absPath; // rel is a walk's own '/'-joined names
-          // Small files: one synchronous read beats the async open/read/close round trips.
-          digest = st.size < SMALL_FILE ? sha256(readFileSync(path)) : (await hashFile(path)).digest;
-        }
-        entries[rel] = [st.size, st.mtimeMs, st.ino, digest, isExec(st) ? 1 : 0];
-        files[i] = { rel, digest, size: st.size, exec: isExec(st) };
+    const streamer = async () => {
+      for (let k = next++; k < large.length; k = next++) {
+        const i = large[k]!;
+        const rel = listed[i]!.rel; // a walk's own '/'-joined names
+        record(i, (await hashFile(rel ? `${absPath}/${rel}` : absPath)).digest);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, listed.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, large.length) }, streamer));
     const result = this.result(top, files);
-    await writeJsonAtomic(this.fileFor(absPath), {
-      v: 1, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, entries,
-    } satisfies StatCacheFile).catch(() => undefined); // a read-only project still works, just slower
+    // A cache, not a record: a lost or torn file is only a re-hash, so neither is fsynced, and the
+    // rows are compact JSON (10^5 of them are parsed on the next look that needs them).
+    await writeFileAtomic(this.fileFor(absPath), JSON.stringify({
+      v: 2, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, rows,
+    } satisfies StatCacheFile), { durable: false }).catch(() => undefined); // a read-only project still works, just slower
     if (result.kind !== 'missing') {
       const small = { sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
-      await writeJsonAtomic(this.sigFileFor(absPath), small).catch(() => undefined);
+      await writeFileAtomic(this.sigFileFor(absPath), JSON.stringify(small), { durable: false }).catch(() => undefined);
     }
     return result;
   }
 
-  private fromCache(top: Stats, cached: StatCacheFile, listed: Listed[]): PathDigest {
-    const files = listed.map(({ rel }) => {
-      const e = cached.entries[rel]!;
-      return { rel, digest: e[3], size: e[0], exec: e[4] === 1 };
-    });
-    return this.result(top, files);
+  /** The tree as cached: its signature matched, so its rows are exactly the walk's files, in order. */
+  private fromCache(top: Stats, cached: StatCacheFile): PathDigest {
+    return this.result(top, cached.rows.map(([rel, size, , , digest, exec]) => ({ rel, digest, size, exec: exec === 1 })));
   }
 
   private result(top: Stats, files: FileEntry[]): PathDigest {
