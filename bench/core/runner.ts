@@ -170,7 +170,8 @@ for (const n of instanceCounts) {
     const lap = (k: keyof typeof phases) => { const now = cpu(); phases[k].push(now - c); c = now; };
     const p = compilePipeline({ file: 'big.yaml', text }).pipeline!;
     lap('compile');
-    const code = new Map<StageId, CodeInfo>(p.stages.map((s) => [s.id, { kind: 'cmd', argv: s.impl.kind === 'cmd' ? s.impl.argv : [], shell: false, files: {} }]));
+    // Shaped as CodeDigester makes it (keys in canonical order).
+    const code = new Map<StageId, CodeInfo>(p.stages.map((s) => [s.id, { argv: s.impl.kind === 'cmd' ? s.impl.argv : [], files: {}, kind: 'cmd', shell: false }]));
     const fps = computeFingerprints(p, { code, sourceDeps: new Map(), lockfile: asDigest('0'.repeat(64)), backend: 'cpu' });
     lap('fingerprint');
     decide(p, new Set(p.stages.map((s) => s.id)), fps, { entries: new Map(), workspace: new Map(), previous: new Map() }, false);

@@ -41,6 +41,16 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
   if (!combos) return [];
   const instances: StageInstance[] = [];
   const location = loc([], true); // the declaration's, shared by its instances
+  // What no `${...}` reaches is checked once per declaration and shared by its instances; its
+  // errors count as the first instance's, as when each instance checked it.
+  const declarationErrors = diagnostics.length;
+  const resources = compileResources(stage, (m) => diagnostics.push(diag('schema', m, loc(['resources', 'memory']))));
+  const grace = parseStopGrace(stage.stop_grace);
+  if (!grace.ok) diagnostics.push(diag('schema', grace.message, loc(['stop_grace'])));
+  const pattern = stdoutMetricsPattern(stage.stdout_metrics);
+  if (!pattern.ok) diagnostics.push(diag('schema', pattern.message, loc(['stdout_metrics'])));
+  const declarationFailed = diagnostics.length > declarationErrors;
+  const ids = new Set<string>();
   for (const vars of combos) {
     const scope: Scope = { vars, params };
     const errorsBefore = diagnostics.length;
@@ -80,11 +90,9 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(stage.env ?? {})) env[k] = str(['env', k], v);
     const id = asStageId(Object.keys(vars).length ? `${name}@${Object.entries(vars).map(([k, v]) => `${k}=${formatVar(v)}`).join(',')}` : name);
-    const resources = compileResources(stage, (m) => diagnostics.push(diag('schema', m, loc(['resources', 'memory']))));
-    const grace = parseStopGrace(stage.stop_grace);
-    if (!grace.ok) diagnostics.push(diag('schema', grace.message, loc(['stop_grace'])));
-    const pattern = stdoutMetricsPattern(stage.stdout_metrics);
-    if (!pattern.ok) diagnostics.push(diag('schema', pattern.message, loc(['stdout_metrics'])));
+    // An id names one instance everywhere (cache state, runs, the graph): two alike would be one.
+    if (ids.has(id)) diagnostics.push(diag('foreach', `foreach gives the instance '${id}' twice: its values must differ`, loc(['foreach'])));
+    ids.add(id);
     const instance: StageInstance = {
       id,
       name,
@@ -106,7 +114,7 @@ export function compileStage(cx: StageContext, name: string, stage: StageSpec): 
       yamlPath: base,
       location,
     };
-    if (diagnostics.length > errorsBefore && combos.length > 1) {
+    if ((diagnostics.length > errorsBefore || declarationFailed) && combos.length > 1) {
       // One instance's errors are enough; the others would repeat them.
       return instances;
     }
@@ -158,8 +166,12 @@ function compileResources(stage: StageSpec, onError: (m: string) => void): Resou
 
 const formatVar = (v: unknown): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
+/** Relative '/'-separated names, none empty, '.' or '..', no backslash, no drive: normal already. */
+const NORMAL_PATH = /^(?![A-Za-z]:\/)(?:(?!\.\.?\/)[^/\\]+\/)*(?!\.\.?$)[^/\\]+$/;
+
 /** A normalised project-relative posix path, or undefined when it is absolute or escapes the project. */
 export function normalizeProjectPath(p: string): string | undefined {
+  if (NORMAL_PATH.test(p)) return p; // most paths, 10^5 of them for a large foreach
   if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) return undefined;
   const n = posix.normalize(p.replace(/\\/g, '/')).replace(/\/+$/, '');
   if (n === '..' || n.startsWith('../') || n === '' || n === '.') return undefined;

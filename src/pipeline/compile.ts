@@ -139,6 +139,7 @@ export function compilePipeline(input: CompileInput): CompileResult {
 
 /** Turns `needs` names into stage ids (a foreach stage's name means all its instances). */
 function resolveNeeds(source: YamlSource, stages: StageInstance[], declared: ReadonlySet<string>, diagnostics: Diagnostic[]): void {
+  if (!stages.some((s) => s.needs.length)) return; // nothing to resolve: skip indexing 10^5 ids
   const ids = new Set(stages.map((s) => s.id));
   const byName = new Map<string, StageId[]>();
   for (const s of stages) {
@@ -148,6 +149,7 @@ function resolveNeeds(source: YamlSource, stages: StageInstance[], declared: Rea
   }
   const reported = new Set<string>();
   for (const s of stages) {
+    if (!s.needs.length) continue;
     const resolved: StageId[] = [];
     s.needs.forEach((n, i) => {
       const at = [...s.yamlPath, 'needs', i];
@@ -168,9 +170,11 @@ function resolveNeeds(source: YamlSource, stages: StageInstance[], declared: Rea
 function selfOverlaps(source: YamlSource, stages: readonly StageInstance[]): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const s of stages) {
+    const overlapping = (o: string, dep: string) => dep === o || dep.startsWith(o + '/') || o.startsWith(dep + '/');
     s.deps.forEach((dep, i) => {
-      const own = outputPaths(s).find((o) => dep === o || dep.startsWith(o + '/') || o.startsWith(dep + '/'));
-      if (own === undefined) return;
+      // The sorted output list only for a dep that overlaps one (rare: it is an error).
+      if (!s.outs.some((o) => overlapping(o, dep)) && !s.metrics.some((o) => overlapping(o, dep))) return;
+      const own = outputPaths(s).find((o) => overlapping(o, dep))!;
       const field = s.outs.includes(own) ? 'outs' : 'metrics';
       const location = source.locate([...s.yamlPath, 'deps', i]);
       const what = dep === own ? `deps path '${dep}' is also an output` : `deps path '${dep}' overlaps the output '${own}'`;

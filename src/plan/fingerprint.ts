@@ -46,13 +46,25 @@ export interface Fingerprint { digest: Digest; object: FingerprintObject }
 export function classifyDeps(pipeline: Pipeline): { sources: Set<string>; producedBy: Map<string, StageId[]> } {
   const index = new OutIndex(pipeline.stages);
   const sources = new Set<string>();
-  const producedBy = new Map<string, StageId[]>();
+  // Every stage writing each dep path, looked up once per path (10^4 instances share one dep), and
+  // the last stage that reads it as another's output.
+  const writers = new Map<string, StageId[]>();
+  const lastReader = new Map<string, StageId>();
   for (const s of pipeline.stages) {
     for (const dep of s.deps) {
-      const producers = s.depsByContent ? [] : index.related(dep).map((r) => r.stage).filter((id) => id !== s.id);
-      if (producers.length) producedBy.set(dep, [...new Set(producers)].sort());
-      else sources.add(dep);
+      if (s.depsByContent) { sources.add(dep); continue; }
+      let all = writers.get(dep);
+      if (!all) writers.set(dep, all = [...new Set(index.related(dep).map((r) => r.stage))].sort());
+      if (all.length === 0 || (all.length === 1 && all[0] === s.id)) sources.add(dep);
+      else lastReader.set(dep, s.id);
     }
+  }
+  // As each reader saw it: the writers other than itself (the compiler rejects a stage writing its
+  // own dep, so this is all of them; the last reader's view is kept, as one pass per stage kept it).
+  const producedBy = new Map<string, StageId[]>();
+  for (const [dep, reader] of lastReader) {
+    const all = writers.get(dep)!;
+    producedBy.set(dep, all.includes(reader) ? all.filter((id) => id !== reader) : all);
   }
   return { sources, producedBy };
 }
@@ -76,7 +88,8 @@ function fingerprintObject(
 ): FingerprintObject {
   const deps: Record<string, DepState> = {};
   for (const d of s.deps) {
-    const producers = s.depsByContent ? undefined : producedBy.get(d)?.filter((id) => id !== s.id);
+    const all = s.depsByContent ? undefined : producedBy.get(d);
+    const producers = all?.includes(s.id) ? all.filter((id) => id !== s.id) : all;
     deps[d] = producers?.length ? { producedBy: producers } : inputs.sourceDeps.get(d) ?? 'missing';
   }
   const upstream: Record<string, Digest> = {};
@@ -86,18 +99,20 @@ function fingerprintObject(
   }
   const code = inputs.code.get(s.id);
   if (!code) throw new Error(`no code digest for ${s.id}`);
+  // Keys in sorted order: the object is then its own canonical JSON, which canonicalJson serialises
+  // natively (planning 10^5 instances is mostly this).
   return {
-    format: CACHE_FORMAT,
-    stage: s.id,
-    code,
-    params: flattenParams(s.params),
-    vars: s.vars,
-    deps,
-    upstream,
-    outs: s.outs,
-    metrics: s.metrics,
-    env: s.env,
-    lockfile: inputs.lockfile,
     backend: s.impl.kind === 'ts' ? inputs.backend : 'n/a',
+    code,
+    deps,
+    env: s.env,
+    format: CACHE_FORMAT,
+    lockfile: inputs.lockfile,
+    metrics: s.metrics,
+    outs: s.outs,
+    params: flattenParams(s.params),
+    stage: s.id,
+    upstream,
+    vars: s.vars,
   };
 }

@@ -71,7 +71,8 @@ export class CodeDigester {
   }
 
   codeInfo(s: StageInstance): CodeInfo {
-    if (s.impl.kind === 'ts') return { kind: 'ts', files: this.moduleGraph(s.impl.module) };
+    // Keys in sorted order, as a fingerprint's canonical JSON lists them (see plan/fingerprint.ts).
+    if (s.impl.kind === 'ts') return { files: this.moduleGraph(s.impl.module), kind: 'ts' };
     // A program or script named in the arguments is code too (e.g. `python scripts/prep.py`),
     // unless it is a declared dep or out, which are tracked as data.
     const tracked = [...s.deps, ...s.outs, ...s.metrics];
@@ -84,6 +85,6 @@ export class CodeDigester {
       if (rel.startsWith('..') || rel === '' || !isFile(abs)) continue;
       Object.assign(files, /\.(m|c)?[jt]sx?$/.test(abs) ? this.moduleGraph(rel) : { [rel]: this.scan(abs).digest });
     }
-    return { kind: 'cmd', argv: s.impl.argv, shell: s.impl.shell, files };
+    return { argv: s.impl.argv, files, kind: 'cmd', shell: s.impl.shell };
   }
 }
