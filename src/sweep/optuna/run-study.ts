@@ -8,6 +8,7 @@ import type { RunId, StageId } from '../../core/brand.js';
 import type { RunStatus } from '../../core/run-events.js';
 import type { Project } from '../../project/open.js';
 import type { Experiment } from '../experiment.js';
+import { objectivesOf } from '../objective.js';
 import { planNextTrial, type TrialPlan, type Unit } from '../plan.js';
 import type { NextTrial, TrialSource } from '../trial-source.js';
 import type { PruneSpec, OptunaSweep } from './schema.js';
@@ -36,7 +37,7 @@ export function studyOpen(projectDir: string, exp: Experiment, o: OptunaSweep): 
   };
   return {
     storage: storageUrl(projectDir, o, study), study,
-    direction: exp.spec.objective?.direction === 'max' ? 'maximize' : 'minimize',
+    directions: objectivesOf(exp.spec.objective).map((o) => (o.direction === 'max' ? 'maximize' : 'minimize')),
     sampler: { name: o.sampler ?? 'tpe', seed: o.seed, options: { ...o.sampler_options } },
     pruner: pruner ?? null, space: o.params, trials: o.trials,
   };
@@ -109,12 +110,13 @@ export class StudySource implements TrialSource {
     this.study.report(number, step, v).then((stop) => { if (stop) prune(step); }, () => {});
   }
 
-  async ended(trial: TrialPlan, status: RunStatus, objective: number | null): Promise<void> {
+  async ended(trial: TrialPlan, status: RunStatus, values: readonly (number | null)[]): Promise<void> {
     const number = this.numbers.get(trial);
     this.curves.delete(trial);
     if (number === undefined) return;
     switch (status) {
-      case 'succeeded': return this.study.tell(number, objective === null ? 'fail' : 'complete', objective);
+      // A trial that did not report every objective tells the study nothing it can rank.
+      case 'succeeded': return values.length && values.every((v) => v !== null) ? this.study.tell(number, 'complete', values as number[]) : this.study.tell(number, 'fail', null);
       case 'pruned': return this.study.tell(number, 'pruned', null);
       case 'failed': return this.study.tell(number, 'fail', null);
       // Interrupted: left running in the study, whose next open asks it again.
