@@ -9,7 +9,8 @@ import type { RunStatus } from '../../core/run-events.js';
 import type { Project } from '../../project/open.js';
 import type { Experiment } from '../experiment.js';
 import { objectivesOf } from '../objective.js';
-import { planNextTrial, type TrialPlan, type Unit } from '../plan.js';
+import { planNextTrial, SweepFingerprinter, type TrialPlan, type Unit } from '../plan.js';
+import { backendLabel, detectBackend } from '../../project/backend-id.js';
 import type { NextTrial, TrialSource } from '../trial-source.js';
 import type { PruneSpec, OptunaSweep } from './schema.js';
 import type { Study, StudyOpen } from './study-child.js';
@@ -71,6 +72,8 @@ export class StudySource implements TrialSource {
   private readonly units = new Map<string, Unit>();
   private readonly numbers = new Map<TrialPlan, number>();
   private readonly curves = new Map<TrialPlan, Curve>();
+  /** Code, sources and the lockfile hashed once for all the trials this sweep asks. */
+  private readonly fingerprinter: SweepFingerprinter;
 
   constructor(
     private readonly project: Project,
@@ -80,6 +83,7 @@ export class StudySource implements TrialSource {
     private readonly opts: { force: boolean; fileExists: (p: string) => boolean; onIntermediate?: (trial: string, key: string, value: number, step: number) => void },
   ) {
     this.budget = exp.spec.sweep!.optuna!.trials;
+    this.fingerprinter = new SweepFingerprinter(project, backendLabel(detectBackend()));
   }
 
   async next(): Promise<NextTrial> {
@@ -87,7 +91,7 @@ export class StudySource implements TrialSource {
     if (!asked) return { kind: 'done' };
     const name = `t${String(asked.number).padStart(3, '0')}`;
     const spec = { index: asked.number, name, ablation: undefined, point: asked.params, params: asked.params, switches: {} };
-    const r = await planNextTrial(this.project, this.exp, this.sweepId, spec, this.units, this.opts);
+    const r = await planNextTrial(this.project, this.exp, this.sweepId, spec, this.units, this.opts, this.fingerprinter);
     if (!r.ok) {
       await this.study.tell(asked.number, 'fail', null);
       return { kind: 'error', message: r.diagnostics.map((d) => d.message).join('; ') };
