@@ -2,6 +2,7 @@
 // trials twice (and a second study in the same project finds every trial's stages cached), a pruned
 // trial stops early and commits nothing, and a sweep killed with SIGKILL resumes with no trial lost
 // or counted twice.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -59,6 +60,9 @@ params:
     expect(stored.map((t) => t.params)).toEqual(ra!.trials.map((t) => t.point));
     expect(stored.map((t) => t.value)).toEqual(ra!.trials.map((t) => t.objective));
     expect(ra!.best).toEqual({ trial: expect.stringMatching(/^t00\d$/), runId: expect.any(String), value: Math.min(...stored.map((t) => t.value!)) });
+    // Written ahead (WAL, NORMAL sync): a commit does not wait for the disk.
+    const mode = spawnSync(python, ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode").fetchone()[0])', rig.path('.massflow/optuna/a.db')], { encoding: 'utf8' });
+    expect(mode.stdout.trim()).toBe('wal');
   }, 90_000);
 
   it('prunes a hopeless trial: its stage is stopped early, recorded as pruned, and nothing of it is cached', async () => {
