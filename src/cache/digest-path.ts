@@ -10,6 +10,7 @@ import type { Digest } from '../core/brand.js';
 import { tempOwner, writeFileAtomic } from './atomic.js';
 import { sha256 } from './canonical.js';
 import { hashFile, hashSmallFileSync, SMALL_FILE } from './hash-file.js';
+import { OffThreadHashing } from './hash-worker.js';
 
 export interface FileEntry { rel: string; digest: Digest; size: number; exec: boolean }
 
@@ -39,7 +40,7 @@ const RACY_MS = 1500;
 const HASH_CONCURRENCY = 8;
 
 /** What a walk keeps of a file's stat (not the Stats object: 10^5 of those, each with four Dates, are GC work). */
-interface Listed { rel: string; size: number; mtimeMs: number; ino: number; exec: boolean }
+interface Listed { rel: string; size: number; mtimeMs: number; ino: number; exec: boolean; digest?: Digest | undefined }
 
 /**
  * One stat walk of a file or tree: the signature of every regular file's (path, size, mtime, inode,
@@ -48,14 +49,17 @@ interface Listed { rel: string; size: number; mtimeMs: number; ino: number; exec
  * walk concatenates paths and builds one string, since per-file path.join and hash updates cost more
  * than the stat calls at 10^5 files.
  */
-function scan(root: string, top: Stats, keep: boolean, now: number): { sig: string; racy: boolean; listed: Listed[] } {
+function scan(root: string, top: Stats, keep: boolean, now: number, onFile?: (f: Listed) => void): { sig: string; racy: boolean; listed: Listed[] } {
   const listed: Listed[] = [];
   const parts: (string | number)[] = [];
   let racy = false;
   const add = (rel: string, st: Stats) => {
     parts.push(rel, '\0', st.size, '\0', st.mtimeMs, '\0', st.ino, '\0', st.mode, '\n');
     if (st.mtimeMs > now - RACY_MS) racy = true;
-    if (keep) listed.push({ rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, exec: (st.mode & 0o111) !== 0 });
+    if (!keep) return;
+    const f: Listed = { rel, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, exec: (st.mode & 0o111) !== 0, digest: undefined };
+    listed.push(f);
+    onFile?.(f);
   };
   const walk = (dir: string, prefix: string) => {
     const ents = readdirSync(dir, { withFileTypes: true });
@@ -125,11 +129,17 @@ export class StatCache {
   async digest(absPath: string): Promise<PathDigest> {
     const top = safeStat(absPath);
     if (!top) return { kind: 'missing' };
-    const now = Date.now();
-    const { sig, racy, listed } = scan(absPath, top, true, now);
-    listed.sort(byRel);
     const cached = await this.load(absPath);
+    const now = Date.now();
+    // Never seen (or its cache lost): every small file is read, on the worker while the walk goes on.
+    const offThread = cached ? undefined : new OffThreadHashing();
+    const pathOf = (rel: string) => (rel ? `${absPath}/${rel}` : absPath); // rel is a walk's own '/'-joined names
+    const { sig, racy, listed } = scan(absPath, top, true, now, offThread && ((f) => {
+      if (f.size < SMALL_FILE) offThread.add(pathOf(f.rel), f.size, (d) => { f.digest = d; });
+    }));
+    listed.sort(byRel);
     if (cached && cached.sig === sig && !cached.racy && cached.digest) return this.fromCache(top, cached);
+    await offThread?.settle();
 
     const rows: CachedRow[] = new Array(listed.length);
     const files: FileEntry[] = new Array(listed.length);
@@ -148,9 +158,9 @@ export class StatCache {
       const f = listed[i]!;
       while (j < old.length && old[j]![0] < f.rel) j++;
       const o = j < old.length && old[j]![0] === f.rel ? old[j] : undefined;
-      const known = o && o[1] === f.size && o[2] === f.mtimeMs && o[3] === f.ino && o[2] < trustedBefore ? o[4] : undefined;
+      const known = (o && o[1] === f.size && o[2] === f.mtimeMs && o[3] === f.ino && o[2] < trustedBefore ? o[4] : undefined) ?? f.digest;
       // Small files one after the other, synchronously: async round trips would cost more than the reads.
-      const digest = known ?? (f.size < SMALL_FILE ? hashSmallFileSync(f.rel ? `${absPath}/${f.rel}` : absPath, f.size) : undefined);
+      const digest = known ?? (f.size < SMALL_FILE ? hashSmallFileSync(pathOf(f.rel), f.size) : undefined);
       if (digest === undefined) large.push(i); else record(i, digest);
     }
     // Large files (and any that grew past the small-file size since the walk) stream, a few at once.
@@ -158,8 +168,7 @@ export class StatCache {
     const streamer = async () => {
       for (let k = next++; k < large.length; k = next++) {
         const i = large[k]!;
-        const rel = listed[i]!.rel; // a walk's own '/'-joined names
-        record(i, (await hashFile(rel ? `${absPath}/${rel}` : absPath)).digest);
+        record(i, (await hashFile(pathOf(listed[i]!.rel))).digest);
       }
     };
     await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, large.length) }, streamer));

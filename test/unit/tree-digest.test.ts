@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manifestText, StatCache, type FileEntry } from '../../src/cache/digest-path.js';
 import { hashSmallFileSync, SMALL_FILE } from '../../src/cache/hash-file.js';
+import { hashSmallFilesOffThread } from '../../src/cache/hash-worker.js';
 import type { Digest } from '../../src/core/brand.js';
 
 let dir: string;
@@ -175,5 +176,27 @@ describe('tree and file digests', () => {
     expect(hashSmallFileSync(f, 1000)).toBe(sha(bytes(1000, 5).subarray(0, 10)));
     writeFileSync(f, bytes(SMALL_FILE + 10, 6));
     expect(hashSmallFileSync(f, 10)).toBeUndefined();
+  });
+
+  it('a large cold tree is hashed on the worker thread while it is walked, to the same digests', async () => {
+    const tree = mixedTree();
+    for (let i = 0; i < 3000; i++) {
+      if (i % 100 === 0) mkdirSync(join(tree, 'many', String(i / 100)), { recursive: true });
+      writeFileSync(join(tree, 'many', String(Math.floor(i / 100)), `m${i}`), i % 7 ? `small ${i}\n` : '');
+    }
+    const cold = await new StatCache(join(dir, 'state')).digest(tree);
+    const ref = reference(tree);
+    expect(cold).toEqual({ kind: 'dir', digest: ref.digest, files: ref.files });
+    expect(ref.files.length).toBe(3051);
+  });
+
+  it('the worker gives hashSmallFileSync\'s digests, undefined for a file grown too big, and a read\'s error', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mf-worker-'));
+    const paths = [0, 1, 100, SMALL_FILE - 1].map((n) => { const p = join(dir, `f${n}`); writeFileSync(p, bytes(n, n)); return p; });
+    const sizes = [0, 1, 100, SMALL_FILE - 1];
+    expect(await hashSmallFilesOffThread(paths, sizes)).toEqual(paths.map((p, i) => hashSmallFileSync(p, sizes[i]!)));
+    writeFileSync(paths[2]!, bytes(SMALL_FILE + 1, 1));
+    expect((await hashSmallFilesOffThread(paths, sizes))[2]).toBeUndefined();
+    await expect(hashSmallFilesOffThread([join(dir, 'gone')], [3])).rejects.toMatchObject({ code: 'ENOENT', syscall: 'open' });
   });
 });
