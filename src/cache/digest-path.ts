@@ -153,14 +153,39 @@ export class StatCache {
     };
     await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, listed.length) }, worker));
     const result = this.result(top, files);
-    await writeJsonAtomic(this.fileFor(absPath), {
-      v: 1, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, entries,
-    } satisfies StatCacheFile).catch(() => undefined); // a read-only project still works, just slower
+    await this.save(absPath, { v: 1, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, entries }, result);
+    return result;
+  }
+
+  /**
+   * Records what a file or tree just written from the cache holds (`known`: the stored output's
+   * files), so the next look does not hash it again. Each file is stat'ed now and kept under the
+   * same rules as one hashed now (a file written within RACY_MS is hashed again by the next full
+   * look). Anything on disk that is not exactly `known` (another file, a size or mode that differs)
+   * records nothing, and the next look hashes as usual.
+   */
+  async record(absPath: string, known: PathDigest): Promise<void> {
+    const top = safeStat(absPath);
+    if (!top || known.kind === 'missing') return;
+    const now = Date.now();
+    const { sig, racy, listed } = scan(absPath, top, true, now);
+    const byRel = new Map<string, { digest: Digest; size: number; exec: boolean }>(known.kind === 'file' ? [['', known]] : known.files.map((f) => [f.rel, f]));
+    if (listed.length !== byRel.size) return;
+    const entries: Record<string, CachedEntry> = {};
+    for (const { rel, st } of listed) {
+      const f = byRel.get(rel);
+      if (!f || f.size !== st.size || f.exec !== isExec(st)) return;
+      entries[rel] = [st.size, st.mtimeMs, st.ino, f.digest, f.exec ? 1 : 0];
+    }
+    await this.save(absPath, { v: 1, path: absPath, sig, racy, hashedAt: now, digest: known.digest, entries }, known);
+  }
+
+  private async save(absPath: string, file: StatCacheFile, result: PathDigest): Promise<void> {
+    await writeJsonAtomic(this.fileFor(absPath), file).catch(() => undefined); // a read-only project still works, just slower
     if (result.kind !== 'missing') {
-      const small = { sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
+      const small = { sig: file.sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
       await writeJsonAtomic(this.sigFileFor(absPath), small).catch(() => undefined);
     }
-    return result;
   }
 
   private fromCache(top: Stats, cached: StatCacheFile, listed: Listed[]): PathDigest {

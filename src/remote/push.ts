@@ -8,11 +8,11 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Digest } from '../core/brand.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CacheEntry } from '../cache/entries.js';
-import { hashFile } from '../cache/hash-file.js';
 import type { ObjectStore } from '../cache/store.js';
 import { bundleParts, type BundlePart } from './bundle.js';
+import { damaged, verifiedFileStream } from './hashing-sink.js';
 import { forEachLimit } from './pool.js';
-import { digestFromObjectKey, entryKey, objectKey, type RemoteStore } from './store.js';
+import { digestFromObjectKey, entryKey, objectKey, type PutBody, type RemoteStore } from './store.js';
 
 export type TransferPhase = 'check' | 'upload' | 'download' | 'entries';
 export type OnProgress = (p: { phase: TransferPhase; done: number; total: number; bytes: number }) => void;
@@ -86,13 +86,12 @@ export async function remoteHas(remote: RemoteStore, keys: readonly string[], jo
 async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<number> {
   const path = objects.objectPath(d);
   const { size } = await stat(path);
-  // A damaged local object must not spread: check it before it leaves (the server checks again).
-  if (size <= IN_MEMORY) {
-    await remote.put(objectKey(d), { kind: 'bytes', data: await readVerified(objects, d) }, { sha256: d });
-  } else {
-    const h = await hashFile(path);
-    if (h.digest !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${h.digest})`);
-    await remote.put(objectKey(d), { kind: 'file', path, size }, { sha256: d });
+  // A damaged local object must not spread: it is checked before it leaves (the server checks
+  // again). A large one is hashed as it streams out, its last chunk held back until it verified.
+  const body: PutBody = size <= IN_MEMORY ? { kind: 'bytes', data: await readVerified(objects, d) } : { kind: 'stream', stream: verifiedFileStream(path, size, d), size };
+  try { await remote.put(objectKey(d), body, { sha256: d }); } catch (e) {
+    if (body.kind === 'stream') body.stream.destroy(); // a request that failed before reading it all
+    throw e;
   }
   return size;
 }
@@ -100,7 +99,8 @@ async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest
 /** Reads a local object whole, refusing one whose content is not its name (a damaged object must not spread). */
 async function readVerified(objects: ObjectStore, d: Digest): Promise<Buffer> {
   const data = await readFile(objects.objectPath(d));
-  if (sha256(data) !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${sha256(data)})`);
+  const got = sha256(data);
+  if (got !== d) throw damaged(d, data.length, got);
   return data;
 }
 
