@@ -1,7 +1,7 @@
 // The `massflow` command line. Commands parse their arguments here and delegate; every user
 // mistake ends as a message and exit code 2, never a stack trace. Command modules load on use,
 // so `status` does not pay for the executor's imports.
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { BACKEND_ENV, BACKEND_NAMES } from '../ml/backend-describe.js';
 import { MASSFLOW_VERSION } from '../core/package.js';
 import { isExperimentFile } from '../sweep/detect.js';
@@ -93,8 +93,12 @@ export function buildProgram(term: Terminal, argv: string[], setCode: (c: number
     .action(async (opts) => setCode(await (await import('./commands/gc.js')).gcCommand(opts, term)));
 
   program.command('schema')
-    .description('Print the JSON Schema of pipeline files (also in schema/pipeline.schema.json).')
-    .action(async () => { term.out.write((await import('../pipeline/schema.js')).pipelineJsonSchema()); setCode(EXIT.ok); });
+    .description('Print the JSON Schema of pipeline files, or of experiment files (also in schema/pipeline.schema.json and schema/experiment.schema.json).')
+    .addArgument(new Argument('[kind]', 'which files').choices(['pipeline', 'experiment']).default('pipeline'))
+    .action(async (kind: 'pipeline' | 'experiment') => {
+      term.out.write(kind === 'experiment' ? (await import('../sweep/schema.js')).experimentJsonSchema() : (await import('../pipeline/schema.js')).pipelineJsonSchema());
+      setCode(EXIT.ok);
+    });
 
   for (const add of [addExperimentCommands, addTrackingCommands, addProjectCommands, addRemoteCommands]) add(program, term, setCode, common);
   return program;

@@ -3,6 +3,7 @@
 import type { StageId } from '../core/brand.js';
 import { memberRole, type SweepPlan } from './plan.js';
 import { fmtParam } from './view.js';
+import { objectivesOf } from './objective.js';
 
 export function dryRunLines(plan: SweepPlan): string[] {
   const exp = plan.experiment;
@@ -14,7 +15,8 @@ export function dryRunLines(plan: SweepPlan): string[] {
       `${memberships} stage instances, ${plan.units.length} distinct: ${toRun.length} to run, ${plan.units.length - toRun.length} cached; ` +
       `sharing saves ${saved} run${saved === 1 ? '' : 's'}`,
   ];
-  if (exp.spec.objective) lines.push(`objective: ${exp.spec.objective.direction} ${exp.spec.objective.metric}`);
+  const objectives = objectivesOf(exp.spec.objective);
+  if (objectives.length) lines.push(`objective${objectives.length > 1 ? 's' : ''}: ${objectives.map((o) => `${o.direction} ${o.metric}`).join(', ')}`);
   for (const t of plan.trials) {
     const values = Object.entries(t.trial.params).map(([k, v]) => `${k}=${fmtParam(v)}`);
     const switches = Object.keys(t.trial.switches).map((s) => `${s}: switched`);

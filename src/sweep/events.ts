@@ -13,7 +13,8 @@ export type SweepEvent =
   }
   /** A stage event of the trial a unit runs in; `sharedBy` other trials wait for the same unit. */
   | { type: 'unit'; trial: string; sharedBy: number; event: RunEvent }
-  | { type: 'trial-end'; trial: string; runId: RunId; status: RunStatus; objective: number | null; at: number }
+  /** `values`: the trial's value of each objective, in order (null: not reported). */
+  | { type: 'trial-end'; trial: string; runId: RunId; status: RunStatus; values: (number | null)[]; at: number }
   | { type: 'sweep-interrupt'; at: number }
   /** The trial source (an Optuna study) failed: no more trials are asked, the sweep fails. */
   | { type: 'sweep-error'; message: string; at: number }

@@ -17,7 +17,8 @@ import { YamlSource, type PathSegment } from '../pipeline/yaml-source.js';
 import { didYouMean, kindOf, schemaDiagnostics } from './checks.js';
 import { expandTrials, overrideString, type TrialSpec } from './expand.js';
 import { interpolatedRefs, readsParam } from './param-refs.js';
-import { ExperimentSchema, type ExperimentSpec } from './schema.js';
+import { ExperimentSchema, objectiveHint, type ExperimentSpec } from './schema.js';
+import { objectivesOf } from './objective.js';
 import { checkOptuna } from './optuna/check.js';
 
 export interface Experiment {
@@ -73,7 +74,7 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
     diagnostics.push(diag('schema', 'an experiment file must be a map with at least `pipeline`', source.locate([])));
     return fail();
   }
-  diagnostics.push(...schemaDiagnostics(ExperimentSchema, source, raw));
+  diagnostics.push(...schemaDiagnostics(ExperimentSchema, source, raw, objectiveHint));
   if (hasErrors(diagnostics)) return fail();
   const spec = raw as ExperimentSpec;
   const at = (path: PathSegment[], key = false) => source.locate(path, { key });
@@ -205,16 +206,19 @@ export function compileExperiment(input: ExperimentInput): ExperimentResult {
   (spec.targets ?? []).forEach((t, i) => {
     if (!pipeline.stages.some((s) => s.name === t || s.id === t)) diagnostics.push(diag('experiment', `unknown stage '${t}' in ${pipelineFile} (stages: ${stageNames.join(', ')})`, at(['targets', i])));
   });
-  if (spec.objective) {
-    const stagePart = spec.objective.metric.slice(0, spec.objective.metric.indexOf('/'));
+  const objectives = objectivesOf(spec.objective);
+  const sel = spec.targets ? selectStages(pipeline, spec.targets) : undefined;
+  objectives.forEach((o, i) => {
+    const path: PathSegment[] = Array.isArray(spec.objective) ? ['objective', i, 'metric'] : ['objective', 'metric'];
+    const stagePart = o.metric.slice(0, o.metric.indexOf('/'));
     const named = (s: Pipeline['stages'][number]) => s.name === stagePart || s.id === stagePart;
-    const sel = spec.targets ? selectStages(pipeline, spec.targets) : undefined;
     if (!pipeline.stages.some(named)) {
-      diagnostics.push(diag('experiment', `the objective names stage '${stagePart}', which ${pipelineFile} does not have (stages: ${stageNames.join(', ')})`, at(['objective', 'metric'])));
+      diagnostics.push(diag('experiment', `the objective names stage '${stagePart}', which ${pipelineFile} does not have (stages: ${stageNames.join(', ')})`, at(path)));
     } else if (sel?.ok && !pipeline.stages.some((s) => sel.selected.has(s.id) && named(s))) {
-      diagnostics.push(diag('experiment', `the objective's stage '${stagePart}' is neither a target nor needed by one`, at(['objective', 'metric'])));
+      diagnostics.push(diag('experiment', `the objective's stage '${stagePart}' is neither a target nor needed by one`, at(path)));
     }
-  }
+    if (objectives.findIndex((p) => p.metric === o.metric) < i) diagnostics.push(diag('experiment', `objective '${o.metric}' is listed twice`, at(path)));
+  });
 
   // Command-line overrides must not fight the sweep: a swept value would silently win or lose.
   for (const o of input.cliOverrides ?? []) {

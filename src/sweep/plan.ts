@@ -98,34 +98,53 @@ export async function planSweep(
  * (trials share them), at the project's own paths so the stat cache answers.
  */
 export async function fingerprintTrials(project: Project, pipelines: readonly Pipeline[], backend: string) {
-  const root = project.layout.root;
-  const digester = new CodeDigester(root);
-  const codeMemo = new Map<string, CodeInfo>();
-  const codeOf = (s: StageInstance): CodeInfo => {
-    const key = s.impl.kind === 'ts' ? `ts:${s.impl.module}` : JSON.stringify([s.impl.argv, s.impl.shell, s.deps, s.outs, s.metrics]);
-    let c = codeMemo.get(key);
-    if (!c) { c = digester.codeInfo(s); codeMemo.set(key, c); }
-    return c;
-  };
-  // Trials derived from the base pipeline share its edge map, hence its source deps.
-  const sources = new Set<string>();
-  const seen = new Set<Map<StageId, StageId[]>>();
-  for (const p of pipelines) {
-    if (seen.has(p.upstream)) continue;
-    seen.add(p.upstream);
-    for (const s of classifyDeps(p).sources) sources.add(s);
+  return new SweepFingerprinter(project, backend).fingerprint(pipelines);
+}
+
+/**
+ * Hashes stage code, source deps and the lockfile once per sweep, however many calls fingerprint
+ * its trials: an adaptive sweep plans one trial at a time, and hashing everything again for each
+ * (a fresh code digester walking every stage module's imports) was most of its per-trial cost.
+ */
+export class SweepFingerprinter {
+  private readonly digester: CodeDigester;
+  private readonly codeMemo = new Map<string, CodeInfo>();
+  private readonly sourceDeps = new Map<string, Digest | 'missing'>();
+  private readonly seen = new Set<Map<StageId, StageId[]>>();
+  private lockfile: Promise<Digest | null> | undefined;
+
+  constructor(private readonly project: Project, private readonly backend: string) {
+    this.digester = new CodeDigester(project.layout.root);
   }
-  const sourceDeps = new Map<string, Digest | 'missing'>();
-  await Promise.all([...sources].map(async (p) => {
-    const d = await project.stat.digestOnly(join(root, p));
-    sourceDeps.set(p, d.kind === 'missing' ? 'missing' : d.digest);
-  }));
-  const lockfile = await lockfileDigest(root);
-  const fingerprinted = pipelines.map((p) => {
-    const code = new Map(p.stages.map((s) => [s.id, codeOf(s)] as const));
-    return computeFingerprints(p, { code, sourceDeps, lockfile, backend });
-  });
-  return { fingerprinted, lockfile };
+
+  private codeOf(s: StageInstance): CodeInfo {
+    const key = s.impl.kind === 'ts' ? `ts:${s.impl.module}` : JSON.stringify([s.impl.argv, s.impl.shell, s.deps, s.outs, s.metrics]);
+    let c = this.codeMemo.get(key);
+    if (!c) { c = this.digester.codeInfo(s); this.codeMemo.set(key, c); }
+    return c;
+  }
+
+  async fingerprint(pipelines: readonly Pipeline[]) {
+    const root = this.project.layout.root;
+    // Trials derived from the base pipeline share its edge map, hence its source deps.
+    const sources = new Set<string>();
+    for (const p of pipelines) {
+      if (this.seen.has(p.upstream)) continue;
+      this.seen.add(p.upstream);
+      for (const s of classifyDeps(p).sources) if (!this.sourceDeps.has(s)) sources.add(s);
+    }
+    await Promise.all([...sources].map(async (p) => {
+      const d = await this.project.stat.digestOnly(join(root, p));
+      this.sourceDeps.set(p, d.kind === 'missing' ? 'missing' : d.digest);
+    }));
+    this.lockfile ??= lockfileDigest(root);
+    const lockfile = await this.lockfile;
+    const fingerprinted = pipelines.map((p) => {
+      const code = new Map(p.stages.map((s) => [s.id, this.codeOf(s)] as const));
+      return computeFingerprints(p, { code, sourceDeps: this.sourceDeps, lockfile, backend: this.backend });
+    });
+    return { fingerprinted, lockfile };
+  }
 }
 
 /**
@@ -163,13 +182,15 @@ export function mergeUnits(trials: readonly TrialPlan[], units = new Map<string,
 export async function planNextTrial(
   project: Project, experiment: Experiment, sweepId: RunId, trial: TrialSpec, units: Map<string, Unit>,
   opts: { force: boolean; fileExists: (p: string) => boolean },
+  fingerprinter = new SweepFingerprinter(project, backendLabel(detectBackend())),
 ): Promise<{ ok: true; trial: TrialPlan; created: Unit[] } | { ok: false; diagnostics: Diagnostic[] }> {
   const r = compileTrial(experiment, trial, opts.fileExists, (p) => readText(join(project.layout.root, p)));
   if (!r.ok) return { ok: false, diagnostics: r.diagnostics.map((d) => ({ ...d, message: `trial ${trial.name}: ${d.message}` })) };
-  const { fingerprinted } = await fingerprintTrials(project, [r.value.pipeline], backendLabel(detectBackend()));
+  const { fingerprinted } = await fingerprinter.fingerprint([r.value.pipeline]);
   const plan: TrialPlan = { trial, runId: trialRunId(sweepId, trial.name), pipeline: r.value.pipeline, overrides: r.value.overrides, fingerprints: fingerprinted[0]!, unitOf: new Map() };
   const created = mergeUnits([plan], units);
-  await decideUnits(project, created, opts.force);
+  // A trial adds a few units: each is looked up on its own, not by listing the whole entry store.
+  await decideUnits(project, created, opts.force, false);
   return { ok: true, trial: plan, created };
 }
 
@@ -188,8 +209,8 @@ async function listedEntries(project: Project): Promise<Set<string>> {
   return out;
 }
 
-async function decideUnits(project: Project, units: readonly Unit[], force: boolean): Promise<void> {
-  const listed = force ? new Set<string>() : await listedEntries(project);
+async function decideUnits(project: Project, units: readonly Unit[], force: boolean, listing = true): Promise<void> {
+  const listed = force || !listing ? undefined : await listedEntries(project);
   const previous = new Map<StageId, Promise<FingerprintObject | undefined>>();
   const prevOf = (id: StageId) => {
     let p = previous.get(id);
@@ -201,7 +222,7 @@ async function decideUnits(project: Project, units: readonly Unit[], force: bool
     await Promise.all(units.slice(i, i + BATCH).map(async (u) => {
       if (force) { u.decision = { kind: 'run', reason: { kind: 'forced' } }; return; }
       if (!u.stage.cache) { u.decision = { kind: 'run', reason: { kind: 'cache-disabled' } }; return; }
-      const entry = listed.has(u.fingerprint.digest) ? await project.entries.getComplete(u.fingerprint.digest) : undefined;
+      const entry = !listed || listed.has(u.fingerprint.digest) ? await project.entries.getComplete(u.fingerprint.digest) : undefined;
       if (entry) { u.decision = { kind: 'cached', entry }; return; }
       const prev = await prevOf(u.stage.id);
       const changes = prev ? diffFingerprints(prev, u.fingerprint.object) : undefined;

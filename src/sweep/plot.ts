@@ -12,8 +12,8 @@ export function plotParams(c: Comparison): string[] {
 }
 
 export async function objectivePlotPng(c: Comparison): Promise<Uint8Array> {
-  if (!c.objective) throw new Error('a plot needs an objective');
-  const objective = c.objective;
+  const objective = c.objectives[0];
+  if (!objective) throw new Error('a plot needs an objective');
   const rows = c.rows.filter((r) => r.objective !== null);
   const best = rows[0]?.label;
   const panels = plotParams(c).map((param) => {

@@ -1,12 +1,14 @@
 // runs/<sweep-id>/sweep.json: what a sweep was (experiment snapshot, trials and their overrides)
-// and how it ended (statuses, objective values, the best trial). Each trial also has its own run
+// and how it ended (statuses, objective values, the best trial, or the Pareto front of several
+// objectives). Each trial also has its own run
 // record, runs/<sweep-id>.<trial>/run.json, with `sweep: {id, trial}`.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Digest, RunId } from '../core/brand.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import type { RunStatus } from '../core/run-events.js';
-import type { Objective } from './schema.js';
+import { compareByObjective, paretoFront } from './objective.js';
+import type { Objective, ObjectiveSpec } from './schema.js';
 import type { SweepPlan } from './plan.js';
 
 export const SWEEP_RECORD_FORMAT = 1;
@@ -22,7 +24,10 @@ export interface TrialRecord {
   /** Every override the trial ran with, `key=value`. */
   overrides: string[];
   status: TrialStatus;
+  /** Its value of the (first) objective. */
   objective: number | null;
+  /** With several objectives: its value of each, in order (null: not reported). */
+  values?: (number | null)[];
   /** Stages this trial ran itself, waited for another trial to run, or found cached. */
   stages: { ran: number; shared: number; cached: number };
 }
@@ -37,7 +42,8 @@ export interface SweepRecord {
   spec: string;
   pipeline: { name: string; file: string };
   argv: string[];
-  objective: Objective | null;
+  /** As the experiment file gives it: one objective or a list. */
+  objective: ObjectiveSpec | null;
   /** Keys the sweep varies (grid/random/list) and ablations by name. */
   swept: string[];
   ablations: string[];
@@ -47,7 +53,10 @@ export interface SweepRecord {
   /** Distinct stages (units) of the merged DAG and what became of them. */
   units: { total: number; ran: number; cached: number; failed: number; skipped: number; cancelled: number; pruned: number };
   trials: TrialRecord[];
+  /** The best trial of a single objective (null with several, or when none reported it). */
   best: { trial: string; runId: RunId; value: number } | null;
+  /** With several objectives: the trials on their Pareto front, which no other trial beats on all. */
+  front?: { trial: string; runId: RunId; values: number[] }[];
   /** Where the trials' workspaces are (project-relative). */
   workspaces: string;
   /** Why an adaptive sweep stopped asking trials before its budget (its study failed). */
@@ -80,6 +89,20 @@ export function newSweepRecord(plan: SweepPlan, argv: string[], startedAt: numbe
     workspaces,
     ...(exp.spec.sweep?.optuna ? { study: exp.spec.sweep.optuna.study ?? exp.name } : {}),
   };
+}
+
+/** The best trial of one objective, or the Pareto front of several, among the trials that succeeded. */
+export function bestTrials(objectives: readonly Objective[], trials: readonly TrialRecord[]): Pick<SweepRecord, 'best' | 'front'> {
+  const done = trials.filter((t) => t.status === 'succeeded');
+  if (objectives.length > 1) {
+    const values = done.map((t) => t.values ?? []);
+    const on = paretoFront(values, objectives.map((o) => o.direction));
+    return { best: null, front: done.filter((_, i) => on[i]).map((t) => ({ trial: t.name, runId: t.runId, values: t.values as number[] })) };
+  }
+  const [objective] = objectives;
+  if (!objective) return { best: null };
+  const best = done.filter((t) => t.objective !== null).sort((a, b) => compareByObjective(objective.direction)(a.objective, b.objective))[0];
+  return { best: best ? { trial: best.name, runId: best.runId, value: best.objective! } : null };
 }
 
 export const sweepRecordPath = (runsDir: string, id: string) => join(runsDir, id, 'sweep.json');

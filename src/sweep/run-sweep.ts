@@ -27,9 +27,9 @@ import { describeStageReason } from '../report/describe.js';
 import { newRunRecord } from '../run/run-pipeline.js';
 import { cachedPoints, type TimedPoint } from './cached-points.js';
 import type { SweepSink } from './events.js';
-import { compareByObjective, objectiveValue } from './objective.js';
+import { objectiveValue, objectivesOf } from './objective.js';
 import { memberRole, type SweepPlan, type TrialPlan, type Unit } from './plan.js';
-import { newSweepRecord, writeSweepRecord, type SweepRecord, type TrialRecord } from './record.js';
+import { bestTrials, newSweepRecord, writeSweepRecord, type SweepRecord, type TrialRecord } from './record.js';
 import type { SweepTracking } from './tracking.js';
 import { writeRunFiles } from '../run/run-files.js';
 import { secretMasker } from '../track/index.js';
@@ -68,7 +68,8 @@ interface TrialState {
   counts: { ran: number; shared: number; cached: number };
   startedAt: number;
   status: RunStatus | undefined;
-  objective: number | null;
+  /** Its value of each objective (null: not reported), once it succeeded. */
+  values: (number | null)[];
   /** Aborted when the trial is pruned: stops the units it runs, through the stages' stop contract. */
   stop: AbortController;
   prunedAt: { id: StageId; step: number } | undefined;
@@ -85,7 +86,7 @@ export async function runSweep(
 ): Promise<SweepRecord> {
   const started = Date.now();
   const exp = plan.experiment;
-  const objective = exp.spec.objective;
+  const objectives = objectivesOf(exp.spec.objective);
   const layout = project.layout;
   const wsRoot = join(sweepsDir(layout), plan.sweepId);
   const backend = backendLabel(plan.backend);
@@ -102,7 +103,7 @@ export async function runSweep(
   const newState = (t: TrialPlan): TrialState => ({
     plan: t, name: t.trial.name, admitted: false, done: false, backlog: [], recorder: undefined, emit: () => {},
     rc: undefined, restored: new Map(), settled: 0, brokenAt: undefined, counts: { ran: 0, shared: 0, cached: 0 },
-    startedAt: 0, status: undefined, objective: null, stop: new AbortController(), prunedAt: undefined,
+    startedAt: 0, status: undefined, values: [], stop: new AbortController(), prunedAt: undefined,
   });
   const states = plan.trials.map(newState);
   const stateOf = new Map(states.map((s) => [s.plan, s] as const));
@@ -120,7 +121,7 @@ export async function runSweep(
   });
   tracking?.sweepStarted(exp.name, {
     'massflow.sweep_id': plan.sweepId, 'massflow.experiment_file': exp.file, 'massflow.pipeline': exp.pipelineFile,
-    ...(objective ? { 'massflow.objective': `${objective.metric} (${objective.direction})` } : {}),
+    ...(objectives.length ? { 'massflow.objective': objectives.map((o) => `${o.metric} (${o.direction})`).join(', ') } : {}),
   });
 
   /** Runs `fn` against the trial's record now if it is admitted, else when it is. */
@@ -194,12 +195,12 @@ export async function runSweep(
     for (const st of Object.values(rec.stages)) if (st.outcome in counts) counts[st.outcome as OutcomeKind]++;
     s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : counts.failed === 0 && counts.pruned > 0 ? 'pruned' : 'failed';
     s.emit({ type: 'run-end', status: s.status, durationMs: Date.now() - s.startedAt, counts, at: Date.now() });
-    s.objective = objective && s.status === 'succeeded' ? objectiveValue(rec, objective.metric) : null;
+    s.values = s.status === 'succeeded' ? objectives.map((o) => objectiveValue(rec, o.metric)) : objectives.map(() => null);
     const flushed = s.recorder!.flush();
-    finishing.push(flushed.then(() => tracking?.trialEnded(s.name, s.status!, s.objective)));
+    finishing.push(flushed.then(() => tracking?.trialEnded(s.name, s.status!, s.values)));
     // Told now, before the next trial is asked, so the sampler knows how this one ended.
-    if (source) finishing.push(source.ended(s.plan, s.status, s.objective));
-    sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, objective: s.objective, at: Date.now() });
+    if (source) finishing.push(source.ended(s.plan, s.status, s.values));
+    sink({ type: 'trial-end', trial: s.name, runId: s.plan.runId, status: s.status, values: s.values, at: Date.now() });
     // Kept current as trials end, so a sweep killed midway still says which of them finished.
     record.trials = states.map((t) => trialEntry(t));
     saved = saved.then(() => writeSweepRecord(layout.runsDir, record)).catch(() => {});
@@ -403,15 +404,11 @@ export async function runSweep(
   // A pruned trial is a result of the search, not a failure of the sweep.
   record.status = abort.signal.aborted ? 'cancelled' : !sourceError && states.every((s) => s.status === 'succeeded' || s.status === 'pruned') ? 'succeeded' : 'failed';
   if (sourceError) record.error = sourceError;
-  if (objective) {
-    const by = compareByObjective(objective.direction);
-    const ranked = states.filter((s) => s.status === 'succeeded' && s.objective !== null).sort((a, b) => by(a.objective, b.objective));
-    const best = ranked[0];
-    if (best) record.best = { trial: best.name, runId: best.plan.runId, value: best.objective! };
-  }
+  Object.assign(record, bestTrials(objectives, record.trials));
   record.endedAt = new Date().toISOString();
   record.durationMs = Date.now() - started;
-  tracking?.sweepEnded(record.status, record.best, states.find((s) => s.name === record.best?.trial)?.plan.trial.point);
+  const pointOf = (trial: string) => states.find((s) => s.name === trial)?.plan.trial.point ?? {};
+  tracking?.sweepEnded(record.status, record, pointOf);
   await writeSweepRecord(layout.runsDir, record);
   sink({ type: 'sweep-end', record });
   return record;
@@ -425,7 +422,8 @@ function trialEntry(s: TrialState): TrialRecord {
     point: s.plan.trial.point,
     overrides: s.plan.overrides,
     status: s.status ?? 'pending',
-    objective: s.objective,
+    objective: s.values[0] ?? null,
+    ...(s.values.length > 1 ? { values: s.values } : {}),
     stages: { ...s.counts },
   };
 }

@@ -1,6 +1,9 @@
 // The one schema of an experiment file (`experiments/NAME.yaml`): TS types derive from it, validation
 // runs on it, and `schema/experiment.schema.json` is generated from it (a test keeps them equal).
 import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import type { SchemaHint } from '../pipeline/schema-diagnostics.js';
+import type { PathSegment } from '../pipeline/yaml-source.js';
 import { TrackingSpecSchema } from '../track/tracking-schema.js';
 import { OptunaSweepSchema } from './optuna/schema.js';
 
@@ -59,10 +62,19 @@ export const ObjectiveSchema = Type.Object(
       pattern: '^[^/]+/.+$',
       description: 'STAGE/KEY: a metric a stage reports, e.g. cross-validate/mae_mean (the mean over instances for a foreach stage).',
     }),
-    direction: Type.Union([Type.Literal('min'), Type.Literal('max')], { description: 'Whether smaller or larger is better.' }),
+    direction: Type.Union([Type.Literal('min'), Type.Literal('max')], { description: 'Whether smaller or larger is better.', errorMessage: 'must be min or max' }),
   },
   { additionalProperties: false, description: 'What ranks the trials.' },
 );
+
+/** One objective, or several: the trials on the Pareto front of them are the sweep's best. */
+export const ObjectivesSchema = Type.Union([
+  ObjectiveSchema,
+  Type.Array(ObjectiveSchema, {
+    minItems: 1,
+    description: 'Several objectives: no single trial is best; the sweep reports the trials no other beats on every objective (the Pareto front).',
+  }),
+], { errorMessage: 'must be {metric: STAGE/KEY, direction: min|max}, or a list of them' });
 
 export const ExperimentSchema = Type.Object(
   {
@@ -80,7 +92,7 @@ export const ExperimentSchema = Type.Object(
     targets: Type.Optional(Type.Array(Type.String({ minLength: 1 }), {
       description: 'Run only these stages (names or instance ids) and what they need, e.g. [cross-validate] to leave out a costly report stage.',
     })),
-    objective: Type.Optional(ObjectiveSchema),
+    objective: Type.Optional(ObjectivesSchema),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Trials in progress at once (default: no limit besides --jobs and resources).' })),
     tracking: Type.Optional(TrackingSpecSchema),
   },
@@ -92,6 +104,27 @@ export type Distribution = Static<typeof DistributionSchema>;
 export type AblationSpec = Static<typeof AblationSchema>;
 export type StageSwitch = Static<typeof StageSwitchSchema>;
 export type Objective = Static<typeof ObjectiveSchema>;
+/** `objective` as written: one, or a list. */
+export type ObjectiveSpec = Static<typeof ObjectivesSchema>;
+
+/**
+ * A located message for a bad `objective`: the schema only says the union failed, so the value is
+ * checked against the one objective it is (or each of the list) to point at the wrong field.
+ */
+export const objectiveHint: SchemaHint = (path, value) => {
+  if (path.length !== 1 || path[0] !== 'objective' || value === null || typeof value !== 'object') return undefined;
+  const items: [PathSegment[], unknown][] = Array.isArray(value) ? value.map((v, i) => [['objective', i], v]) : [[['objective'], value]];
+  for (const [at, item] of items) {
+    const e = Value.Errors(ObjectiveSchema, item).First();
+    if (!e) continue;
+    const field = e.path.split('/').slice(1);
+    const own = (e.schema as { errorMessage?: string }).errorMessage;
+    const message = e.message === 'Unexpected property' ? `unknown key '${field.at(-1)}'` : e.message === 'Expected required property' ? `missing required key '${field.at(-1)}'` : own ?? e.message.toLowerCase();
+    const full = [...at, ...(e.message === 'Expected required property' ? field.slice(0, -1) : field)];
+    return { message: `'${full.join('.')}': ${message}`, path: full };
+  }
+  return undefined;
+};
 
 /** The published JSON Schema text, byte for byte what `schema/experiment.schema.json` holds. */
 export function experimentJsonSchema(): string {

@@ -14,6 +14,7 @@ import { checkedTracker, TrackingSink, runEndStatus, type CheckedTracker } from 
 import type { Pipeline } from '../pipeline/model.js';
 import { describeTrackingConfig, secretMasker, type Tracker, type TrackError } from '../track/index.js';
 import type { Objective } from './schema.js';
+import type { SweepRecord } from './record.js';
 
 const SWEEP = 'sweep';
 
@@ -26,7 +27,7 @@ export class SweepTracking {
   constructor(
     private readonly tracker: Tracker,
     private readonly where: string,
-    private readonly objective: Objective | undefined,
+    private readonly objectives: readonly Objective[],
     /** A call the tracker refused: the caller says so. */
     private readonly onRejected: (error: TrackError) => void,
     /** Masks the tracking secrets in the trials' stage output. */
@@ -63,17 +64,30 @@ export class SweepTracking {
     this.checked.logMetric(`trial:${trial}`, `intermediate/${metric}`, value, step);
   }
 
-  trialEnded(trial: string, status: RunStatus, objective: number | null) {
-    if (this.objective && objective !== null) this.checked.logMetric(`trial:${trial}`, this.objective.metric, objective);
+  trialEnded(trial: string, status: RunStatus, values: readonly (number | null)[]) {
+    this.objectives.forEach((o, i) => { const v = values[i]; if (v != null) this.checked.logMetric(`trial:${trial}`, o.metric, v); });
     this.checked.setTags(`trial:${trial}`, { 'massflow.trial_state': status });
     this.sinks.get(trial)?.end(status);
   }
 
-  sweepEnded(status: RunStatus, best: { trial: string; value: number } | null, bestPoint: Record<string, unknown> = {}) {
-    if (best && this.objective) {
-      const params = Object.fromEntries(Object.entries(bestPoint).map(([k, v]) => [`massflow.best.${k}`, JSON.stringify(v)]));
+  /**
+   * The best trial (its value and params), or with several objectives the Pareto front: its trials'
+   * names, and each one's values and params as a JSON tag (MLflow has no list of runs to hold it).
+   */
+  sweepEnded(status: RunStatus, result: Pick<SweepRecord, 'best' | 'front'>, pointOf: (trial: string) => Record<string, unknown>) {
+    const { best, front } = result;
+    const [objective] = this.objectives;
+    if (best && objective) {
+      const params = Object.fromEntries(Object.entries(pointOf(best.trial)).map(([k, v]) => [`massflow.best.${k}`, JSON.stringify(v)]));
       this.checked.setTags(SWEEP, { 'massflow.best_trial': best.trial, ...params });
-      this.checked.logMetric(SWEEP, `best/${this.objective.metric}`, best.value);
+      this.checked.logMetric(SWEEP, `best/${objective.metric}`, best.value);
+    }
+    if (front) {
+      const each = front.map((f) => [`massflow.front.${f.trial}`, JSON.stringify({
+        values: Object.fromEntries(this.objectives.map((o, i) => [o.metric, f.values[i]])), params: pointOf(f.trial),
+      })]);
+      this.checked.setTags(SWEEP, { 'massflow.front': front.map((f) => f.trial).join(' '), ...Object.fromEntries(each) });
+      this.checked.logMetric(SWEEP, 'front_size', front.length);
     }
     this.checked.endRun(SWEEP, runEndStatus(status));
   }
@@ -95,7 +109,7 @@ export interface OpenSweepTracking {
   uri: string | undefined;
   experimentName: string;
   sourceName: string;
-  objective: Objective | undefined;
+  objectives: readonly Objective[];
   onWarning: (m: string) => void;
 }
 
@@ -111,5 +125,5 @@ export async function openSweepTracking(o: OpenSweepTracking): Promise<{ ok: tru
     o.onWarning(`tracking disabled for this sweep: ${tracker}`);
     return { ok: true, tracking: undefined };
   }
-  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objective, (e) => o.onWarning(e.message), secretMasker(choice.config)) };
+  return { ok: true, tracking: new SweepTracking(tracker, describeTrackingConfig(choice.config), o.objectives, (e) => o.onWarning(e.message), secretMasker(choice.config)) };
 }

@@ -19,8 +19,8 @@ export interface TrialSource {
   /** A metric one of the trial's own stages streams while it runs; `prune` stops the trial there. */
   metric(trial: TrialPlan, id: StageId, key: string, value: number, step: number | undefined, prune: (step: number) => void): void;
   /**
-   * The trial ended. Called as it ends, before the next `next()`, so what it learnt is in order;
+   * The trial ended, with its value of each objective (null: not reported). Called as it ends, before the next `next()`, so what it learnt is in order;
    * a cancelled trial (the sweep interrupted) is left for a later sweep to ask again.
    */
-  ended(trial: TrialPlan, status: RunStatus, objective: number | null): Promise<void>;
+  ended(trial: TrialPlan, status: RunStatus, values: readonly (number | null)[]): Promise<void>;
 }

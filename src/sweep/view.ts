@@ -1,17 +1,19 @@
 // The sweep's terminal view: one plain line per unit start and end (labelled trial/stage), one per
-// finished trial, then the trials ranked by the objective and the best one. Lines are stable so the
-// end-to-end tests assert them exactly.
+// finished trial, then the trials ranked by the objective and the best one (with several
+// objectives: the Pareto front first, marked, then the rest). Lines are stable so the end-to-end
+// tests assert them exactly.
 import type { Output } from '../report/run-view.js';
 import { describeDevices, describeStageStart, outcomeDetail } from '../report/describe.js';
 import { fmtDuration, pad, table, type Style } from '../report/format.js';
 import { unhandled } from '../core/run-events.js';
 import type { SweepEvent } from './events.js';
-import { compareByObjective } from './objective.js';
+import { compareByObjective, objectivesOf } from './objective.js';
+import type { Objective } from './schema.js';
 import type { SweepRecord } from './record.js';
 
 export class SweepView {
   private width = 28;
-  private objective = '';
+  private objectives: Objective[] = [];
 
   constructor(private readonly out: Output, private readonly style: Style) {}
 
@@ -53,7 +55,8 @@ export class SweepView {
       }
       case 'trial-end': {
         const status = e.status === 'succeeded' ? s.green(e.status) : e.status === 'failed' ? s.red(e.status) : s.yellow(e.status);
-        const value = e.objective === null ? '' : `  ${this.objective} = ${fmtValue(e.objective)}`;
+        const known = this.objectives.flatMap((o, i) => (e.values[i] == null ? [] : [`${o.metric} = ${fmtValue(e.values[i]!)}`]));
+        const value = known.length ? `  ${known.join(', ')}` : '';
         this.print(`${pad('trial', 9)} ${pad(e.trial, this.width)}${status}${value}`);
         return;
       }
@@ -70,8 +73,8 @@ export class SweepView {
     }
   };
 
-  /** Set before the sweep starts: the metric the trials are ranked by. */
-  setObjective(metric: string | undefined) { this.objective = metric ?? ''; }
+  /** Set before the sweep starts: the metrics the trials are ranked by. */
+  setObjectives(objectives: Objective[]) { this.objectives = objectives; }
 
   private label(trial: string, id: string) {
     const l = `${trial}/${id}`;
@@ -81,21 +84,30 @@ export class SweepView {
 
   private summary(r: SweepRecord) {
     const s = this.style;
+    const objectives = objectivesOf(r.objective);
+    const several = objectives.length > 1;
+    const onFront = new Set((r.front ?? []).map((f) => f.trial));
     const trials = [...r.trials];
-    if (r.objective) {
-      const by = compareByObjective(r.objective.direction);
-      trials.sort((a, b) => by(a.objective, b.objective));
+    if (objectives.length) {
+      const by = compareByObjective(objectives[0]!.direction);
+      trials.sort((a, b) => Number(onFront.has(b.name)) - Number(onFront.has(a.name)) || by(a.objective, b.objective));
     }
-    const head = ['trial', 'status', ...r.swept, ...(r.objective ? [`${r.objective.metric} (${r.objective.direction})`] : [])];
+    const head = ['trial', 'status', ...r.swept, ...objectives.map((o) => `${o.metric} (${o.direction})`), ...(several ? ['front'] : [])];
     const rows = trials.map((t) => [
       t.name,
       t.status,
       ...r.swept.map((k) => (k in t.point ? fmtParam(t.point[k]) : '')),
-      ...(r.objective ? [t.objective === null ? '-' : fmtValue(t.objective)] : []),
+      ...objectives.map((_, i) => { const v = several ? t.values?.[i] : t.objective; return v == null ? '-' : fmtValue(v); }),
+      ...(several ? [onFront.has(t.name) ? '*' : ''] : []),
     ]);
     this.out.write(table([head, ...rows]).join('\n') + '\n');
-    if (r.best) this.out.write(`best: ${s.bold(r.best.trial)} (${r.objective!.metric} = ${fmtValue(r.best.value)}) · run ${r.best.runId} · massflow rerun ${r.best.runId}\n`);
-    else if (r.objective) this.out.write(`best: none (no trial reported ${r.objective.metric})\n`);
+    if (several) {
+      const front = r.front ?? [];
+      this.out.write(front.length
+        ? `Pareto front: ${front.map((f) => s.bold(f.trial)).join(', ')} (${front.length} of ${r.trials.length} trials: those no other trial dominates)\n`
+        : `Pareto front: none (no trial reported every objective)\n`);
+    } else if (r.best) this.out.write(`best: ${s.bold(r.best.trial)} (${objectives[0]!.metric} = ${fmtValue(r.best.value)}) · run ${r.best.runId} · massflow rerun ${r.best.runId}\n`);
+    else if (objectives.length) this.out.write(`best: none (no trial reported ${objectives[0]!.metric})\n`);
     const n = (st: string) => r.trials.filter((t) => t.status === st).length;
     const status = r.status === 'succeeded' ? s.green('succeeded') : r.status === 'failed' ? s.red('failed') : s.yellow(String(r.status));
     const u = r.units;

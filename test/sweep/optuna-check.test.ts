@@ -77,6 +77,94 @@ objective: { metric: fit/final, direction: min }
 `)).toBe('ok');
   });
 
+  it('several objectives: a sampler that optimizes one, pruning, a repeated or unknown objective are located errors', () => {
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna:
+    sampler: cmaes
+    trials: 10
+    params:
+      fit.x: { uniform: [0, 1] }
+    prune: { pruner: median, metric: fit/loss }
+objective:
+  - { metric: fit/final, direction: min }
+  - { metric: fit/far, direction: max }
+  - { metric: fit/final, direction: max }
+  - { metric: nope/x, direction: min }
+`)).toBe(`experiments/e.yaml:4:14 error: sampler 'cmaes' optimizes one objective; this experiment has 4 (use tpe, random, gp, nsga2)
+  4 |     sampler: cmaes
+    |              ~~~~~
+  experiments/e.yaml:9:1 note: the 4 objectives
+    9 | objective:
+      | ~~~~~~~~~
+experiments/e.yaml:8:5 error: pruning needs a single objective: Optuna's pruners compare one value per step, and this experiment has 4
+  8 |     prune: { pruner: median, metric: fit/loss }
+    |     ~~~~~
+  experiments/e.yaml:9:1 note: the 4 objectives
+    9 | objective:
+      | ~~~~~~~~~
+experiments/e.yaml:12:15 error: objective 'fit/final' is listed twice
+  12 |   - { metric: fit/final, direction: max }
+     |               ~~~~~~~~~
+experiments/e.yaml:13:15 error: the objective names stage 'nope', which pipelines/quad.yaml does not have (stages: prep, fit)
+  13 |   - { metric: nope/x, direction: min }
+     |               ~~~~~~
+4 errors`);
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna: { sampler: nsga2, trials: 8, params: { fit.x: { uniform: [0, 1] } } }
+objective: [{ metric: fit/final, direction: min }, { metric: fit/far, direction: max }]
+`)).toBe('ok');
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna: { trials: 8, params: { fit.x: { uniform: [0, 1] } } }
+objective: { metric: fit/final, direction: up }
+`)).toBe(`experiments/e.yaml:4:44 error: 'objective.direction': must be min or max
+  4 | objective: { metric: fit/final, direction: up }
+    |                                            ~~
+1 error`);
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna: { trials: 8, params: { fit.x: { uniform: [0, 1] } } }
+objective: [{ metric: fit/final, direction: min }, { metric: fit/far }]
+`)).toMatch(/^experiments\/e\.yaml:4:52 error: 'objective\.1': missing required key 'direction'\n/);
+  });
+
+  it('a condition on an unknown param, a later one, a non-choice or a value it never takes is a located error', () => {
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna:
+    trials: 10
+    params:
+      fit.shift: { uniform: [0, 1], when: { fit.mode: shifted } }
+      fit.mode: { choice: [plain, shifted] }
+      fit.x: { uniform: [0, 1], when: { fit.mode: [plain, skewed], fit.z: 1 } }
+      fit.y: { uniform: [0, 1], when: { fit.x: 0.5 } }
+objective: { metric: fit/final, direction: min }
+`)).toBe(`experiments/e.yaml:6:45 error: 'fit.shift' is conditional on 'fit.mode', which is declared after it: declare the param a condition reads first
+  6 |       fit.shift: { uniform: [0, 1], when: { fit.mode: shifted } }
+    |                                             ~~~~~~~~
+experiments/e.yaml:8:59 error: 'fit.mode' never takes "skewed" (its choices: "plain", "shifted")
+  8 |       fit.x: { uniform: [0, 1], when: { fit.mode: [plain, skewed], fit.z: 1 } }
+    |                                                           ~~~~~~
+experiments/e.yaml:8:68 error: 'fit.x' is conditional on 'fit.z', which is not a param of this search space (params before it: fit.shift, fit.mode)
+  8 |       fit.x: { uniform: [0, 1], when: { fit.mode: [plain, skewed], fit.z: 1 } }
+    |                                                                    ~~~~~
+experiments/e.yaml:9:41 error: 'fit.y' is conditional on 'fit.x', which is not a choice: a condition compares a choice's value
+  9 |       fit.y: { uniform: [0, 1], when: { fit.x: 0.5 } }
+    |                                         ~~~~~
+4 errors`);
+    expect(rendered(`pipeline: pipelines/quad.yaml
+sweep:
+  optuna:
+    trials: 10
+    params:
+      fit.mode: { choice: [plain, shifted] }
+      fit.shift: { uniform: [0, 1], when: { fit.mode: shifted } }
+objective: { metric: fit/final, direction: min }
+`)).toBe('ok');
+  });
+
   it('pins the Optuna version scripts/optuna-venv.sh installs', () => {
     const script = readFileSync(new URL('../../scripts/optuna-venv.sh', import.meta.url), 'utf8');
     expect(/OPTUNA_VERSION="([^"]+)"/.exec(script)?.[1]).toBe(OPTUNA_VERSION);

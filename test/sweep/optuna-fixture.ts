@@ -1,13 +1,15 @@
 // A cheap objective for Optuna sweeps through the real CLI: `prep` (shared by every trial) then
 // `fit`, which streams a per-epoch `loss` through its events file and ends with
-// `final` = (x - 0.7)^2 + (y - 0.2)^2, whose optimum is known. Both count their executions in
-// $COUNT_DIR; `fit.sleep` ms per epoch gives a pruner time to act.
+// `final` = (x - 0.7)^2 + (y - 0.2)^2, whose optimum is known, and `far` = (x - 0.2)^2 + (y - 0.7)^2,
+// which conflicts with it (their Pareto front is the segment between the two optima). Both count their executions in
+// $COUNT_DIR; `fit.sleep` ms per epoch gives a pruner time to act. `fit.mode: shifted` adds
+// `fit.shift` to `final` (a param that only matters for one choice of another).
 import { Rig } from '../e2e/rig.js';
 
 export const QUAD = `name: quad
 params:
   prep: { n: 3 }
-  fit: { x: 0.5, y: 0.5, epochs: 6, sleep: 0 }
+  fit: { x: 0.5, y: 0.5, epochs: 6, sleep: 0, mode: plain, shift: 0 }
 stages:
   prep:
     cmd: [node, prep.mjs]
@@ -29,9 +31,10 @@ writeFileSync('data/prep.txt', 'n=' + JSON.parse(process.env.MASSFLOW_PARAMS).pr
 `;
 
 const FIT = `import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
-const { x, y, epochs, sleep } = JSON.parse(process.env.MASSFLOW_PARAMS).fit;
+const { x, y, epochs, sleep, mode, shift } = JSON.parse(process.env.MASSFLOW_PARAMS).fit;
 appendFileSync(process.env.COUNT_DIR + '/fit', 'x');
-const final = (x - 0.7) ** 2 + (y - 0.2) ** 2;
+const final = (x - 0.7) ** 2 + (y - 0.2) ** 2 + (mode === 'shifted' ? shift : 0);
+const far = (x - 0.2) ** 2 + (y - 0.7) ** 2;
 for (let e = 0; e < epochs; e++) {
   appendFileSync(process.env.MASSFLOW_EVENTS, JSON.stringify({ type: 'metric', key: 'loss', value: final + 1 / (e + 1), step: e }) + '\\n');
   appendFileSync(process.env.COUNT_DIR + '/epochs', 'x');
@@ -40,7 +43,7 @@ for (let e = 0; e < epochs; e++) {
 mkdirSync('models', { recursive: true });
 mkdirSync('metrics', { recursive: true });
 writeFileSync('models/fit.txt', 'x=' + x + ' y=' + y + '\\n');
-writeFileSync('metrics/fit.json', JSON.stringify({ final }));
+writeFileSync('metrics/fit.json', JSON.stringify({ final, far }));
 `;
 
 export function optunaRig(experiments: Record<string, string>): Rig {
@@ -60,9 +63,9 @@ params:
   fit.x: { choice: [3.0, 0.7] }
 prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 1 }`, `overrides: { fit.epochs: ${epochs}, fit.sleep: ${sleepMs} }\nconcurrency: 1\n`);
 
-export const experiment = (optuna: string, extra = '') => `pipeline: pipelines/quad.yaml
+export const experiment = (optuna: string, extra = '', objective = '{ metric: fit/final, direction: min }') => `pipeline: pipelines/quad.yaml
 sweep:
   optuna:
 ${optuna.trim().split('\n').map((l) => '    ' + l).join('\n')}
-objective: { metric: fit/final, direction: min }
+objective: ${objective}
 ${extra}`;

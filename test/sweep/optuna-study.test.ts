@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudy, type Study, type StudyOpen } from '../../src/sweep/optuna/study-child.js';
 import { IN_CI, optunaVenvPython } from './optuna-env.js';
+import { paretoFront } from '../../src/sweep/objective.js';
 
 const venv = optunaVenvPython();
 if (!venv.ok && IN_CI) throw new Error(venv.reason);
@@ -15,7 +16,7 @@ const BUDGET = 100;
 const SEEDS = [1, 2, 3, 4, 5];
 
 const spec = (sampler: string, seed: number): StudyOpen => ({
-  storage: ':memory:', study: `${sampler}-${seed}`, direction: 'minimize', sampler: { name: sampler, seed, options: {} },
+  storage: ':memory:', study: `${sampler}-${seed}`, directions: ['minimize'], sampler: { name: sampler, seed, options: {} },
   pruner: null, space: SPACE, trials: BUDGET,
 });
 
@@ -24,7 +25,7 @@ async function trialsToReach(study: Study): Promise<number> {
   for (let n = 1; n <= BUDGET; n++) {
     const t = (await study.ask())!;
     const d = Math.hypot(Number(t.params['x']) - OPTIMUM.x, Number(t.params['y']) - OPTIMUM.y);
-    await study.tell(t.number, 'complete', d * d);
+    await study.tell(t.number, 'complete', [d * d]);
     if (d < RADIUS) return n;
   }
   return BUDGET + 1;
@@ -51,6 +52,46 @@ describe.skipIf(!venv.ok)('the Optuna study process', () => {
     }
     // Random search needs about 1 / (pi r^2) = 127 trials on average; TPE a few dozen.
     expect(median(reached['tpe']!) * 2, JSON.stringify(reached)).toBeLessThan(median(reached['random']!));
+  }, 60_000);
+
+  it('TPE on two objectives (one minimized, one maximized): the same seed asks the same trials, and its best trials are the Pareto front', async () => {
+    const run = async () => {
+      const r = await openStudy(venv.ok ? venv.python : '', { ...spec('tpe', 3), study: 'mo', directions: ['minimize', 'maximize'], trials: 16 }, process.cwd());
+      if (!r.ok) throw new Error(r.error);
+      const asked: { number: number; params: Record<string, unknown>; values: number[] }[] = [];
+      for (let t = await r.value.ask(); t; t = await r.value.ask()) {
+        const x = Number(t.params['x']), y = Number(t.params['y']);
+        // Conflicting: the first is least at (0, 0), the second (maximized) greatest at (1, 1).
+        const values = [x * x + y * y, -((x - 1) ** 2 + (y - 1) ** 2)];
+        await r.value.tell(t.number, 'complete', values);
+        asked.push({ number: t.number, params: t.params, values });
+      }
+      const best = await r.value.best();
+      await r.value.close();
+      return { asked, best };
+    };
+    const first = await run();
+    const second = await run();
+    expect(first.asked).toHaveLength(16);
+    expect(second.asked).toEqual(first.asked);
+    const on = paretoFront(first.asked.map((t) => t.values), ['min', 'max']);
+    expect(first.best.map((b) => b.number).sort((a, b) => a - b)).toEqual(first.asked.filter((_, i) => on[i]).map((t) => t.number));
+    expect(first.best.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('suggests a conditional param only when its condition holds, and leaves it out of the trial otherwise', async () => {
+    const space = { opt: { choice: ['sgd', 'adam'] }, momentum: { uniform: [0, 1], when: { opt: 'sgd' } }, lr: { 'log-uniform': [1e-4, 1e-1] } };
+    const r = await openStudy(venv.ok ? venv.python : '', { ...spec('tpe', 2), study: 'cond', trials: 20, space }, process.cwd());
+    if (!r.ok) throw new Error(r.error);
+    const asked: Record<string, unknown>[] = [];
+    for (let t = await r.value.ask(); t; t = await r.value.ask()) {
+      asked.push(t.params);
+      await r.value.tell(t.number, 'complete', [Number(t.params['lr']) + (t.params['opt'] === 'sgd' ? Number(t.params['momentum']) : 0.5)]);
+    }
+    await r.value.close();
+    expect(asked).toHaveLength(20);
+    expect(asked.map((p) => Object.keys(p).sort())).toEqual(asked.map((p) => (p['opt'] === 'sgd' ? ['lr', 'momentum', 'opt'] : ['lr', 'opt'])));
+    expect(new Set(asked.map((p) => p['opt']))).toEqual(new Set(['sgd', 'adam']));
   }, 60_000);
 
   it('answers a request it cannot serve with the reason, and goes on', async () => {

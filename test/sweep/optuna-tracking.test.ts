@@ -11,6 +11,7 @@ import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
 import { planSweep } from '../../src/sweep/plan.js';
 import { runSweep } from '../../src/sweep/run-sweep.js';
 import { SweepTracking } from '../../src/sweep/tracking.js';
+import { objectivesOf } from '../../src/sweep/objective.js';
 import { StudySource, studyOpen } from '../../src/sweep/optuna/run-study.js';
 import { openStudy } from '../../src/sweep/optuna/study-child.js';
 import type { Rig } from '../e2e/rig.js';
@@ -43,7 +44,7 @@ describe.skipIf(!venv.ok)('Optuna sweep tracking', () => {
     if (!opened.ok) throw new Error(opened.error);
     const fake = new FakeTracker();
     const rejected: unknown[] = [];
-    const tracking = new SweepTracking(fake, 'fake', exp.spec.objective, (e) => rejected.push(e));
+    const tracking = new SweepTracking(fake, 'fake', objectivesOf(exp.spec.objective), (e) => rejected.push(e));
     const source = new StudySource(project, exp, sweepId, opened.value, {
       force: false, fileExists: fileExistsIn(rig.dir), onIntermediate: (t, k, v, s) => tracking.trialIntermediate(t, k, v, s),
     });

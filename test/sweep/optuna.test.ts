@@ -2,25 +2,22 @@
 // trials twice (and a second study in the same project finds every trial's stages cached), a pruned
 // trial stops early and commits nothing, and a sweep killed with SIGKILL resumes with no trial lost
 // or counted twice.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/record/run-record.js';
 import type { SweepRecord } from '../../src/sweep/record.js';
 import type { Rig } from '../e2e/rig.js';
 import { sweepIds } from './fixture.js';
-import { IN_CI, optunaVenvPython, studyTrials } from './optuna-env.js';
+import { optunaCli, studyTrials } from './optuna-env.js';
 import { experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
 
-const venv = optunaVenvPython();
-if (!venv.ok && IN_CI) throw new Error(venv.reason);
-const python = venv.ok ? venv.python : '';
+const { ok, python, env } = optunaCli();
 
 let rig: Rig;
 afterEach(() => rig?.cleanup());
-beforeAll(() => { if (!venv.ok) console.warn(`skipping: ${venv.reason}`); });
 
-const env = (r: Rig) => ({ COUNT_DIR: r.path('count'), MASSFLOW_OPTUNA_PYTHON: python });
 const json = <T>(r: Rig, p: string) => JSON.parse(r.read(p)) as T;
 const count = (r: Rig, name: string) => { try { return readFileSync(r.path(`count/${name}`), 'utf8').length; } catch { return 0; } };
 const sweepOf = (r: Rig, id: string) => json<SweepRecord>(r, `runs/${id}/sweep.json`);
@@ -32,7 +29,7 @@ function cached(r: Rig, fingerprint: string): boolean {
   return walk(r.path('.massflow/cache')).some((f) => f === `${fingerprint.slice(2)}.json`);
 }
 
-describe.skipIf(!venv.ok)('massflow sweep with sweep.optuna', () => {
+describe.skipIf(!ok)('massflow sweep with sweep.optuna', () => {
   it('a seeded TPE study asks the same trials twice; the second study finds every stage cached', async () => {
     const space = `sampler: tpe
 seed: 11
@@ -63,6 +60,9 @@ params:
     expect(stored.map((t) => t.params)).toEqual(ra!.trials.map((t) => t.point));
     expect(stored.map((t) => t.value)).toEqual(ra!.trials.map((t) => t.objective));
     expect(ra!.best).toEqual({ trial: expect.stringMatching(/^t00\d$/), runId: expect.any(String), value: Math.min(...stored.map((t) => t.value!)) });
+    // Written ahead (WAL, NORMAL sync): a commit does not wait for the disk.
+    const mode = spawnSync(python, ['-c', 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode").fetchone()[0])', rig.path('.massflow/optuna/a.db')], { encoding: 'utf8' });
+    expect(mode.stdout.trim()).toBe('wal');
   }, 90_000);
 
   it('prunes a hopeless trial: its stage is stopped early, recorded as pruned, and nothing of it is cached', async () => {

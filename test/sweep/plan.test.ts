@@ -12,7 +12,8 @@ import { projectLayout } from '../../src/project/layout.js';
 import { compilePipeline } from '../../src/pipeline/compile.js';
 import { dryRunLines } from '../../src/sweep/dry-run.js';
 import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
-import { planSweep, type SweepPlan } from '../../src/sweep/plan.js';
+import { planNextTrial, planSweep, SweepFingerprinter, type SweepPlan, type Unit } from '../../src/sweep/plan.js';
+import { backendLabel } from '../../src/project/backend-id.js';
 import { compileTrial, trialOverrides } from '../../src/sweep/trial-pipelines.js';
 
 const PIPELINE = `name: p
@@ -115,6 +116,25 @@ describe('merged DAG', () => {
     const pos = new Map(p.units.map((u, i) => [u, i]));
     for (const u of p.units) for (const v of u.upstream) expect(pos.get(v)!).toBeLessThan(pos.get(u)!);
     expect(p.units.every((u) => u.decision.kind === 'run')).toBe(true);
+  });
+
+  it('trials planned one at a time (an adaptive sweep, one fingerprinter) get the fingerprints and units of a plan of all', async () => {
+    const together = await plan('pipeline: pipelines/p.yaml\nsweep: { grid: { fit.lr: [0.1, 0.2, 0.3] } }\n');
+    const exp = together.experiment;
+    const project = openProject(projectLayout(dir));
+    const units = new Map<string, Unit>();
+    const fingerprinter = new SweepFingerprinter(project, backendLabel(together.backend));
+    const digests = (fps: ReadonlyMap<string, { digest: string }>) => [...fps].map(([id, f]) => [id, f.digest]);
+    const created: number[] = [];
+    for (const [i, t] of exp.trials.entries()) {
+      const r = await planNextTrial(project, exp, together.sweepId, t, units, { force: false, fileExists: fileExistsIn(dir) }, fingerprinter);
+      if (!r.ok) throw new Error(JSON.stringify(r.diagnostics));
+      expect(digests(r.trial.fingerprints)).toEqual(digests(together.trials[i]!.fingerprints));
+      created.push(r.created.length);
+    }
+    // The first trial creates all its units; later ones only their own fetch, fit folds and score.
+    expect(created).toEqual([6, 5, 5]);
+    expect(units.size).toBe(together.units.length);
   });
 
   it('lists per trial what it runs, shares and finds cached', async () => {

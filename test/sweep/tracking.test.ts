@@ -13,6 +13,7 @@ import { runSweep } from '../../src/sweep/run-sweep.js';
 import { SweepTracking } from '../../src/sweep/tracking.js';
 import type { Rig } from '../e2e/rig.js';
 import { CommandExecutor, GRID, sweepRig } from './fixture.js';
+import { objectivesOf } from '../../src/sweep/objective.js';
 
 let rig: Rig;
 afterEach(() => rig?.cleanup());
@@ -29,7 +30,7 @@ describe('sweep tracking', () => {
     if (!planned.ok) throw new Error('plan failed');
     const fake = new FakeTracker();
     const rejected: unknown[] = [];
-    const tracking = new SweepTracking(fake, 'fake', loaded.experiment.spec.objective, (e) => rejected.push(e));
+    const tracking = new SweepTracking(fake, 'fake', objectivesOf(loaded.experiment.spec.objective), (e) => rejected.push(e));
     const record = await runSweep(project, planned.plan, {
       jobs: 2, gpus: undefined, keepGoing: false, force: false, concurrency: undefined, argv: [], executor: new CommandExecutor(), git: gitInfo(rig.dir),
     }, () => {}, tracking, new AbortController().signal);
@@ -59,5 +60,28 @@ describe('sweep tracking', () => {
     expect(run('t000/stage:prep').tags).toMatchObject({ 'massflow.cache': 'ran' });
     expect(run('t001/stage:prep').tags).toMatchObject({ 'massflow.cache': 'shared', 'massflow.ran_in_trial': 't000' });
     expect(run('t002/stage:fit').tags).toMatchObject({ 'massflow.cache': 'ran', 'massflow.fingerprint': planned.plan.trials[2]!.fingerprints.get('fit' as never)!.digest });
+  });
+});
+
+describe('sweep tracking with several objectives', () => {
+  it('puts the Pareto front on the sweep run: the trial names, each one\'s values and params, and its size', async () => {
+    const fake = new FakeTracker();
+    const rejected: unknown[] = [];
+    const tracking = new SweepTracking(fake, 'fake', [{ metric: 'fit/final', direction: 'min' }, { metric: 'fit/far', direction: 'max' }], (e) => rejected.push(e));
+    tracking.sweepStarted('pareto', {});
+    const points: Record<string, Record<string, unknown>> = { t001: { 'fit.x': 0.25 }, t004: { 'fit.x': 0.5 } };
+    const front = [{ trial: 't001', runId: asRunId('s.t001'), values: [0.1, 0.3] }, { trial: 't004', runId: asRunId('s.t004'), values: [0.2, 0.4] }];
+    tracking.sweepEnded('succeeded', { best: null, front }, (t) => points[t]!);
+    await tracking.close('s');
+    expect(rejected).toEqual([]);
+    const sweep = fake.runs.get('sweep')!;
+    expect(sweep.status).toBe('FINISHED');
+    expect(sweep.tags).toMatchObject({
+      'massflow.front': 't001 t004',
+      'massflow.front.t001': JSON.stringify({ values: { 'fit/final': 0.1, 'fit/far': 0.3 }, params: { 'fit.x': 0.25 } }),
+      'massflow.front.t004': JSON.stringify({ values: { 'fit/final': 0.2, 'fit/far': 0.4 }, params: { 'fit.x': 0.5 } }),
+    });
+    expect(sweep.tags['massflow.best_trial']).toBeUndefined();
+    expect(sweep.metrics.map((m) => [m.name, m.value])).toEqual([['front_size', 2]]);
   });
 });

@@ -6,6 +6,7 @@ import { buildComparison, comparisonJson, comparisonLines, type CompareSource } 
 import { projectRelative } from '../../sweep/detect.js';
 import { latestSweepOf, readSweepRecord, type SweepRecord } from '../../sweep/record.js';
 import type { Objective } from '../../sweep/schema.js';
+import { objectivesOf } from '../../sweep/objective.js';
 import { layoutFrom, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
@@ -48,15 +49,15 @@ export async function compareCommand(args: string[], opts: CompareOptions, term:
   }
   for (const record of singles) sources.push({ label: record.runId, record });
 
-  let objective: Objective | null = sweeps.find((s) => s.objective)?.objective ?? null;
+  let objectives: Objective[] = objectivesOf(sweeps.find((s) => s.objective)?.objective);
   if (opts.objective) {
     if (!/^[^/]+\/.+$/.test(opts.objective)) throw new UsageError(`--objective takes STAGE/KEY, got '${opts.objective}'`);
-    objective = { metric: opts.objective, direction: opts.direction ?? objective?.direction ?? 'min' };
+    objectives = [{ metric: opts.objective, direction: opts.direction ?? objectives[0]?.direction ?? 'min' }];
   } else if (opts.direction) {
-    if (!objective) throw new UsageError('--direction needs an objective: add --objective STAGE/KEY');
-    objective = { ...objective, direction: opts.direction };
+    if (objectives.length !== 1) throw new UsageError(objectives.length ? `--direction with ${objectives.length} objectives: name the one to rank by with --objective STAGE/KEY` : '--direction needs an objective: add --objective STAGE/KEY');
+    objectives = [{ ...objectives[0]!, direction: opts.direction }];
   }
-  const c = buildComparison(sources, objective, opts.metric ?? []);
+  const c = buildComparison(sources, objectives, opts.metric ?? []);
 
   if (opts.json) term.out.write(comparisonJson(c));
   else {
@@ -64,7 +65,7 @@ export async function compareCommand(args: string[], opts: CompareOptions, term:
     if (missing.length) term.err.write(`${term.style.yellow('warning')}: no run record for ${missing.join(', ')} (trials that never started)\n`);
   }
   if (opts.plot) {
-    if (!objective) throw new UsageError('--plot draws the objective: the runs have none, add --objective STAGE/KEY');
+    if (!objectives.length) throw new UsageError('--plot draws the objective: the runs have none, add --objective STAGE/KEY');
     let png: Uint8Array;
     // Vega loads only when a plot is asked for.
     const { objectivePlotPng } = await import('../../sweep/plot.js');

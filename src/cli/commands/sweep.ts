@@ -22,6 +22,7 @@ import { pushAfterRun, useRemote } from '../remote-setup.js';
 import { openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
 import { StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
 import type { Experiment } from '../../sweep/experiment.js';
+import { objectivesOf } from '../../sweep/objective.js';
 
 /** The experiment's Optuna study, opened or resumed; what stops it is a usage error (exit 2). */
 async function openSweepStudy(root: string, exp: Experiment) {
@@ -75,12 +76,12 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   const { openSweepTracking } = await import('../../sweep/tracking.js');
   const tracking = await openSweepTracking({
     projectDir: layout.root, sweepId, runsDir: layout.runsDir, spec: exp.spec.tracking, uri: opts.trackingUri,
-    experimentName: exp.name, sourceName: exp.file, objective: exp.spec.objective, onWarning: (m) => term.err.write(`tracking: ${m}\n`),
+    experimentName: exp.name, sourceName: exp.file, objectives: objectivesOf(exp.spec.objective), onWarning: (m) => term.err.write(`tracking: ${m}\n`),
   });
   if (!tracking.ok) throw new UsageError(`tracking settings: ${tracking.problems.join('; ')}`);
 
   const view = new SweepView(term.out, term.style);
-  view.setObjective(exp.spec.objective?.metric);
+  view.setObjectives(objectivesOf(exp.spec.objective));
   const source = study && new StudySource(project, exp, sweepId, study, {
     force: Boolean(opts.force), fileExists: fileExistsIn(layout.root),
     onIntermediate: (trial, key, value, step) => tracking.tracking?.trialIntermediate(trial, key, value, step),

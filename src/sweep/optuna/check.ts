@@ -10,7 +10,8 @@ import type { PathSegment } from '../../pipeline/yaml-source.js';
 import { selectStages } from '../../plan/decide.js';
 import { didYouMean } from '../checks.js';
 import type { ExperimentSpec } from '../schema.js';
-import { PRUNER_OPTIONS, SAMPLER_OPTIONS, type OptunaDistribution, type OptunaSweep } from './schema.js';
+import { objectivesOf } from '../objective.js';
+import { MULTI_OBJECTIVE_SAMPLERS, PRUNER_OPTIONS, SAMPLER_OPTIONS, type OptunaDistribution, type OptunaSweep } from './schema.js';
 
 export interface OptunaCheckContext {
   spec: ExperimentSpec;
@@ -35,8 +36,10 @@ export function checkOptuna(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[
     if (problem) out.push(diag('experiment', problem.message, cx.at([...path, problem.field])));
     if ('choice' in d) d.choice.forEach((v, i) => cx.checkValue(key, v, [...path, 'choice', i]));
   }
+  out.push(...conditionProblems(o, cx));
   const sampler = o.sampler ?? 'tpe';
   out.push(...unknownOptions(o.sampler_options, SAMPLER_OPTIONS[sampler], `sampler '${sampler}'`, ['sampler_options'], at));
+  out.push(...severalObjectivesProblems(o, cx));
   if (o.prune) {
     out.push(...unknownOptions(o.prune.options, PRUNER_OPTIONS[o.prune.pruner], `pruner '${o.prune.pruner}'`, ['prune', 'options'], at));
     const stage = pruneStageProblem(o.prune.metric, cx.pipeline, cx.spec.targets, cx.pipelineFile);
@@ -53,8 +56,8 @@ export function checkOptuna(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[
 /** What is wrong with a distribution's bounds or step, and at which of its fields. */
 export function distributionProblem(d: OptunaDistribution, paramKind: string, key: string, file: string): { field: string; message: string } | undefined {
   if ('choice' in d) return undefined;
-  const field = Object.keys(d).find((k) => k !== 'step' && k !== 'log')!;
-  const [lo, hi] = (d as Record<string, [number, number]>)[field]!;
+  const field = 'uniform' in d ? 'uniform' : 'integer' in d ? 'integer' : 'log-uniform';
+  const [lo, hi] = 'uniform' in d ? d.uniform : 'integer' in d ? d.integer : d['log-uniform'];
   if (paramKind !== 'number' && paramKind !== 'null') return { field, message: `'${key}' is a ${paramKind} in ${file}; ${field} suggests numbers (use choice)` };
   if ('integer' in d) {
     if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo <= hi)) return { field, message: `integer bounds must be integers with low <= high, got [${lo}, ${hi}]` };
@@ -65,6 +68,53 @@ export function distributionProblem(d: OptunaDistribution, paramKind: string, ke
   const step = 'step' in d ? d.step : undefined;
   if (step !== undefined && step > hi - lo && hi > lo) return { field: 'step', message: `step ${step} is wider than [${lo}, ${hi}]: only ${lo} could be suggested` };
   return undefined;
+}
+
+/**
+ * A param's `when` names choice params declared before it (so the study suggests them first and
+ * conditions cannot go round in a circle), each with values among its choices.
+ */
+function conditionProblems(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const keys = Object.keys(o.params);
+  keys.forEach((key, at) => {
+    for (const [on, want] of Object.entries(o.params[key]!.when ?? {})) {
+      const path: PathSegment[] = [...BASE, 'params', key, 'when', on];
+      const d = o.params[on];
+      const before = keys.slice(0, at);
+      if (!d) {
+        out.push(diag('experiment', `'${key}' is conditional on '${on}', which is not a param of this search space (${before.length ? `params before it: ${before.join(', ')}` : 'it is the first param'})`, cx.at(path, true)));
+      } else if (!before.includes(on)) {
+        out.push(diag('experiment', `'${key}' is conditional on '${on}', which is declared ${on === key ? 'as itself' : 'after it'}: declare the param a condition reads first`, cx.at(path, true)));
+      } else if (!('choice' in d)) {
+        out.push(diag('experiment', `'${key}' is conditional on '${on}', which is not a choice: a condition compares a choice's value`, cx.at(path, true)));
+      } else {
+        const choices = d.choice.map((c) => JSON.stringify(c));
+        const values = Array.isArray(want) ? want : [want];
+        values.forEach((v, i) => {
+          if (!choices.includes(JSON.stringify(v))) out.push(diag('experiment', `'${on}' never takes ${JSON.stringify(v)} (its choices: ${choices.join(', ')})`, cx.at(Array.isArray(want) ? [...path, i] : path)));
+        });
+      }
+    }
+  });
+  return out;
+}
+
+/** Several objectives need a sampler that optimizes them together, and leave nothing to prune by. */
+function severalObjectivesProblems(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[] {
+  const n = objectivesOf(cx.spec.objective).length;
+  if (n < 2) return [];
+  const out: Diagnostic[] = [];
+  const objective = cx.at(['objective'], true);
+  const related = objective ? [{ message: `the ${n} objectives`, location: objective }] : [];
+  const sampler = o.sampler ?? 'tpe';
+  if (!MULTI_OBJECTIVE_SAMPLERS.includes(sampler)) {
+    out.push(diag('experiment', `sampler '${sampler}' optimizes one objective; this experiment has ${n} (use ${MULTI_OBJECTIVE_SAMPLERS.join(', ')})`, cx.at([...BASE, 'sampler']), related));
+  }
+  if (o.prune) {
+    out.push(diag('experiment', `pruning needs a single objective: Optuna's pruners compare one value per step, and this experiment has ${n}`, cx.at([...BASE, 'prune'], true), related));
+  }
+  return out;
 }
 
 function unknownOptions(

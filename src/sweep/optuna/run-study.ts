@@ -8,7 +8,9 @@ import type { RunId, StageId } from '../../core/brand.js';
 import type { RunStatus } from '../../core/run-events.js';
 import type { Project } from '../../project/open.js';
 import type { Experiment } from '../experiment.js';
-import { planNextTrial, type TrialPlan, type Unit } from '../plan.js';
+import { objectivesOf } from '../objective.js';
+import { planNextTrial, SweepFingerprinter, type TrialPlan, type Unit } from '../plan.js';
+import { backendLabel, detectBackend } from '../../project/backend-id.js';
 import type { NextTrial, TrialSource } from '../trial-source.js';
 import type { PruneSpec, OptunaSweep } from './schema.js';
 import type { Study, StudyOpen } from './study-child.js';
@@ -36,7 +38,7 @@ export function studyOpen(projectDir: string, exp: Experiment, o: OptunaSweep): 
   };
   return {
     storage: storageUrl(projectDir, o, study), study,
-    direction: exp.spec.objective?.direction === 'max' ? 'maximize' : 'minimize',
+    directions: objectivesOf(exp.spec.objective).map((o) => (o.direction === 'max' ? 'maximize' : 'minimize')),
     sampler: { name: o.sampler ?? 'tpe', seed: o.seed, options: { ...o.sampler_options } },
     pruner: pruner ?? null, space: o.params, trials: o.trials,
   };
@@ -70,6 +72,8 @@ export class StudySource implements TrialSource {
   private readonly units = new Map<string, Unit>();
   private readonly numbers = new Map<TrialPlan, number>();
   private readonly curves = new Map<TrialPlan, Curve>();
+  /** Code, sources and the lockfile hashed once for all the trials this sweep asks. */
+  private readonly fingerprinter: SweepFingerprinter;
 
   constructor(
     private readonly project: Project,
@@ -79,6 +83,7 @@ export class StudySource implements TrialSource {
     private readonly opts: { force: boolean; fileExists: (p: string) => boolean; onIntermediate?: (trial: string, key: string, value: number, step: number) => void },
   ) {
     this.budget = exp.spec.sweep!.optuna!.trials;
+    this.fingerprinter = new SweepFingerprinter(project, backendLabel(detectBackend()));
   }
 
   async next(): Promise<NextTrial> {
@@ -86,7 +91,7 @@ export class StudySource implements TrialSource {
     if (!asked) return { kind: 'done' };
     const name = `t${String(asked.number).padStart(3, '0')}`;
     const spec = { index: asked.number, name, ablation: undefined, point: asked.params, params: asked.params, switches: {} };
-    const r = await planNextTrial(this.project, this.exp, this.sweepId, spec, this.units, this.opts);
+    const r = await planNextTrial(this.project, this.exp, this.sweepId, spec, this.units, this.opts, this.fingerprinter);
     if (!r.ok) {
       await this.study.tell(asked.number, 'fail', null);
       return { kind: 'error', message: r.diagnostics.map((d) => d.message).join('; ') };
@@ -109,12 +114,13 @@ export class StudySource implements TrialSource {
     this.study.report(number, step, v).then((stop) => { if (stop) prune(step); }, () => {});
   }
 
-  async ended(trial: TrialPlan, status: RunStatus, objective: number | null): Promise<void> {
+  async ended(trial: TrialPlan, status: RunStatus, values: readonly (number | null)[]): Promise<void> {
     const number = this.numbers.get(trial);
     this.curves.delete(trial);
     if (number === undefined) return;
     switch (status) {
-      case 'succeeded': return this.study.tell(number, objective === null ? 'fail' : 'complete', objective);
+      // A trial that did not report every objective tells the study nothing it can rank.
+      case 'succeeded': return values.length && values.every((v) => v !== null) ? this.study.tell(number, 'complete', values as number[]) : this.study.tell(number, 'fail', null);
       case 'pruned': return this.study.tell(number, 'pruned', null);
       case 'failed': return this.study.tell(number, 'fail', null);
       // Interrupted: left running in the study, whose next open asks it again.

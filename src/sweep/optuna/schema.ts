@@ -8,11 +8,17 @@ import { Type, type Static } from '@sinclair/typebox';
 const Bounds = (description: string) => Type.Tuple([Type.Number(), Type.Number()], { description });
 const Step = Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Only multiples of this step above low (Optuna\'s `step`).' }));
 
+const ChoiceValue = Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]);
+const When = Type.Optional(Type.Record(Type.String(), Type.Union([ChoiceValue, Type.Array(ChoiceValue, { minItems: 1 })]), {
+  description: 'Only suggest this param when each named choice param (declared before it) has this value, or one of these values; '
+    + 'otherwise the trial leaves it out (the pipeline\'s own value stands). E.g. momentum only when `fit.optimizer: sgd`.',
+}));
+
 export const OptunaDistributionSchema = Type.Union([
-  Type.Object({ uniform: Bounds('[low, high]: a real (suggest_float).'), step: Step }, { additionalProperties: false }),
-  Type.Object({ 'log-uniform': Bounds('[low, high]: a real, uniform in log space; both bounds > 0 (suggest_float with log).') }, { additionalProperties: false }),
-  Type.Object({ integer: Bounds('[low, high]: an integer, both bounds included (suggest_int).'), step: Type.Optional(Type.Integer({ minimum: 1, description: 'Only low, low+step, ...' })), log: Type.Optional(Type.Boolean({ description: 'Uniform in log space (bounds >= 1, step 1).' })) }, { additionalProperties: false }),
-  Type.Object({ choice: Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]), { minItems: 1, description: 'One of these values (suggest_categorical).' }) }, { additionalProperties: false }),
+  Type.Object({ uniform: Bounds('[low, high]: a real (suggest_float).'), step: Step, when: When }, { additionalProperties: false }),
+  Type.Object({ 'log-uniform': Bounds('[low, high]: a real, uniform in log space; both bounds > 0 (suggest_float with log).'), when: When }, { additionalProperties: false }),
+  Type.Object({ integer: Bounds('[low, high]: an integer, both bounds included (suggest_int).'), step: Type.Optional(Type.Integer({ minimum: 1, description: 'Only low, low+step, ...' })), log: Type.Optional(Type.Boolean({ description: 'Uniform in log space (bounds >= 1, step 1).' })), when: When }, { additionalProperties: false }),
+  Type.Object({ choice: Type.Array(ChoiceValue, { minItems: 1, description: 'One of these values (suggest_categorical).' }), when: When }, { additionalProperties: false }),
 ], { description: 'How Optuna suggests a param.' });
 
 /** Optuna's sampler names as massflow spells them -> the constructor arguments that take plain data. */
@@ -24,6 +30,8 @@ export const SAMPLER_OPTIONS = {
   nsga2: ['population_size', 'mutation_prob', 'crossover_prob', 'swapping_prob'],
 } as const;
 export type SamplerName = keyof typeof SAMPLER_OPTIONS;
+/** The samplers Optuna lets optimize several objectives at once (CMA-ES refuses a multi-objective study). */
+export const MULTI_OBJECTIVE_SAMPLERS: readonly SamplerName[] = ['tpe', 'random', 'gp', 'nsga2'];
 
 /** Pruner names -> the constructor arguments beyond the ones `prune` spells out. */
 export const PRUNER_OPTIONS = {

@@ -20,7 +20,8 @@ export type TrialState = 'complete' | 'pruned' | 'fail';
 export interface StudyOpen {
   storage: string;
   study: string;
-  direction: 'minimize' | 'maximize';
+  /** One per objective: several make a multi-objective study (a Pareto front). */
+  directions: ('minimize' | 'maximize')[];
   sampler: { name: string; seed?: number | undefined; options?: Record<string, unknown> | undefined };
   pruner: { name: string; options: Record<string, unknown> } | null;
   space: Record<string, unknown>;
@@ -37,8 +38,10 @@ export interface Study {
   ask(): Promise<AskedTrial | undefined>;
   /** Reports an intermediate value; true when the pruner says the trial should stop. */
   report(number: number, step: number, value: number): Promise<boolean>;
-  tell(number: number, state: TrialState, value: number | null): Promise<void>;
-  best(): Promise<{ number: number; value: number; params: Record<string, unknown> } | null>;
+  /** `values`: one per objective for a complete trial, else null. */
+  tell(number: number, state: TrialState, values: number[] | null): Promise<void>;
+  /** The study's best trials: the best one, or the Pareto front of several objectives. */
+  best(): Promise<{ number: number; values: number[]; params: Record<string, unknown> }[]>;
   close(): Promise<void>;
 }
 
@@ -96,8 +99,8 @@ class StudyChild implements Study {
     return (await this.request({ op: 'report', number, step, value }))['prune'] === true;
   }
 
-  async tell(number: number, state: TrialState, value: number | null): Promise<void> {
-    await this.request({ op: 'tell', number, state, value });
+  async tell(number: number, state: TrialState, values: number[] | null): Promise<void> {
+    await this.request({ op: 'tell', number, state, values });
   }
 
   async best() {
