@@ -13,7 +13,7 @@ import type { CacheEntry, EntryStore } from '../cache/entries.js';
 import type { ObjectStore } from '../cache/store.js';
 import { bundleParts, cutMembers, type BundlePart } from './bundle.js';
 import { HashingFileSink } from './hashing-sink.js';
-import { forEachLimit, readAll } from './pool.js';
+import { forEachLimit, LARGE_AT_ONCE, LARGE_OBJECT, readAll } from './pool.js';
 import type { OnProgress, Problem } from './push.js';
 import { entryKey, objectKey, type RemoteStore } from './store.js';
 
@@ -169,10 +169,14 @@ export async function pullEntries(objects: ObjectStore, entries: EntryStore, rem
     }
     return missing;
   };
+  // Sizes from the entries and manifests: the large objects are fetched a few at a time.
+  const sizes = new Map<string, number>();
+  for (const e of found) for (const o of Object.values(e.outs)) if (o.kind === 'file') sizes.set(o.digest, o.size);
+  const large = { is: (d: Digest) => (sizes.get(d) ?? 0) > LARGE_OBJECT, limit: LARGE_AT_ONCE };
   const fetchObjects = async (missing: readonly Digest[]) => {
     total += missing.length;
     progress({ phase: 'download', done, total, bytes: report.objects.bytes });
-    const r = await forEachLimit(missing, jobs, async (d) => settle(d, await download(objects, remote, d), objectKey(d)));
+    const r = await forEachLimit(missing, jobs, async (d) => settle(d, await download(objects, remote, d), objectKey(d)), large);
     for (const [d, err] of r.failed) failedObjects.set(d, err.message);
     return r.stopped;
   };
@@ -188,6 +192,7 @@ export async function pullEntries(objects: ObjectStore, entries: EntryStore, rem
         try { files = await objects.readManifest(o.digest); } catch { failedObjects.set(o.digest, `manifest ${o.digest} is not a directory listing`); continue; }
         if (!files.every((f) => safeRel(f.rel) && HEX64.test(f.digest))) { failedObjects.set(o.digest, `manifest ${o.digest} names a path outside its directory; refused`); continue; }
         manifests.set(o.digest, files.map((f) => asDigest(f.digest)));
+        for (const f of files) sizes.set(f.digest, f.size);
         const split = bundleParts(o.digest, files);
         loose.push(...(await localMissing(split.loose)));
         for (const part of split.parts) {
