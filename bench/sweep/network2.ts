@@ -8,7 +8,7 @@
 // (issue 20): TPE + pruning at least as good as the grid with <= 40% of its epochs. The upstream
 // stages (sky, cutouts, network 1, features, pretext) run once and are shared by every trial.
 // Usage:
-//   nice -n 10 node --import tsx bench/sweep/network2.ts [--jobs 2] [--tpe-trials 12] [--epochs 20] [--keep]
+//   nice -n 10 node --import tsx bench/sweep/network2.ts [--jobs 2] [--tpe-trials 12] [--epochs 20] [--keep] [--warmups 10,...]
 // --keep reuses the project of an earlier run (its upstream stages and trials come from the cache,
 // with the epochs they took). Needs `npm run build` and .venv-optuna (scripts/optuna-venv.sh). The
 // scale is small enough for a loaded 2-core machine (see SCALE): it compares the methods, not the
@@ -26,6 +26,9 @@ const args = process.argv.slice(2);
 const arg = (name: string, dflt: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const JOBS = arg('--jobs', 2);
 const TPE_TRIALS = arg('--tpe-trials', 12);
+// Further median-pruner warm-ups to try beside the default 4 (each another TPE + pruning row; the
+// goal is judged on warm-up 4, the setting chosen before any run).
+const WARMUPS = args.includes('--warmups') ? args[args.indexOf('--warmups') + 1]!.split(',').map(Number) : [];
 const EPOCHS = arg('--epochs', 20);
 const KEEP = args.includes('--keep');
 
@@ -54,7 +57,7 @@ sweep:
 ${SCALE}`;
 // Each method its own seed: TPE's first trials are random draws, which random search with the same
 // seed would ask again (and find in the cache).
-const optuna = (sampler: string, seed: number, trials: number, prune: boolean) => `pipeline: pipelines/paper.yaml
+const optuna = (sampler: string, seed: number, trials: number, warmup: number | undefined) => `pipeline: pipelines/paper.yaml
 sweep:
   optuna:
     sampler: ${sampler}
@@ -64,7 +67,7 @@ ${sampler === 'tpe' ? '    sampler_options: { n_startup_trials: 4 }    # TPE\'s 
       fit.lr: { log-uniform: [${SPACE.lr[0]}, ${SPACE.lr.at(-1)}] }
       fit.batch: { choice: [${SPACE.batch.join(', ')}] }
       fit.hidden: { choice: [${SPACE.hidden.join(', ')}] }
-${prune ? '    prune: { pruner: median, metric: fit-mass/val_mae, warmup_steps: 4, startup_trials: 4 }\n' : ''}${SCALE}`;
+${warmup === undefined ? '' : `    prune: { pruner: median, metric: fit-mass/val_mae, warmup_steps: ${warmup}, startup_trials: 4 }\n`}${SCALE}`;
 
 /** A project that reads the repository's pipelines, stages and sources, with its own state. */
 function project(): string {
@@ -147,18 +150,19 @@ const results: Result[] = [];
 const g = sweep(dir, 'grid', grid);
 results.push(g);
 console.log(`grid done in ${g.wallS.toFixed(0)} s (includes the shared upstream stages)`);
-const tpe = sweep(dir, 'tpe-prune', optuna('tpe', 1, TPE_TRIALS, true));
+const tpe = sweep(dir, 'tpe-prune', optuna('tpe', 1, TPE_TRIALS, 4));
 results.push(tpe);
-results.push(sweep(dir, 'tpe', optuna('tpe', 1, TPE_TRIALS, false)));
+for (const w of WARMUPS) results.push(sweep(dir, `tpe-prune-w${w}`, optuna('tpe', 1, TPE_TRIALS, w)));
+results.push(sweep(dir, 'tpe', optuna('tpe', 1, TPE_TRIALS, undefined)));
 // Random search gets the epochs TPE + pruning spent: as many trials as the grid's mean epochs per trial fit in.
 const perTrial = g.epochs / Math.max(1, g.complete + g.pruned + g.failed);
 const randomTrials = Math.max(1, Math.round(tpe.epochs / perTrial));
-results.push(sweep(dir, 'random', optuna('random', 2, randomTrials, false)));
+results.push(sweep(dir, 'random', optuna('random', 2, randomTrials, undefined)));
 
 const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(4));
-console.log('\nmethod      trials (complete/pruned/failed)  best mae_mean  epochs  epochs vs grid  wall');
+console.log('\nmethod         trials (complete/pruned/failed)  best mae_mean  epochs  epochs vs grid  wall');
 for (const r of results) {
-  console.log(`${r.name.padEnd(11)} ${`${r.complete + r.pruned + r.failed} (${r.complete}/${r.pruned}/${r.failed})`.padEnd(32)} ${fmt(r.best).padEnd(14)} ${String(r.epochs).padEnd(7)} ${`${((100 * r.epochs) / g.epochs).toFixed(0)}%`.padEnd(15)} ${r.wallS.toFixed(0)} s`);
+  console.log(`${r.name.padEnd(14)} ${`${r.complete + r.pruned + r.failed} (${r.complete}/${r.pruned}/${r.failed})`.padEnd(32)} ${fmt(r.best).padEnd(14)} ${String(r.epochs).padEnd(7)} ${`${((100 * r.epochs) / g.epochs).toFixed(0)}%`.padEnd(15)} ${r.wallS.toFixed(0)} s`);
 }
 const met = tpe.best !== null && g.best !== null && tpe.best <= g.best && tpe.epochs <= 0.4 * g.epochs;
 console.log(`\ngoal (TPE + pruning at least as good as the grid with <= 40% of its epochs): ${met ? 'met' : 'NOT met'}` +
