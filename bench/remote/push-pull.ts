@@ -1,10 +1,12 @@
 // Remote cache push and pull against DVC's (`dvc push`/`dvc pull`, DVC with its S3 extra) to the
 // same S3-compatible server (moto on 127.0.0.1) in the same run: many small objects (default 10k
 // files of ~100 bytes, which massflow sends in bundle parts and DVC one object each) and, with
-// --big-mb, 16 MB files (single objects for both). Figures, not pass/fail.
+// --big-mb, 16 MB files (single objects for both). Figures, not pass/fail: wall time, and on Linux
+// the CPU time of each command and of the server during it (on a shared machine the CPU time is the
+// steadier figure).
 // Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,14 +33,38 @@ function dvcBin(): string | undefined {
   return existsSync(bin) ? bin : undefined;
 }
 
-function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>, label?: string): number {
+/** CPU seconds (user + system) from /proc: of this process's finished children, or of a running process. */
+function cpuSeconds(pid: number | 'self', children: boolean): number | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const [u, s] = children ? [f[13], f[14]] : [f[11], f[12]];
+    return (Number(u) + Number(s)) / 100;
+  } catch { return undefined; }
+}
+
+interface Timing { wall: number; cpu: number | undefined; server: number | undefined }
+let serverPid: number | undefined;
+
+function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>, label?: string): Timing {
+  const [c0, m0] = [cpuSeconds('self', true), serverPid && cpuSeconds(serverPid, false)];
   const t = performance.now();
   const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, CI: '1', NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-  const s = (performance.now() - t) / 1000;
-  if (label) console.log(`    ${label}: ${s.toFixed(2)} s`);
-  return s;
+  const wall = (performance.now() - t) / 1000;
+  const [c1, m1] = [cpuSeconds('self', true), serverPid && cpuSeconds(serverPid, false)];
+  const timing = { wall, cpu: c0 !== undefined && c1 !== undefined ? c1 - c0 : undefined, server: m0 && m1 ? m1 - m0 : undefined };
+  if (label) console.log(`    ${label}: ${fmt(timing)}`);
+  return timing;
 }
+
+/** Wall time, and where /proc has them the command's CPU time and the server's. */
+const fmt = (t: Timing) => `${t.wall.toFixed(2)} s${t.cpu !== undefined ? ` (CPU ${t.cpu.toFixed(2)} s${t.server !== undefined ? `, server ${t.server.toFixed(2)} s` : ''})` : ''}`;
+const sum = (...ts: Timing[]): Timing => ({
+  wall: ts.reduce((n, t) => n + t.wall, 0),
+  cpu: ts.every((t) => t.cpu !== undefined) ? ts.reduce((n, t) => n + t.cpu!, 0) : undefined,
+  server: ts.every((t) => t.server !== undefined) ? ts.reduce((n, t) => n + t.server!, 0) : undefined,
+});
+const load = () => (existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : 'unknown');
 
 /** The output a stage makes: `n` small files, or large random ones when `mb` is given. */
 function writeData(dir: string, n: number, mb: number) {
@@ -55,8 +81,7 @@ function project(name: string): string {
   return dir;
 }
 
-const fmt = (s: number) => `${s.toFixed(2)} s`;
-const ratio = (dvc: number | undefined, mf: number) => (dvc === undefined ? '' : `  (DVC/massflow ${(dvc / mf).toFixed(2)}x)`);
+const ratio = (dvc: Timing | undefined, mf: Timing) => (dvc === undefined ? '' : `  (DVC/massflow ${(dvc.wall / mf.wall).toFixed(2)}x)`);
 
 async function measure(label: string, n: number, mb: number, moto: Moto, dvc: string | undefined) {
   const env = moto.env();
@@ -77,8 +102,12 @@ async function measure(label: string, n: number, mb: number, moto: Moto, dvc: st
   writeFileSync(join(b, 'massflow.yaml'), spec);
   const mfPull = timed(process.execPath, [BIN, 'pull'], b, env, 'massflow pull');
   const mfRestore = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], b, env, 'massflow run (restore)');
+  // The one-command way: `run` in a new clone fetches what it lacks and restores it, as `dvc pull` does.
+  const c = project(`${label}-c`);
+  writeFileSync(join(c, 'massflow.yaml'), spec);
+  const mfRun = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], c, env, 'massflow run (fetch and restore)');
 
-  let d: { push: number; noop: number; pull: number } | undefined;
+  let d: { push: Timing; noop: Timing; pull: Timing } | undefined;
   if (dvc) {
     const da = project(`${label}-dvc-a`);
     cpSync(src, join(da, 'data/out'), { recursive: true });
@@ -100,17 +129,21 @@ async function measure(label: string, n: number, mb: number, moto: Moto, dvc: st
   }
   const what = mb ? `${Math.max(1, Math.round(mb / 16))} x 16 MB` : `${n} small files`;
   console.log(`\n${what} (one directory output):`);
+  const mfBoth = sum(mfPull, mfRestore);
   console.log(`  push, empty remote     massflow ${fmt(mfPush)}${d ? `   dvc ${fmt(d.push)}` : ''}${ratio(d?.push, mfPush)}`);
   console.log(`  push, all there        massflow ${fmt(mfNoop)}${d ? `   dvc ${fmt(d.noop)}` : ''}${ratio(d?.noop, mfNoop)}`);
-  console.log(`  pull into a new clone  massflow ${fmt(mfPull)} (cache) + ${fmt(mfRestore)} (run restores the workspace) = ${fmt(mfPull + mfRestore)}` +
-    `${d ? `   dvc pull ${fmt(d.pull)} (cache and workspace)` : ''}${ratio(d?.pull, mfPull + mfRestore)}`);
-  for (const p of [a, b, src]) rmSync(p, { recursive: true, force: true });
+  console.log(`  pull into a new clone  massflow pull + run ${fmt(mfPull)} + ${fmt(mfRestore)} = ${fmt(mfBoth)}` +
+    `${d ? `   dvc pull ${fmt(d.pull)} (cache and workspace)` : ''}${ratio(d?.pull, mfBoth)}`);
+  console.log(`                         massflow run alone (fetch and restore) ${fmt(mfRun)}${ratio(d?.pull, mfRun)}`);
+  console.log(`  load average now: ${load()}`);
+  for (const p of [a, b, c, src]) rmSync(p, { recursive: true, force: true });
 }
 
-console.log(`remote cache push/pull (node ${process.version}), server: moto on 127.0.0.1; massflow 32 transfers at once, DVC its default`);
+console.log(`remote cache push/pull (node ${process.version}), server: moto on 127.0.0.1; massflow 32 transfers at once, DVC its default; load average ${load()}`);
 const dvc = withDvc ? dvcBin() : undefined;
 if (withDvc && !dvc) console.log(`DVC ${DVC_VERSION} with its S3 extra could not be installed; DVC columns skipped`);
 const moto = await Moto.start();
+serverPid = moto.pid;
 try {
   if (files) await measure('small', files, 0, moto, dvc);
   if (bigMb) await measure('big', 0, bigMb, moto, dvc);

@@ -4,7 +4,10 @@
 // in-process, a job directory and config per trial), on the same trivial objective (x - 0.7)^2,
 // random sampler, one trial at a time, measured in the same run. Per-trial time is
 // (wall(N trials) - wall(1 trial)) / (N - 1), so each tool's start-up cost is left out. massflow's
-// own random search on the same stage is the third figure: what the study adds to its trials.
+// own random search on the same stage is the third figure: what the study adds to its trials. On a
+// loaded machine those wall-clock differences drift by hundreds of ms between runs, so the study's
+// two parts are also timed alone, in-process: the ask and tell round trips on an SQLite study, and
+// planning a trial into a sweep (compile, fingerprint, cache lookup) on the paper pipeline.
 //   node --import tsx bench/sweep/optuna-overhead.ts [--trials 20]
 // Needs .venv-optuna (scripts/optuna-venv.sh) and a Hydra venv: HYDRA_VENV (default .bench/venv-hydra,
 // `python3 -m venv .bench/venv-hydra && .bench/venv-hydra/bin/pip install hydra-core==1.3.8
@@ -12,8 +15,15 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { asRunId } from '../../src/core/brand.js';
+import { backendLabel, detectBackend } from '../../src/project/backend-id.js';
+import { projectLayout } from '../../src/project/layout.js';
+import { openProject } from '../../src/project/open.js';
+import { fileExistsIn, loadExperiment } from '../../src/sweep/load.js';
+import { planNextTrial, SweepFingerprinter, type Unit } from '../../src/sweep/plan.js';
+import { openStudy, optunaPython } from '../../src/sweep/optuna/study-child.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const args = process.argv.slice(2);
@@ -114,4 +124,42 @@ console.log(`massflow + Optuna (cmd stage per trial): ${fmt(m)}`);
 console.log(`Hydra Optuna sweeper (in-process call):  ${fmt(h)}`);
 console.log(`massflow random search (no study):       ${fmt(r)}`);
 console.log(`ratio massflow + Optuna / Hydra per trial: ${(m.per / h.per).toFixed(2)}; the study's share of massflow's: ${(m.per - r.per).toFixed(0)} ms`);
+const parts = await studyParts();
+console.log(`the study's parts alone: ask ${parts.ask.toFixed(0)} ms + tell ${parts.tell.toFixed(0)} ms per trial (SQLite, ${TRIALS} trials); planning a paper-pipeline trial ${parts.plan.toFixed(1)} ms`);
 console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+
+/** The ask and tell round trips on an SQLite study, and planning a trial of the paper pipeline, each per trial. */
+async function studyParts() {
+  const d = dir('parts');
+  const python = optunaPython(REPO);
+  if (!python.ok) throw new Error(python.error);
+  const opened = await openStudy(python.value, { storage: `sqlite:///${join(d, 'parts.db')}`, study: 'parts', directions: ['minimize'], sampler: { name: 'random', seed: 1 }, pruner: null, space: { x: { uniform: [0, 1] } }, trials: TRIALS }, d);
+  if (!opened.ok) throw new Error(opened.error);
+  let ask = 0, tell = 0;
+  for (let t0 = performance.now(), t = await opened.value.ask(); t; t0 = performance.now(), t = await opened.value.ask()) {
+    const t1 = performance.now();
+    await opened.value.tell(t.number, 'complete', [(Number(t.params['x']) - 0.7) ** 2]);
+    ask += t1 - t0;
+    tell += performance.now() - t1;
+  }
+  await opened.value.close();
+  // Planning: trials of a one-param Optuna sweep on the repository's paper pipeline, as the sweep asks them.
+  writeFileSync(join(d, 'e.yaml'), `pipeline: pipelines/paper.yaml
+sweep:
+  optuna: { trials: ${TRIALS}, params: { fit.lr: { log-uniform: [1.0e-4, 1.0e-3] } } }
+targets: [cross-validate]
+objective: { metric: cross-validate/mae_mean, direction: min }
+`);
+  const loaded = loadExperiment(REPO, relative(REPO, join(d, 'e.yaml')), []);
+  if (!loaded.ok) throw new Error(loaded.diagnostics.map((x) => x.message).join('; '));
+  const project = openProject({ ...projectLayout(REPO), massflowDir: d, cacheDir: join(d, 'cache'), statDir: join(d, 'stat'), fingerprintsDir: join(d, 'fp'), locksDir: join(d, 'locks'), runsDir: join(d, 'runs') });
+  const units = new Map<string, Unit>();
+  const fingerprinter = new SweepFingerprinter(project, backendLabel(detectBackend()));
+  const t0 = performance.now();
+  for (let i = 0; i < TRIALS; i++) {
+    const point = { 'fit.lr': 1e-4 * (1 + i / TRIALS) };
+    const r = await planNextTrial(project, loaded.experiment, asRunId('bench'), { index: i, name: `t${i}`, ablation: undefined, point, params: point, switches: {} }, units, { force: false, fileExists: fileExistsIn(REPO) }, fingerprinter);
+    if (!r.ok) throw new Error(r.diagnostics.map((x) => x.message).join('; '));
+  }
+  return { ask: ask / TRIALS, tell: tell / TRIALS, plan: (performance.now() - t0) / TRIALS };
+}

@@ -173,16 +173,44 @@ export class StatCache {
     };
     await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, large.length) }, streamer));
     const result = this.result(top, files);
-    // A cache, not a record: a lost or torn file is only a re-hash, so neither is fsynced, and the
-    // rows are compact JSON (10^5 of them are parsed on the next look that needs them).
-    await writeFileAtomic(this.fileFor(absPath), JSON.stringify({
-      v: 2, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, rows,
-    } satisfies StatCacheFile), { durable: false }).catch(() => undefined); // a read-only project still works, just slower
+    await this.save(absPath, { v: 2, path: absPath, sig, racy, hashedAt: now, digest: result.kind === 'missing' ? null : result.digest, rows }, result);
+    return result;
+  }
+
+  /**
+   * Records what a file or tree just written from the cache holds (`known`: the stored output's
+   * files), so the next look does not hash it again. Each file is stat'ed now and kept under the
+   * same rules as one hashed now (a file written within RACY_MS is hashed again by the next full
+   * look). Anything on disk that is not exactly `known` (another file, a size or mode that differs)
+   * records nothing, and the next look hashes as usual.
+   */
+  async record(absPath: string, known: PathDigest): Promise<void> {
+    const top = safeStat(absPath);
+    if (!top || known.kind === 'missing') return;
+    const now = Date.now();
+    const { sig, racy, listed } = scan(absPath, top, true, now);
+    listed.sort(byRel);
+    const knownByRel = new Map<string, { digest: Digest; size: number; exec: boolean }>(known.kind === 'file' ? [['', known]] : known.files.map((f) => [f.rel, f]));
+    if (listed.length !== knownByRel.size) return;
+    const rows: CachedRow[] = [];
+    for (const f of listed) {
+      const k = knownByRel.get(f.rel);
+      if (!k || k.size !== f.size || k.exec !== f.exec) return;
+      rows.push([f.rel, f.size, f.mtimeMs, f.ino, k.digest, f.exec ? 1 : 0]);
+    }
+    await this.save(absPath, { v: 2, path: absPath, sig, racy, hashedAt: now, digest: known.digest, rows }, known);
+  }
+
+  /**
+   * A cache, not a record: a lost or torn file is only a re-hash, so neither file is fsynced, and
+   * the rows are compact JSON (10^5 of them are parsed on the next look that needs them).
+   */
+  private async save(absPath: string, file: StatCacheFile, result: PathDigest): Promise<void> {
+    await writeFileAtomic(this.fileFor(absPath), JSON.stringify(file), { durable: false }).catch(() => undefined); // a read-only project still works, just slower
     if (result.kind !== 'missing') {
-      const small = { sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
+      const small = { sig: file.sig, kind: result.kind, digest: result.digest, size: 0, exec: false };
       await writeFileAtomic(this.sigFileFor(absPath), JSON.stringify(small), { durable: false }).catch(() => undefined);
     }
-    return result;
   }
 
   /** The tree as cached: its signature matched, so its rows are exactly the walk's files, in order. */

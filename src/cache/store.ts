@@ -15,6 +15,30 @@ import type { StoredOutput } from '../core/run-events.js';
 
 export type { StoredOutput };
 
+/** Small files copied out of the store at once when restoring a directory. */
+const COPIES_AT_ONCE = 8;
+const COPY_SMALL_MAX = 1 << 20;
+
+/**
+ * Runs `fn` over each list with its own bound, all lists at once. The first failure stops every
+ * list from starting more, and is thrown only once everything under way has ended (so a caller's
+ * cleanup never races a copy still writing).
+ */
+async function eachLimit<T>(lists: [items: readonly T[], limit: number][], fn: (item: T) => Promise<void>): Promise<void> {
+  let failed = false;
+  const workers = lists.flatMap(([items, limit]) => {
+    let next = 0;
+    const worker = async () => {
+      while (!failed && next < items.length) {
+        try { await fn(items[next++]!); } catch (e) { failed = true; throw e; }
+      }
+    };
+    return Array.from({ length: Math.min(limit, items.length) }, worker);
+  });
+  const settled = await Promise.allSettled(workers);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+}
+
 export class ObjectStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
@@ -109,24 +133,34 @@ export class ObjectStore {
 
   /**
    * Writes an output into the workspace from the store: built beside the destination, then renamed
-   * over it, so the workspace never shows a half-restored output.
+   * over it, so the workspace never shows a half-restored output. Returns what it wrote.
    */
-  async materialize(o: StoredOutput, dest: string): Promise<void> {
+  async materialize(o: StoredOutput, dest: string): Promise<PathDigest> {
     await mkdir(dirname(dest), { recursive: true });
     await removeLeftovers(dirname(dest));
     const staging = tempName(dirname(dest), 'restore');
     try {
-      if (o.kind === 'file') await this.copyOut(o.digest, staging, o.exec);
-      else {
+      let wrote: PathDigest;
+      if (o.kind === 'file') {
+        await this.copyOut(o.digest, staging, o.exec);
+        wrote = { kind: 'file', digest: o.digest, size: o.size, exec: o.exec };
+      } else {
         await mkdir(staging);
-        for (const f of await this.readManifest(o.digest)) {
-          const target = join(staging, f.rel);
-          await mkdir(dirname(target), { recursive: true });
-          await this.copyOut(f.digest, target, f.exec);
-        }
+        const files = await this.readManifest(o.digest);
+        // Each directory made once, before the copies. Small files are copied a few at a time,
+        // since each copy is a round trip through the I/O thread pool; large ones one at a time,
+        // since concurrent in-kernel copies of large files slow each other down.
+        const dirs = new Set(files.map((f) => dirname(join(staging, f.rel))));
+        for (const d of dirs) if (d !== staging) await mkdir(d, { recursive: true });
+        const small = files.filter((f) => f.size <= COPY_SMALL_MAX);
+        const large = files.filter((f) => f.size > COPY_SMALL_MAX);
+        const copy = (f: FileEntry) => this.copyOut(f.digest, join(staging, f.rel), f.exec);
+        await eachLimit([[large, 1], [small, COPIES_AT_ONCE]], copy);
+        wrote = { kind: 'dir', digest: o.digest, files };
       }
       await rm(dest, { recursive: true, force: true });
       await rename(staging, dest);
+      return wrote;
     } catch (e) {
       await rm(staging, { recursive: true, force: true });
       throw e;

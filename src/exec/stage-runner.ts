@@ -75,8 +75,8 @@ export async function runStage(rc: StageRunContext, stage: StageInstance, planne
       if (!stale.length) return { kind: 'fresh', outputs: entry.outs, fromRun: entry.runId };
       emit({ type: 'stage-start', id: stage.id, action: 'restore', reason: { kind: 'outputs-missing', outs: stale }, ...(remote ? { remote: remote.note } : {}), at: Date.now() });
       for (const path of stale) {
-        await project.objects.materialize(entry.outs[path]!, join(root, path));
-        await project.stat.digest(join(root, path)); // refresh the stat cache so status stays fast
+        // The stat cache learns what was written (no second read of it), so status stays fast.
+        await project.stat.record(join(root, path), await project.objects.materialize(entry.outs[path]!, join(root, path)));
       }
       await project.fingerprints.put(stage.id, fp.object);
       return { kind: 'restored', durationMs: Date.now() - started, outs: stale, outputs: entry.outs, fromRun: entry.runId, ...(remote ? { from: 'remote' as const } : {}) };

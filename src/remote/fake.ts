@@ -1,5 +1,4 @@
 // In-memory remote for unit tests: counts requests, and can fail or corrupt on demand.
-import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { RemoteError, type PutBody, type PutResult, type RemoteStore } from './store.js';
 
@@ -36,7 +35,9 @@ export class MemoryRemote implements RemoteStore {
     if (this.failAfterPuts !== undefined && this.calls.put >= this.failAfterPuts) throw new RemoteError(`${this.url}: connection reset`, true);
     this.calls.put++;
     if (opts.ifAbsent && this.objects.has(key)) return 'exists';
-    this.objects.set(key, body.kind === 'bytes' ? Buffer.from(body.data) : await readFile(body.path));
+    // A stream that fails midway fails the put, and nothing is stored, as with a real server.
+    const data = body.kind === 'bytes' ? Buffer.from(body.data) : Buffer.concat(await body.stream.toArray());
+    this.objects.set(key, data);
     return 'written';
   }
 }

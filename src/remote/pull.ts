@@ -3,16 +3,17 @@
 // a corrupt or truncated object is refused and named, and its entry is not written locally. A
 // directory's small files come in bundle parts (bundle.ts), each member verified as it is cut out.
 // The local entry is written last, so a pull killed midway resumes with what already arrived.
-import { createHash } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, normalize } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { asDigest, type Digest, type StageId } from '../core/brand.js';
 import { tempName } from '../cache/atomic.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CacheEntry, EntryStore } from '../cache/entries.js';
 import type { ObjectStore } from '../cache/store.js';
 import { bundleParts, cutMembers, type BundlePart } from './bundle.js';
-import { forEachLimit, readAll } from './pool.js';
+import { HashingFileSink } from './hashing-sink.js';
+import { forEachLimit, LARGE_AT_ONCE, LARGE_OBJECT, readAll } from './pool.js';
 import type { OnProgress, Problem } from './push.js';
 import { entryKey, objectKey, type RemoteStore } from './store.js';
 
@@ -55,11 +56,12 @@ export async function fetchEntry(remote: RemoteStore, t: PullTarget): Promise<Ca
 type Fetched = { ok: true; size: number } | { ok: false; corrupt: boolean; message: string };
 
 /** A temp file in the cache's tmp dir filled by `fill` and fsynced; removed again when anything fails. */
-async function writeTemp(objects: ObjectStore, fill: (fh: FileHandle) => Promise<void>): Promise<string> {
+async function writeTemp<T>(objects: ObjectStore, fill: (fh: FileHandle) => Promise<T>): Promise<{ tmp: string; filled: T }> {
   const tmp = tempName(objects.tmpDir, 'pull');
   const fh = await open(tmp, 'w');
+  let filled: T;
   try {
-    await fill(fh);
+    filled = await fill(fh);
     await fh.sync();
   } catch (e) {
     await fh.close();
@@ -67,44 +69,32 @@ async function writeTemp(objects: ObjectStore, fill: (fh: FileHandle) => Promise
     throw e;
   }
   await fh.close();
-  return tmp;
+  return { tmp, filled };
 }
 
 /** Writes verified bytes into the local cache under their digest. */
 async function store(objects: ObjectStore, d: Digest, data: Buffer): Promise<void> {
-  await objects.adopt(await writeTemp(objects, (fh) => fh.writeFile(data)), d);
+  await objects.adopt((await writeTemp(objects, (fh) => fh.writeFile(data))).tmp, d);
 }
-
-const WRITE_BATCH = 1 << 20;
 
 const refusal = (url: string, key: string, size: number, got: string) => `${url}/${key} is corrupt or partial: ${size} bytes hashing to ${got.slice(0, 12)}; refused`;
 
 async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<Fetched> {
   const body = await remote.get(objectKey(d));
   if (!body) return { ok: false, corrupt: false, message: `object ${d} is missing on ${remote.url}` };
-  const h = createHash('sha256');
-  let size = 0;
-  const tmp = await writeTemp(objects, async (fh) => {
-    // The body arrives in chunks of a few kB: written a MiB at a time, not one call per chunk.
-    let batch: Buffer[] = [];
-    let batched = 0;
-    for await (const chunk of body) {
-      const b = chunk as Buffer;
-      h.update(b);
-      size += b.length;
-      batch.push(b);
-      batched += b.length;
-      if (batched >= WRITE_BATCH) { await fh.writev(batch); batch = []; batched = 0; }
-    }
-    if (batch.length) await fh.writev(batch);
+  // Hashed as it is written, so it is never read again; it gets its name only when that is its hash.
+  const { tmp, filled: sink } = await writeTemp(objects, async (fh) => {
+    const s = new HashingFileSink(fh);
+    await pipeline(body, s);
+    return s;
   });
-  const got = h.digest('hex');
+  const got = sink.digest();
   if (got !== d) {
     await rm(tmp, { force: true });
-    return { ok: false, corrupt: true, message: refusal(remote.url, objectKey(d), size, got) };
+    return { ok: false, corrupt: true, message: refusal(remote.url, objectKey(d), sink.size, got) };
   }
   await objects.adopt(tmp, d);
-  return { ok: true, size };
+  return { ok: true, size: sink.size };
 }
 
 /** Stores at most this many members of a bundle part at once (their fsyncs overlap). */
@@ -179,10 +169,14 @@ export async function pullEntries(objects: ObjectStore, entries: EntryStore, rem
     }
     return missing;
   };
+  // Sizes from the entries and manifests: the large objects are fetched a few at a time.
+  const sizes = new Map<string, number>();
+  for (const e of found) for (const o of Object.values(e.outs)) if (o.kind === 'file') sizes.set(o.digest, o.size);
+  const large = { is: (d: Digest) => (sizes.get(d) ?? 0) > LARGE_OBJECT, limit: LARGE_AT_ONCE };
   const fetchObjects = async (missing: readonly Digest[]) => {
     total += missing.length;
     progress({ phase: 'download', done, total, bytes: report.objects.bytes });
-    const r = await forEachLimit(missing, jobs, async (d) => settle(d, await download(objects, remote, d), objectKey(d)));
+    const r = await forEachLimit(missing, jobs, async (d) => settle(d, await download(objects, remote, d), objectKey(d)), large);
     for (const [d, err] of r.failed) failedObjects.set(d, err.message);
     return r.stopped;
   };
@@ -198,6 +192,7 @@ export async function pullEntries(objects: ObjectStore, entries: EntryStore, rem
         try { files = await objects.readManifest(o.digest); } catch { failedObjects.set(o.digest, `manifest ${o.digest} is not a directory listing`); continue; }
         if (!files.every((f) => safeRel(f.rel) && HEX64.test(f.digest))) { failedObjects.set(o.digest, `manifest ${o.digest} names a path outside its directory; refused`); continue; }
         manifests.set(o.digest, files.map((f) => asDigest(f.digest)));
+        for (const f of files) sizes.set(f.digest, f.size);
         const split = bundleParts(o.digest, files);
         loose.push(...(await localMissing(split.loose)));
         for (const part of split.parts) {

@@ -8,11 +8,11 @@ import { readFile, stat } from 'node:fs/promises';
 import type { Digest } from '../core/brand.js';
 import { sha256 } from '../cache/canonical.js';
 import type { CacheEntry } from '../cache/entries.js';
-import { hashFile } from '../cache/hash-file.js';
 import type { ObjectStore } from '../cache/store.js';
 import { bundleParts, type BundlePart } from './bundle.js';
-import { forEachLimit } from './pool.js';
-import { digestFromObjectKey, entryKey, objectKey, type RemoteStore } from './store.js';
+import { damaged, verifiedFileStream } from './hashing-sink.js';
+import { forEachLimit, LARGE_AT_ONCE, LARGE_OBJECT } from './pool.js';
+import { digestFromObjectKey, entryKey, objectKey, type PutBody, type RemoteStore } from './store.js';
 
 export type TransferPhase = 'check' | 'upload' | 'download' | 'entries';
 export type OnProgress = (p: { phase: TransferPhase; done: number; total: number; bytes: number }) => void;
@@ -27,15 +27,13 @@ export interface PushReport {
   unreachable: string | undefined;
 }
 
-/** Objects held in memory for one request up to this size; larger ones stream from disk. */
-const IN_MEMORY = 8 << 20;
 /** Below this many candidates, HEAD each; above, listing the remote may be cheaper. */
 const HEAD_ALWAYS = 64;
 const SHARDS = 256;
 const LIST_PAGE = 1000;
 
 /** What travels as one request: a single object, or a bundle part of a directory's small files. */
-export type Unit = { kind: 'object'; digest: Digest } | { kind: 'bundle'; part: BundlePart };
+export type Unit = { kind: 'object'; digest: Digest; size: number | undefined } | { kind: 'bundle'; part: BundlePart };
 const unitKey = (u: Unit) => (u.kind === 'object' ? objectKey(u.digest) : u.part.key);
 const unitObjects = (u: Unit) => (u.kind === 'object' ? 1 : u.part.members.length);
 
@@ -44,14 +42,15 @@ export async function entryUnits(objects: ObjectStore, e: CacheEntry): Promise<{
   const out: Unit[] = [];
   for (const [path, o] of Object.entries(e.outs)) {
     if (!(await objects.has(o.digest))) return { missing: `${path} (object ${o.digest.slice(0, 12)})` };
-    out.push({ kind: 'object', digest: o.digest });
+    out.push({ kind: 'object', digest: o.digest, size: o.kind === 'file' ? o.size : undefined });
     if (o.kind === 'dir') {
       const files = await objects.readManifest(o.digest);
       for (const f of files) {
         if (!(await objects.has(f.digest))) return { missing: `${path}/${f.rel} (object ${f.digest.slice(0, 12)})` };
       }
       const { parts, loose } = bundleParts(o.digest, files);
-      out.push(...parts.map((part): Unit => ({ kind: 'bundle', part })), ...loose.map((digest): Unit => ({ kind: 'object', digest })));
+      const sizes = new Map(files.map((f) => [f.digest, f.size]));
+      out.push(...parts.map((part): Unit => ({ kind: 'bundle', part })), ...loose.map((digest): Unit => ({ kind: 'object', digest, size: sizes.get(digest) })));
     }
   }
   return { units: out };
@@ -86,13 +85,12 @@ export async function remoteHas(remote: RemoteStore, keys: readonly string[], jo
 async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest): Promise<number> {
   const path = objects.objectPath(d);
   const { size } = await stat(path);
-  // A damaged local object must not spread: check it before it leaves (the server checks again).
-  if (size <= IN_MEMORY) {
-    await remote.put(objectKey(d), { kind: 'bytes', data: await readVerified(objects, d) }, { sha256: d });
-  } else {
-    const h = await hashFile(path);
-    if (h.digest !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${h.digest})`);
-    await remote.put(objectKey(d), { kind: 'file', path, size }, { sha256: d });
+  // A damaged local object must not spread: it is checked before it leaves (the server checks
+  // again). A large one is hashed as it streams out, its last chunk held back until it verified.
+  const body: PutBody = size <= LARGE_OBJECT ? { kind: 'bytes', data: await readVerified(objects, d) } : { kind: 'stream', stream: verifiedFileStream(path, size, d), size };
+  try { await remote.put(objectKey(d), body, { sha256: d }); } catch (e) {
+    if (body.kind === 'stream') body.stream.destroy(); // a request that failed before reading it all
+    throw e;
   }
   return size;
 }
@@ -100,7 +98,8 @@ async function uploadObject(objects: ObjectStore, remote: RemoteStore, d: Digest
 /** Reads a local object whole, refusing one whose content is not its name (a damaged object must not spread). */
 async function readVerified(objects: ObjectStore, d: Digest): Promise<Buffer> {
   const data = await readFile(objects.objectPath(d));
-  if (sha256(data) !== d) throw new Error(`local object ${d} is damaged (its content hashes to ${sha256(data)})`);
+  const got = sha256(data);
+  if (got !== d) throw damaged(d, data.length, got);
   return data;
 }
 
@@ -144,13 +143,14 @@ export async function pushEntries(objects: ObjectStore, remote: RemoteStore, ent
 
   let done = 0;
   progress({ phase: 'upload', done, total, bytes: 0 });
+  const large = { is: (u: Unit) => u.kind === 'object' && (u.size ?? 0) > LARGE_OBJECT, limit: LARGE_AT_ONCE };
   const up = await forEachLimit(missing, jobs, async (u) => {
     const size = u.kind === 'object' ? await uploadObject(objects, remote, u.digest) : await uploadBundle(objects, remote, u.part);
     report.objects.uploaded += unitObjects(u);
     report.objects.bytes += size;
     done += unitObjects(u);
     progress({ phase: 'upload', done, total, bytes: report.objects.bytes });
-  });
+  }, large);
   if (up.stopped) report.unreachable = up.stopped.message;
   const uploaded = (u: Unit) => present.has(unitKey(u)) || up.done.has(u);
 

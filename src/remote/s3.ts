@@ -1,7 +1,6 @@
 // The S3 adapter (AWS S3, MinIO, Ceph RGW, moto, any S3-compatible store) over the AWS SDK.
 // Credentials come only from the SDK's usual chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
 // AWS_PROFILE, ~/.aws/credentials, instance roles); massflow never reads, stores or prints them.
-import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { RemoteConfig } from './config.js';
@@ -76,18 +75,24 @@ export class S3Remote implements RemoteStore {
   }
 
   async put(key: string, body: PutBody, opts: { sha256?: string; ifAbsent?: boolean } = {}): Promise<PutResult> {
+    // A body stream that fails (a read error, a damaged object refused before its last chunk) must
+    // end the request: the server would otherwise wait for the bytes still due, and so would we.
+    const abort = new AbortController();
+    let bodyError: Error | undefined;
+    if (body.kind === 'stream') body.stream.once('error', (e) => { bodyError = e; abort.abort(); });
     try {
       await this.client.send(new PutObjectCommand({
         Bucket: this.bucket,
         Key: this.key(key),
-        Body: body.kind === 'bytes' ? body.data : createReadStream(body.path),
-        ...(body.kind === 'file' ? { ContentLength: body.size } : {}),
+        Body: body.kind === 'bytes' ? body.data : body.stream,
+        ...(body.kind === 'stream' ? { ContentLength: body.size } : {}),
         // The server recomputes it and refuses a body that arrived different.
         ...(opts.sha256 ? { ChecksumSHA256: Buffer.from(opts.sha256, 'hex').toString('base64') } : {}),
         ...(opts.ifAbsent ? { IfNoneMatch: '*' } : {}),
-      }));
+      }), { abortSignal: abort.signal });
       return 'written';
     } catch (e) {
+      if (bodyError) throw bodyError;
       // 412: the key exists (conditional write lost the race); 409: a concurrent conditional write.
       if (opts.ifAbsent && (status(e) === 412 || status(e) === 409)) return 'exists';
       throw this.wrap(e, `PUT ${key}`);

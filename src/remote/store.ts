@@ -3,8 +3,11 @@
 // fake serves unit tests of the transfer logic.
 import type { Readable } from 'node:stream';
 
-/** A body to upload: bytes in memory, or a file read as a stream (large objects). */
-export type PutBody = { kind: 'bytes'; data: Uint8Array } | { kind: 'file'; path: string; size: number };
+/**
+ * A body to upload: bytes in memory, or a stream of `size` bytes (a large object read from disk).
+ * A stream that fails midway fails the upload, and nothing is stored under the key.
+ */
+export type PutBody = { kind: 'bytes'; data: Uint8Array } | { kind: 'stream'; stream: Readable; size: number };
 
 export type PutResult = 'written' | 'exists';
 

@@ -43,6 +43,9 @@ export class Moto {
 
   get endpoint() { return `http://127.0.0.1:${this.port}`; }
 
+  /** The server's process id while it runs (the benchmark reads its CPU time). */
+  get pid(): number | undefined { return this.proc?.pid; }
+
   /** What a massflow process needs to reach it. */
   env(): Record<string, string> {
     return { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: SECRET, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: this.endpoint };

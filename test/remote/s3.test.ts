@@ -1,7 +1,7 @@
 // The remote cache against a real S3-compatible server (moto on 127.0.0.1), through the real CLI:
 // push from one clone and restore in another without running, a corrupt object refused, a killed
 // push leaving nothing inconsistent, the server going down mid-run.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/cache/canonical.js';
@@ -105,6 +105,27 @@ describe.skipIf(!haveMoto)(`remote cache on S3 (moto)${haveMoto ? '' : ` - skipp
       expect(d.read('data/a.txt')).toBe('made\n');
       expect(run.stdout).toContain(`start     make              cached result vanished; the remote's copy was not used: s3://lab/corrupt/${key} is corrupt or partial: 4 bytes hashing to ${sha256('mad\n').slice(0, 12)}; refused\n`);
     }
+  }, 120_000);
+
+  it('a large local object damaged after it was cached is refused by push, and the server stores nothing under its name', async () => {
+    const g = clone(`name: damaged
+remote: { url: s3://${BUCKET}/damaged }
+stages:
+  big:
+    cmd: [sh, -c, "mkdir -p data; head -c 9000000 /dev/urandom > data/big.bin"]
+    outs: [data/big.bin]
+`);
+    expect((await cli(g, ['run', '--tracking-uri', 'none'])).code).toBe(0);
+    const digest = sha256(readFileSync(join(g.dir, 'data/big.bin')));
+    const object = join(g.dir, '.massflow/cache/objects', digest.slice(0, 2), digest.slice(2));
+    chmodSync(object, 0o644);
+    const fd = openSync(object, 'r+');
+    writeSync(fd, Buffer.from('x'), 0, 1, 8_999_999); // the last byte: all but it had left when the check fails
+    closeSync(fd);
+    const push = await cli(g, ['push']);
+    expect(push.code).toBe(1);
+    expect(push.stdout).toContain(`not pushed big: not pushed: 1 upload did not complete (local object ${digest} is damaged (its 9000000 bytes hash to ${sha256(readFileSync(object))}))\n`);
+    expect(await moto.keys(BUCKET, 'damaged/')).toEqual([]);
   }, 120_000);
 
   it('a push killed midway leaves objects and no entry; the next push completes it (files too large to bundle, one upload each)', async () => {

@@ -1,6 +1,6 @@
 // Push and pull against the in-memory remote: only missing objects move, every pulled object is
 // verified, a push cut off midway leaves no entry without its objects, remote entries are checked.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -115,6 +115,55 @@ describe('push and pull', () => {
     const gets = remote.calls.get;
     expect(await pullEntries(b.objects, b.entries, remote, [target], 4)).toMatchObject({ entries: { pulled: 1 }, objects: { downloaded: 1 } });
     expect(remote.calls.get - gets).toBe(2); // the entry, then the part holding the one file still lacking
+  });
+
+  it('refuses to push a local object that no longer hashes to its name, small or streamed, and stores nothing under it', async () => {
+    const a = cache();
+    const remote = new MemoryRemote();
+    const { entry } = await made(a, 0, 'a', 0);
+    // One file held in memory for its upload, one streamed from disk (over 8 MiB).
+    const dir = join(a.root, 'ws', 'two');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'small'), Buffer.alloc(2 << 20, 1));
+    writeFileSync(join(dir, 'large'), Buffer.alloc(9 << 20, 2));
+    const stored = (await a.objects.putOutput(dir, await a.stat.digest(dir)))!;
+    const two: CacheEntry = { ...entry, fingerprint: sha256('fp-two'), outs: { 'data/out': stored } };
+    const files = await a.objects.readManifest(stored.digest);
+    for (const f of files) {
+      const path = a.objects.objectPath(f.digest);
+      chmodSync(path, 0o644);
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.from([9]), 0, 1, 1 << 20); // one byte in the middle, same size
+      closeSync(fd);
+    }
+    const r = await pushEntries(a.objects, remote, [two], 4);
+    expect(r.entries).toMatchObject({ pushed: 0, failed: 1 });
+    // Whichever upload failed first is named.
+    const why = files.map((f) => {
+      const now = readFileSync(a.objects.objectPath(f.digest));
+      return `not pushed: 2 uploads did not complete (local object ${f.digest} is damaged (its ${now.length} bytes hash to ${sha256(now)}))`;
+    });
+    expect(why).toContain(r.problems[0]!.message);
+    for (const f of files) expect(remote.objects.has(objectKey(f.digest))).toBe(false);
+    expect(remote.objects.has(entryKey(two.fingerprint))).toBe(false);
+  });
+
+  it('refuses a large single object that arrives corrupt, keeping nothing of it', async () => {
+    const a = cache();
+    const remote = new MemoryRemote();
+    const { entry, target } = await made(a, 0, 'a', 1);
+    await pushEntries(a.objects, remote, [entry], 4);
+    const big = (await a.objects.readManifest(entry.outs['data/out']!.digest))[0]!;
+    const bad = Buffer.from(remote.objects.get(objectKey(big.digest))!);
+    bad[1000] = bad[1000]! ^ 1;
+    remote.objects.set(objectKey(big.digest), bad);
+    const b = cache();
+    const r = await pullEntries(b.objects, b.entries, remote, [target], 4);
+    expect(r.corrupt).toEqual([objectKey(big.digest)]);
+    expect(r.problems[0]!.message).toBe(`s3://fake/prefix/${objectKey(big.digest)} is corrupt or partial: ${bad.length} bytes hashing to ${sha256(bad).slice(0, 12)}; refused`);
+    expect(await b.objects.has(big.digest)).toBe(false);
+    expect(readdirSync(b.objects.tmpDir)).toEqual([]); // the temp file went too
+    expect(await b.entries.get(entry.fingerprint)).toBeUndefined();
   });
 
   it('pulls the files one by one from a remote that holds them as single objects', async () => {

@@ -7,6 +7,7 @@ import { renderDiagnostics } from '../../src/report/diagnostics.js';
 import { noColors } from '../../src/report/format.js';
 import { compileExperiment, type ExperimentResult } from '../../src/sweep/experiment.js';
 import { experimentJsonSchema } from '../../src/sweep/schema.js';
+import { Rig } from '../e2e/rig.js';
 
 const PIPELINE = `name: p
 params:
@@ -146,5 +147,17 @@ describe('published experiment JSON Schema', () => {
   it('equals the schema validation runs on', () => {
     const published = readFileSync(new URL('../../schema/experiment.schema.json', import.meta.url), 'utf8');
     expect(published).toBe(experimentJsonSchema());
+  });
+
+  it('is what `massflow schema experiment` prints (npm run schema writes it from there)', async () => {
+    const rig = Rig.create({});
+    try {
+      const r = await rig.run(['schema', 'experiment']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(experimentJsonSchema());
+      const bad = await rig.run(['schema', 'experiments']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("error: command-argument value 'experiments' is invalid for argument 'kind'. Allowed choices are pipeline, experiment.");
+    } finally { rig.cleanup(); }
   });
 });

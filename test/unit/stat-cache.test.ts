@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StatCache } from '../../src/cache/digest-path.js';
+import { manifestText, StatCache } from '../../src/cache/digest-path.js';
+import { sha256 } from '../../src/cache/canonical.js';
+import { asDigest } from '../../src/core/brand.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -61,6 +63,29 @@ describe('stat cache', () => {
       expect(await new StatCache(join(dir, 'fresh-state')).digestOnly(tree)).toEqual(changed);
     });
   }
+
+  it('a tree recorded as just restored is not hashed again, a change to it is noticed, and a record that does not match the disk is ignored', async () => {
+    const { tree, cache } = setup();
+    age(tree);
+    const truth = await new StatCache(join(dir, 'elsewhere')).digest(tree);
+    if (truth.kind !== 'dir') throw new Error('expected a directory');
+    // A record whose first file claims another digest: a look that hashed would not report it.
+    const files = truth.files.map((f, i) => (i === 0 ? { ...f, digest: asDigest('1'.repeat(64)) } : f));
+    const claimed = { kind: 'dir' as const, digest: sha256(manifestText(files)), files };
+    await cache.record(tree, claimed);
+    expect(await cache.digestOnly(tree)).toEqual({ kind: 'dir', digest: claimed.digest });
+    expect(await cache.digest(tree)).toEqual(claimed);
+    writeFileSync(join(tree, truth.files[0]!.rel), 'changed\n');
+    expect(await cache.digest(tree)).not.toEqual(claimed);
+
+    // One file fewer than on disk: nothing is recorded, the next look hashes.
+    const other = new StatCache(join(dir, 'state3'));
+    age(tree);
+    const now = await new StatCache(join(dir, 'elsewhere2')).digest(tree);
+    if (now.kind !== 'dir') throw new Error('expected a directory');
+    await other.record(tree, { kind: 'dir', digest: asDigest('2'.repeat(64)), files: now.files.slice(1) });
+    expect(await other.digest(tree)).toEqual(now);
+  });
 
   it('a writer\'s temp entry inside the tree is not content', async () => {
     const { tree, cache } = setup();
