@@ -1,27 +1,23 @@
 // `massflow run dvc.yaml` against the real `dvc repro` on the fixture projects: the same files and
 // the same stages executed after every step. CI installs DVC (.ci/run), so there it must be present.
-import { afterAll, describe, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './fixtures.js';
 import { DVC_VERSION, DvcServer, ensureDvc, Pair } from './oracle.js';
 
 const dvc = ensureDvc();
 if (!dvc.ok && process.env['CI']) throw new Error(`DVC ${DVC_VERSION} is required in CI: ${dvc.message}`);
 
-// The fixtures are independent, and each step mostly waits on two processes: they run a few at a
-// time, each on its own DVC server (one serves its requests in order).
-const AT_ONCE = 3;
-
-describe.skipIf(!dvc.ok).concurrent(`massflow run dvc.yaml matches dvc repro ${DVC_VERSION}${dvc.ok ? '' : ` (skipped: ${dvc.message})`}`, () => {
+describe.skipIf(!dvc.ok)(`massflow run dvc.yaml matches dvc repro ${DVC_VERSION}${dvc.ok ? '' : ` (skipped: ${dvc.message})`}`, () => {
   const pairs: Pair[] = [];
-  const servers = dvc.ok ? Array.from({ length: AT_ONCE }, () => new DvcServer(dvc.bin)) : [];
+  const server = dvc.ok ? new DvcServer(dvc.bin) : undefined;
   afterAll(() => {
-    for (const s of servers) s.close();
+    server?.close();
     for (const p of pairs) p.cleanup();
   });
 
-  FIXTURES.forEach((fx, i) => {
-    it(fx.name, async ({ expect }) => {
-      const pair = new Pair(servers[i % AT_ONCE]!, fx.files);
+  for (const fx of FIXTURES) {
+    it(fx.name, async () => {
+      const pair = new Pair(server!, fx.files);
       pairs.push(pair);
       for (const step of fx.steps) {
         if (step.edit) pair.edit(step.edit);
@@ -35,5 +31,5 @@ describe.skipIf(!dvc.ok).concurrent(`massflow run dvc.yaml matches dvc repro ${D
       }
     // Each step runs the real DVC beside massflow.
     }, 600_000);
-  });
+  }
 });
