@@ -26,9 +26,15 @@ describe('a Python stage on Slurm', () => {
   it('streams its metrics while the job runs', async () => {
     rig = Rig.create({ 'train.py': SCRIPT, 'pipelines/p.yaml': 'name: py-slurm\nstages:\n  train: { cmd: [python3, train.py], outs: [out.txt] }\n' });
     const run = rig.spawn(['run', 'pipelines/p.yaml', '--executor', 'slurm'], FAST);
-    await until('five points in the run record', () => {
+    // The points and the progress reach the record in separate writes: wait for both.
+    await until('five points and the progress in the run record', () => {
       const id = rig!.exists('runs') ? lastRunId(rig!) : undefined;
-      return id !== undefined && recordedPoints(rig!, id).length === 5;
+      if (id === undefined || recordedPoints(rig!, id).length !== 5 || !rig!.exists(`runs/${id}/run.json`)) return false;
+      try {
+        return JSON.parse(rig!.read(`runs/${id}/run.json`)).stages?.train?.progress?.done === 5;
+      } catch {
+        return false; // caught between writes
+      }
     }, 60_000);
     const id = lastRunId(rig)!;
     // The job is still running (it waits for the release file), and the record already has them.
