@@ -2,8 +2,10 @@
 // `fit`, which streams a per-epoch `loss` through its events file and ends with
 // `final` = (x - 0.7)^2 + (y - 0.2)^2, whose optimum is known, and `far` = (x - 0.2)^2 + (y - 0.7)^2,
 // which conflicts with it (their Pareto front is the segment between the two optima). Both count their executions in
-// $COUNT_DIR; `fit.sleep` ms per epoch gives a pruner time to act. `fit.mode: shifted` adds
+// $COUNT_DIR (`fit` also its epochs, and a SIGTERM it received in `stopped`); `fit.sleep` ms per epoch gives a pruner time to act. `fit.mode: shifted` adds
 // `fit.shift` to `final` (a param that only matters for one choice of another).
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rig } from '../e2e/rig.js';
 
 export const QUAD = `name: quad
@@ -33,6 +35,8 @@ writeFileSync('data/prep.txt', 'n=' + JSON.parse(process.env.MASSFLOW_PARAMS).pr
 const FIT = `import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 const { x, y, epochs, sleep, mode, shift } = JSON.parse(process.env.MASSFLOW_PARAMS).fit;
 appendFileSync(process.env.COUNT_DIR + '/fit', 'x');
+// Stopped (pruned, cancelled): counted, so a test sees that the stage got the stop signal.
+process.on('SIGTERM', () => { appendFileSync(process.env.COUNT_DIR + '/stopped', 'x'); process.exit(143); });
 const final = (x - 0.7) ** 2 + (y - 0.2) ** 2 + (mode === 'shifted' ? shift : 0);
 const far = (x - 0.2) ** 2 + (y - 0.7) ** 2;
 for (let e = 0; e < epochs; e++) {
@@ -69,3 +73,9 @@ sweep:
 ${optuna.trim().split('\n').map((l) => '    ' + l).join('\n')}
 objective: ${objective}
 ${extra}`;
+
+/** Whether the cache holds an entry for this fingerprint (anything committed under it). */
+export function cached(r: Rig, fingerprint: string): boolean {
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [e.name]));
+  return walk(r.path('.massflow/cache')).some((f) => f === `${fingerprint.slice(2)}.json`);
+}

@@ -11,7 +11,7 @@ import type { SweepRecord } from '../../src/sweep/record.js';
 import type { Rig } from '../e2e/rig.js';
 import { sweepIds } from './fixture.js';
 import { optunaCli, studyTrials } from './optuna-env.js';
-import { experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
+import { cached, experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
 
 const { ok, python, env } = optunaCli();
 
@@ -22,12 +22,6 @@ const json = <T>(r: Rig, p: string) => JSON.parse(r.read(p)) as T;
 const count = (r: Rig, name: string) => { try { return readFileSync(r.path(`count/${name}`), 'utf8').length; } catch { return 0; } };
 const sweepOf = (r: Rig, id: string) => json<SweepRecord>(r, `runs/${id}/sweep.json`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether the cache holds an entry for this fingerprint (anything committed under it). */
-function cached(r: Rig, fingerprint: string): boolean {
-  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [e.name]));
-  return walk(r.path('.massflow/cache')).some((f) => f === `${fingerprint.slice(2)}.json`);
-}
 
 describe.skipIf(!ok)('massflow sweep with sweep.optuna', () => {
   it('a seeded TPE study asks the same trials twice; the second study finds every stage cached', async () => {
@@ -81,6 +75,7 @@ params:
     // Stopped early: 20 epochs for the first trial, a few for the pruned one (it reported steps 0 and 1).
     expect(count(rig, 'epochs') - 20).toBeGreaterThanOrEqual(2);
     expect(count(rig, 'epochs') - 20).toBeLessThan(10);
+    expect(count(rig, 'stopped')).toBe(1);
     expect(cached(rig, json<RunRecord>(rig, `runs/${id}.t000/run.json`).stages['fit']!.fingerprint)).toBe(true);
     expect(cached(rig, pruned.stages['fit']!.fingerprint)).toBe(false);
     const stored = studyTrials(python, `sqlite:///${rig.path('.massflow/optuna/prune.db')}`, 'prune');
