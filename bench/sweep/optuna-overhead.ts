@@ -134,7 +134,7 @@ async function studyParts() {
   const python = optunaPython(REPO);
   if (!python.ok) throw new Error(python.error);
   const opened = await openStudy(python.value, { storage: `sqlite:///${join(d, 'parts.db')}`, study: 'parts', directions: ['minimize'], sampler: { name: 'random', seed: 1 }, pruner: null, space: { x: { uniform: [0, 1] } }, trials: TRIALS }, d);
-  if (!opened.ok) throw new Error(opened.error);
+  if (!opened.ok) throw new Error(opened.error.message);
   let ask = 0, tell = 0;
   for (let t0 = performance.now(), t = await opened.value.ask(); t; t0 = performance.now(), t = await opened.value.ask()) {
     const t1 = performance.now();

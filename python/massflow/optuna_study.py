@@ -17,7 +17,8 @@ ended; every sampling and pruning decision is Optuna's own (ask-and-tell interfa
     {"op": "best"}        -> {"ok": true, "best": [{"number", "values", "params"}, ...]}: the best
                              trial, or with several directions the Pareto front (Optuna's best_trials)
 
-A failure is {"ok": false, "error": message}. At end of input the process exits; trials it asked
+A failure is {"ok": false, "error": message}, with "field": "storage" or "sampler" when the
+experiment's field of that name is the cause (an unreachable database, a sampler missing a package). At end of input the process exits; trials it asked
 and was never told about stay RUNNING in the study, owned by this process (host, pid and start
 time, a user attribute): the next `open` of the study finds their owner dead, marks them failed and
 enqueues their params, so they are asked again and never counted twice.
@@ -27,18 +28,22 @@ pinned Optuna virtualenv (scripts/optuna-venv.sh).
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import socket
 import sys
 from typing import Any, Dict, List, Optional
 
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.samplers._lazy_random_state import LazyRandomState
 from optuna.trial import TrialState
 
 OWNER_ATTR = "massflow.owner"
 INTERRUPTED_ATTR = "massflow.interrupted"
+SURPLUS_ATTR = "massflow.surplus"
 
 
 def distribution(d: Dict[str, Any]):
@@ -82,6 +87,19 @@ def pruner(spec: Optional[Dict[str, Any]]):
     raise ValueError(f"unknown pruner {name!r}")
 
 
+class Located(Exception):
+    """A failure the runner reports at one field of the experiment's `sweep.optuna` (storage, sampler)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def redacted(url: str) -> str:
+    """The URL without its password: it goes into messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
 def storage(url: str):
     if url == ":memory:":  # a study that lives as long as this process (tests, benchmarks)
         return None
@@ -90,7 +108,27 @@ def storage(url: str):
         return optuna.storages.JournalStorage(JournalFileBackend(url[len("journal:"):]))
     if url.startswith("sqlite:"):
         sqlite_write_ahead()
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        # A server that does not answer (a wrong host, a firewall) fails the open in 10 s
+        # instead of waiting for the system's TCP timeout.
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"connect_timeout": 10}})
     return url
+
+
+def open_storage(url: str, study: str):
+    """The storage and how many trials the study already has, or a Located error at `storage`."""
+    try:
+        store = storage(url)
+        if store is None:
+            return None, 0
+        try:
+            return store, len(optuna.load_study(study_name=study, storage=store).trials)
+        except KeyError:  # no such study yet: create_study makes it
+            return store, 0
+    except Exception as e:
+        # The driver's first line says what failed (refused, unknown host, bad password, no driver).
+        first = next((l.strip() for l in str(e).splitlines() if l.strip()), type(e).__name__)
+        raise Located("storage", f"cannot open the study's storage {redacted(url)}: {redacted(first)}") from None
 
 
 def sqlite_write_ahead() -> None:
@@ -130,6 +168,28 @@ def owner_alive(owner: Dict[str, Any]) -> bool:
     return start is not None and start == owner.get("start")
 
 
+def reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> None:
+    """Restarts every random stream of the sampler, and of the samplers inside it, from `seed`."""
+    seen = set()
+
+    def walk(o: Any) -> None:
+        if id(o) in seen:
+            return
+        seen.add(id(o))
+        for v in vars(o).values():
+            if isinstance(v, LazyRandomState):
+                v.rng.seed(seed % 2**32)
+            elif isinstance(v, optuna.samplers.BaseSampler):
+                walk(v)
+
+    walk(sampler)
+
+
+def not_counted(t: optuna.trial.FrozenTrial) -> bool:
+    """A trial a crash interrupted (asked again under a new number) or one asked past the budget."""
+    return t.state == TrialState.FAIL and bool(t.user_attrs.get(INTERRUPTED_ATTR) or t.user_attrs.get(SURPLUS_ATTR))
+
+
 def condition(d: Dict[str, Any]) -> Dict[str, List[str]]:
     """`when` as param -> the accepted values, each as canonical JSON (so True is not 1)."""
     out = {}
@@ -152,18 +212,18 @@ class Study:
         self.space = [(k, distribution(d), condition(d)) for k, d in msg["space"].items()]
         self.budget = int(msg["trials"])
         self.owner = {"host": socket.gethostname(), "pid": os.getpid(), "start": proc_start(os.getpid())}
-        store = storage(msg["storage"])
+        spec = dict(msg["sampler"])
+        if spec["name"] == "gp" and importlib.util.find_spec("torch") is None:
+            # Optuna's GP sampler imports PyTorch only once its startup trials are done; say so now.
+            raise Located("sampler", f"sampler 'gp' needs PyTorch, which the virtualenv {sys.prefix} does not hold: add it with `{sys.executable} -m pip install torch`, or choose another sampler (tpe)")
         # A resumed study's sampler gets the seed moved on by the trials it already has: the same
         # seed again would ask the first trials' params once more.
-        known = 0
-        try:
-            if store is not None:
-                known = len(optuna.load_study(study_name=msg["study"], storage=store).trials)
-        except KeyError:
-            pass
-        spec = dict(msg["sampler"])
-        if spec.get("seed") is not None:
-            spec["seed"] = int(spec["seed"]) + known
+        store, known = open_storage(msg["storage"], msg["study"])
+        self.seed = None if spec.get("seed") is None else int(spec["seed"])
+        if self.seed is not None:
+            spec["seed"] = self.seed + known
+        # The number this process's next trial gets while it is the study's only writer.
+        self.expected = known
         self.study = optuna.create_study(
             storage=store, study_name=msg["study"], directions=msg["directions"],
             sampler=sampler(spec), pruner=pruner(msg.get("pruner")), load_if_exists=True,
@@ -186,19 +246,27 @@ class Study:
 
     def counted(self) -> int:
         """Trials that use up the budget: finished ones (but not those a crash interrupted) and running ones."""
-        n = 0
-        for t in self.study.get_trials(deepcopy=False):
-            if t.state == TrialState.WAITING:
-                continue
-            if t.state == TrialState.FAIL and t.user_attrs.get(INTERRUPTED_ATTR):
-                continue
-            n += 1
-        return n
+        return sum(1 for t in self.study.get_trials(deepcopy=False) if t.state != TrialState.WAITING and not not_counted(t))
 
     def ask(self):
         if self.counted() >= self.budget:
             return {"done": True}
         trial = self.study.ask()
+        # Several processes on one study (a journal file or a database) may each see room for one
+        # more trial and ask at once. Trial numbers are the storage's own order, so the trials
+        # counted before this one decide: past the budget, it is failed as surplus (not counted)
+        # and this process asks no more. Queued retries count, since they will be asked.
+        before = sum(1 for t in self.study.get_trials(deepcopy=False) if t.number < trial.number and not not_counted(t))
+        if before >= self.budget:
+            self.study._storage.set_trial_user_attr(trial._trial_id, SURPLUS_ATTR, True)
+            self.study.tell(trial, state=TrialState.FAIL)
+            return {"done": True}
+        # Another process took numbers in between: the sampler restarts from the seed moved on by
+        # this trial's number, so two processes with one seed do not ask the same params. Alone,
+        # a process never does this, and a seeded study asks what it always asked.
+        if self.seed is not None and trial.number != self.expected:
+            reseed(self.study.sampler, self.seed + trial.number)
+        self.expected = trial.number + 1
         for name, dist, when in self.space:
             if active(trial.params, when):
                 trial._suggest(name, dist)  # what study.ask(fixed_distributions) does for each
@@ -254,6 +322,8 @@ def main() -> int:
             else:
                 raise ValueError(f"unknown op {op!r}")
             reply = {"ok": True, **reply}
+        except Located as e:
+            reply = {"ok": False, "error": str(e), "field": e.field}
         except Exception as e:  # every failure is a reply: the runner words it
             reply = {"ok": False, "error": f"{type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(reply) + "\n")

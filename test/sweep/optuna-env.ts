@@ -37,9 +37,15 @@ export function studyFront(python: string, storage: string, study: string): { tr
   return optunaJson(python, storage, study, '{"trials": [{"number": t.number, "state": t.state.name, "params": t.params, "values": t.values} for t in s.trials], "best": sorted(t.number for t in s.best_trials)}');
 }
 
-/** `expr` (Python, with the loaded study as `s`) as JSON. */
+/** `expr` (Python, with the loaded study as `s`) as JSON; `storage` is a database URL or `journal:FILE`. */
 function optunaJson<T>(python: string, storage: string, study: string, expr: string): T {
-  const code = `import json, optuna, sys\ns = optuna.load_study(study_name=sys.argv[2], storage=sys.argv[1])\nprint(json.dumps(${expr}))`;
+  // `journal:FILE` as the study process spells Optuna's journal file storage.
+  const code = `import json, optuna, sys
+from optuna.storages.journal import JournalFileBackend
+url = sys.argv[1]
+store = optuna.storages.JournalStorage(JournalFileBackend(url[8:])) if url.startswith("journal:") else url
+s = optuna.load_study(study_name=sys.argv[2], storage=store)
+print(json.dumps(${expr}))`;
   const r = spawnSync(python, ['-c', code, storage, study], { encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as T;

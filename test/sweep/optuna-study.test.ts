@@ -1,6 +1,10 @@
 // The study process on its own (the real Optuna, through the line protocol), with the objective
 // computed here: TPE reaches a known optimum's neighbourhood in fewer trials than random search
-// (median over seeds, with margin), and a study process refuses what it cannot do with a message.
+// (median over seeds, with margin), two processes share one journal-file study, and a study process
+// refuses what it cannot do with a message.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStudy, type Study, type StudyOpen } from '../../src/sweep/optuna/study-child.js';
 import { IN_CI, optunaVenvPython } from './optuna-env.js';
@@ -37,7 +41,7 @@ describe.skipIf(!venv.ok)('the Optuna study process', () => {
   let study: Study;
   beforeAll(async () => {
     const r = await openStudy(venv.ok ? venv.python : '', spec('random', 0), process.cwd());
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.error.message);
     study = r.value;
   });
   afterAll(() => study?.close());
@@ -57,7 +61,7 @@ describe.skipIf(!venv.ok)('the Optuna study process', () => {
   it('TPE on two objectives (one minimized, one maximized): the same seed asks the same trials, and its best trials are the Pareto front', async () => {
     const run = async () => {
       const r = await openStudy(venv.ok ? venv.python : '', { ...spec('tpe', 3), study: 'mo', directions: ['minimize', 'maximize'], trials: 16 }, process.cwd());
-      if (!r.ok) throw new Error(r.error);
+      if (!r.ok) throw new Error(r.error.message);
       const asked: { number: number; params: Record<string, unknown>; values: number[] }[] = [];
       for (let t = await r.value.ask(); t; t = await r.value.ask()) {
         const x = Number(t.params['x']), y = Number(t.params['y']);
@@ -82,7 +86,7 @@ describe.skipIf(!venv.ok)('the Optuna study process', () => {
   it('suggests a conditional param only when its condition holds, and leaves it out of the trial otherwise', async () => {
     const space = { opt: { choice: ['sgd', 'adam'] }, momentum: { uniform: [0, 1], when: { opt: 'sgd' } }, lr: { 'log-uniform': [1e-4, 1e-1] } };
     const r = await openStudy(venv.ok ? venv.python : '', { ...spec('tpe', 2), study: 'cond', trials: 20, space }, process.cwd());
-    if (!r.ok) throw new Error(r.error);
+    if (!r.ok) throw new Error(r.error.message);
     const asked: Record<string, unknown>[] = [];
     for (let t = await r.value.ask(); t; t = await r.value.ask()) {
       asked.push(t.params);
@@ -94,9 +98,28 @@ describe.skipIf(!venv.ok)('the Optuna study process', () => {
     expect(new Set(asked.map((p) => p['opt']))).toEqual(new Set(['sgd', 'adam']));
   }, 60_000);
 
+  it('two processes on one journal file, opened before either asks: one seed, yet no params asked twice, and the budget shared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'massflow-journal-'));
+    const both = await Promise.all([0, 1].map(() => openStudy(venv.ok ? venv.python : '', { ...spec('random', 3), storage: `journal:${join(dir, 's.journal')}`, study: 'two', trials: 6 }, process.cwd())));
+    const [a, b] = both.map((r) => { if (!r.ok) throw new Error(r.error.message); return r.value; }) as [Study, Study];
+    const asked: { by: string; number: number; x: unknown }[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const [by, study] of [['a', a], ['b', b]] as const) {
+        const t = await study.ask();
+        if (!t) continue;
+        asked.push({ by, number: t.number, x: t.params['x'] });
+        await study.tell(t.number, 'complete', [Number(t.params['x'])]);
+      }
+    }
+    await Promise.all([a.close(), b.close()]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(asked.map((t) => [t.by, t.number])).toEqual([['a', 0], ['b', 1], ['a', 2], ['b', 3], ['a', 4], ['b', 5]]);
+    expect(new Set(asked.map((t) => t.x)).size).toBe(6);
+  }, 60_000);
+
   it('answers a request it cannot serve with the reason, and goes on', async () => {
     const r = await openStudy(venv.ok ? venv.python : '', { ...spec('tpe', 1), sampler: { name: 'tpe', options: { n_startup: 3 } } }, process.cwd());
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.error).toMatch(/TypeError: .*unexpected keyword argument 'n_startup'/);
+    expect(!r.ok && r.error.message).toMatch(/TypeError: .*unexpected keyword argument 'n_startup'/);
   }, 30_000);
 });

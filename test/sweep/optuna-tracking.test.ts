@@ -41,7 +41,7 @@ describe.skipIf(!venv.ok)('Optuna sweep tracking', () => {
     const planned = await planSweep(project, exp, sweepId, { force: false, fileExists: fileExistsIn(rig.dir) });
     if (!planned.ok) throw new Error('plan failed');
     const opened = await openStudy(venv.ok ? venv.python : '', studyOpen(rig.dir, exp, exp.spec.sweep!.optuna!), rig.dir);
-    if (!opened.ok) throw new Error(opened.error);
+    if (!opened.ok) throw new Error(opened.error.message);
     const fake = new FakeTracker();
     const rejected: unknown[] = [];
     const tracking = new SweepTracking(fake, 'fake', objectivesOf(exp.spec.objective), (e) => rejected.push(e));

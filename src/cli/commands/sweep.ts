@@ -5,6 +5,8 @@ import { openProject } from '../../project/open.js';
 import { gitInfo } from '../../record/git-info.js';
 import { newRunId } from '../../record/run-id.js';
 import { renderDiagnostics } from '../../report/diagnostics.js';
+import { diag } from '../../pipeline/diagnostics.js';
+import { YamlSource } from '../../pipeline/yaml-source.js';
 import { dryRunLines } from '../../sweep/dry-run.js';
 import { fileExistsIn, loadExperiment } from '../../sweep/load.js';
 import { planSweep } from '../../sweep/plan.js';
@@ -20,17 +22,28 @@ import { executorNamed } from '../executors.js';
 import { positiveInt } from './run.js';
 import { pushAfterRun, useRemote } from '../remote-setup.js';
 import { openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
-import { StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
+import { maskPassword, StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
 import type { Experiment } from '../../sweep/experiment.js';
 import { objectivesOf } from '../../sweep/objective.js';
 
-/** The experiment's Optuna study, opened or resumed; what stops it is a usage error (exit 2). */
+/**
+ * The experiment's Optuna study, opened or resumed; what stops it is a usage error (exit 2),
+ * located at the field at fault (an unreachable storage, a sampler missing its package).
+ */
 async function openSweepStudy(root: string, exp: Experiment) {
   const python = optunaPython(root);
   if (!python.ok) throw new UsageError(python.error);
-  const opened = await openStudy(python.value, studyOpen(root, exp, exp.spec.sweep!.optuna!), root);
-  if (!opened.ok) throw new UsageError(`cannot open the Optuna study: ${opened.error}`);
-  return opened.value;
+  const optuna = exp.spec.sweep!.optuna!;
+  const opened = await openStudy(python.value, studyOpen(root, exp, optuna), root);
+  if (opened.ok) return opened.value;
+  const { field, message } = opened.error;
+  if (!field) throw new UsageError(`cannot open the Optuna study: ${message}`);
+  // The default storage is written nowhere: the error then points at the `optuna` block itself.
+  const written = optuna[field] !== undefined;
+  // The line shown under the error is the file's, with a password in a storage URL masked.
+  const text = optuna.storage ? exp.text.replace(optuna.storage, maskPassword(optuna.storage)) : exp.text;
+  const at = YamlSource.parse(exp.file, text).source.locate(['sweep', 'optuna', ...(written ? [field] : [])], { key: !written });
+  throw new DiagnosticsError([diag('experiment', message, at)]);
 }
 
 export interface SweepCommandOptions extends CommonOptions {

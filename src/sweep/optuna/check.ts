@@ -2,6 +2,7 @@
 // before the study is opened or anything runs: the search space's bounds and steps, option names
 // the chosen sampler or pruner does not take, a pruning metric no targeted stage can report, and
 // what Optuna needs from the rest of the experiment (an objective to tell, no ablations).
+import { isAbsolute } from 'node:path';
 import { normalizeProjectPath } from '../../pipeline/compile.js';
 import { diag, type Diagnostic } from '../../pipeline/diagnostics.js';
 import type { Location } from '../../pipeline/diagnostics.js';
@@ -45,8 +46,9 @@ export function checkOptuna(o: OptunaSweep, cx: OptunaCheckContext): Diagnostic[
     const stage = pruneStageProblem(o.prune.metric, cx.pipeline, cx.spec.targets, cx.pipelineFile);
     if (stage) out.push(diag('experiment', stage, at(['prune', 'metric'])));
   }
-  if (o.storage !== undefined && !o.storage.includes('://') && normalizeProjectPath(o.storage) === undefined) {
-    out.push(diag('path-escape', `storage '${o.storage}' must be a database URL or a path inside the project`, at(['storage'])));
+  // An absolute path is allowed: several machines' clones of a project share one study on a shared disk.
+  if (o.storage !== undefined && !o.storage.includes('://') && !isAbsolute(o.storage) && normalizeProjectPath(o.storage) === undefined) {
+    out.push(diag('path-escape', `storage '${o.storage}' must be a database URL, an absolute path or a path inside the project`, at(['storage'])));
   }
   if (!cx.spec.objective) out.push(diag('experiment', 'an optuna sweep needs an `objective`: it is the value each trial tells the study', at([], true)));
   if (cx.spec.ablations) out.push(diag('experiment', 'an optuna sweep takes no ablations (run them as a grid or list sweep)', cx.at(['ablations'], true)));

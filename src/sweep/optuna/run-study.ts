@@ -3,7 +3,7 @@
 // as intermediate values while it trains, and told how it ended. Trials are named by their Optuna
 // number (t000, t001, ...), which a resumed study continues, so no two trials share a name.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { RunId, StageId } from '../../core/brand.js';
 import type { RunStatus } from '../../core/run-events.js';
 import type { Project } from '../../project/open.js';
@@ -19,10 +19,13 @@ import type { Study, StudyOpen } from './study-child.js';
 export function storageUrl(projectDir: string, o: OptunaSweep, study: string): string {
   const s = o.storage ?? join('.massflow', 'optuna', `${study}.db`);
   if (s.includes('://')) return s;
-  const file = join(projectDir, s);
+  const file = resolve(projectDir, s);
   mkdirSync(dirname(file), { recursive: true });
   return /\.(journal|log)$/.test(s) ? `journal:${file}` : `sqlite:///${file}`;
 }
+
+/** `url` with the password it may carry masked, character for character (so columns stay put). */
+export const maskPassword = (url: string) => url.replace(/(:\/\/[^:/@]*):([^@/]*)@/, (_, user: string, pw: string) => `${user}:${'*'.repeat(pw.length)}@`);
 
 /** What the study process is opened with: the experiment's search space, sampler, pruner and budget. */
 export function studyOpen(projectDir: string, exp: Experiment, o: OptunaSweep): StudyOpen {

@@ -71,7 +71,7 @@ export const OptunaSweepSchema = Type.Object(
     study: Type.Optional(Type.String({ minLength: 1, description: 'The study name in the storage (default: the experiment name).' })),
     storage: Type.Optional(Type.String({
       minLength: 1,
-      description: "Where the study lives: a project-relative SQLite file (default .massflow/optuna/NAME.db), a file ending in .journal or .log (Optuna's journal file, for several machines on a shared disk), or a database URL (postgresql://...).",
+      description: "Where the study lives: an SQLite file (project-relative or absolute; default .massflow/optuna/NAME.db), a file ending in .journal or .log (Optuna's journal file, for several machines or processes sharing a disk; an absolute path lets several clones of the project share it), or a database URL (postgresql://...).",
     })),
   },
   { additionalProperties: false, description: 'Adaptive search with Optuna: trials asked one at a time from a study that learns from the finished ones.' },

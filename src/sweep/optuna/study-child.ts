@@ -55,7 +55,14 @@ export function optunaPython(projectDir: string, env: NodeJS.ProcessEnv = proces
   return err(`sweep.optuna needs Optuna ${OPTUNA_VERSION} in ${OPTUNA_VENV}: run \`bash ${join(PACKAGE_ROOT, 'scripts', 'optuna-venv.sh')} ${join(projectDir, OPTUNA_VENV)}\` (or set MASSFLOW_OPTUNA_PYTHON to a python that has it)`);
 }
 
-type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+type Reply = { ok: true; [k: string]: unknown } | { ok: false; error: string; field?: OpenFailure['field'] };
+
+/** Why the study did not open; `field` names the `sweep.optuna` field at fault, when one is. */
+export interface OpenFailure { message: string; field?: 'storage' | 'sampler' | undefined }
+
+class ReplyError extends Error {
+  constructor(message: string, readonly field: OpenFailure['field']) { super(message); }
+}
 
 class StudyChild implements Study {
   requeued: number[] = [];
@@ -83,7 +90,7 @@ class StudyChild implements Study {
   request(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
     const next = this.chain.then(() => new Promise<Record<string, unknown>>((resolve, reject) => {
       if (this.exited) { reject(new Error(this.exited)); return; }
-      this.replies.push((r) => (r.ok ? resolve(r) : reject(new Error(r.error))));
+      this.replies.push((r) => (r.ok ? resolve(r) : reject(new ReplyError(r.error, r.field))));
       this.child.stdin!.write(JSON.stringify(msg) + '\n');
     }));
     this.chain = next.catch(() => undefined);
@@ -116,7 +123,7 @@ class StudyChild implements Study {
 }
 
 /** Starts the study process and opens (or resumes) the study; a failure is the child's own message. */
-export async function openStudy(python: string, spec: StudyOpen, cwd: string): Promise<Result<Study, string>> {
+export async function openStudy(python: string, spec: StudyOpen, cwd: string): Promise<Result<Study, OpenFailure>> {
   const child = spawn(python, ['-m', 'massflow.optuna_study'], {
     cwd, stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONPATH: [PYTHON_HELPER_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
@@ -128,6 +135,6 @@ export async function openStudy(python: string, spec: StudyOpen, cwd: string): P
     return ok(study);
   } catch (e) {
     await study.close();
-    return err((e as Error).message);
+    return err({ message: (e as Error).message, field: e instanceof ReplyError ? e.field : undefined });
   }
 }
