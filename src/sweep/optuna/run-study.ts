@@ -20,7 +20,8 @@ export function storageUrl(projectDir: string, o: OptunaSweep, study: string): s
   const s = o.storage ?? join('.massflow', 'optuna', `${study}.db`);
   if (s.includes('://')) return s;
   const file = resolve(projectDir, s);
-  mkdirSync(dirname(file), { recursive: true });
+  // A folder that cannot be made is left to the study process, whose open reports it at `storage`.
+  try { mkdirSync(dirname(file), { recursive: true }); } catch { /* reported when the study opens */ }
   return /\.(journal|log)$/.test(s) ? `journal:${file}` : `sqlite:///${file}`;
 }
 
