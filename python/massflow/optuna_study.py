@@ -16,6 +16,9 @@ ended; every sampling and pruning decision is Optuna's own (ask-and-tell interfa
         -> {"ok": true}
     {"op": "best"}        -> {"ok": true, "best": [{"number", "values", "params"}, ...]}: the best
                              trial, or with several directions the Pareto front (Optuna's best_trials)
+    {"op": "inspect", "storage": ..., "study": ...}  (instead of "open"; changes nothing)
+        -> {"ok": true, "exists": bool, "trials": [{"number", "state", "params", "values",
+            "last_step", "interrupted", "surplus", "owner_alive"}, ...]}
 
 A failure is {"ok": false, "error": message}, with "field": "storage" or "sampler" when the
 experiment's field of that name is the cause (an unreachable database, a sampler missing a package). At end of input the process exits; trials it asked
@@ -116,15 +119,15 @@ def storage(url: str):
 
 
 def open_storage(url: str, study: str):
-    """The storage and how many trials the study already has, or a Located error at `storage`."""
+    """The storage and the study in it (None when there is none yet), or a Located error at `storage`."""
     try:
         store = storage(url)
         if store is None:
-            return None, 0
+            return None, None
         try:
-            return store, len(optuna.load_study(study_name=study, storage=store).trials)
+            return store, optuna.load_study(study_name=study, storage=store)
         except KeyError:  # no such study yet: create_study makes it
-            return store, 0
+            return store, None
     except Exception as e:
         # The driver's first line says what failed (refused, unknown host, bad password, no driver).
         first = next((l.strip() for l in str(e).splitlines() if l.strip()), type(e).__name__)
@@ -218,7 +221,8 @@ class Study:
             raise Located("sampler", f"sampler 'gp' needs PyTorch, which the virtualenv {sys.prefix} does not hold: add it with `{sys.executable} -m pip install torch`, or choose another sampler (tpe)")
         # A resumed study's sampler gets the seed moved on by the trials it already has: the same
         # seed again would ask the first trials' params once more.
-        store, known = open_storage(msg["storage"], msg["study"])
+        store, existing = open_storage(msg["storage"], msg["study"])
+        known = len(existing.trials) if existing else 0
         self.seed = None if spec.get("seed") is None else int(spec["seed"])
         if self.seed is not None:
             spec["seed"] = self.seed + known
@@ -296,6 +300,28 @@ class Study:
         return {"best": [{"number": b.number, "values": b.values, "params": b.params} for b in best]}
 
 
+def inspect(msg: Dict[str, Any]):
+    """The study as it stands, read without creating, recovering or asking anything (--dry-run).
+    An SQLite or journal file that does not exist yet is not created."""
+    url = msg["storage"]
+    file = url[len("sqlite:///"):] if url.startswith("sqlite:///") else url[len("journal:"):] if url.startswith("journal:") else None
+    if url == ":memory:" or (file is not None and not os.path.exists(file)):
+        return {"exists": False, "trials": []}
+    _, study = open_storage(url, msg["study"])
+    if study is None:
+        return {"exists": False, "trials": []}
+    trials = []
+    for t in study.get_trials(deepcopy=False):
+        owner = t.user_attrs.get(OWNER_ATTR)
+        trials.append({
+            "number": t.number, "state": t.state.name, "params": t.params, "values": t.values,
+            "last_step": t.last_step, "interrupted": bool(t.user_attrs.get(INTERRUPTED_ATTR)),
+            "surplus": bool(t.user_attrs.get(SURPLUS_ATTR)),
+            "owner_alive": owner_alive(owner) if t.state == TrialState.RUNNING and owner else None,
+        })
+    return {"exists": True, "trials": trials}
+
+
 def main() -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study: Optional[Study] = None
@@ -309,6 +335,8 @@ def main() -> int:
                 study = Study(msg)
                 finished = sum(1 for t in study.study.get_trials(deepcopy=False) if t.state.is_finished())
                 reply = {"requeued": study.requeued, "finished": finished}
+            elif op == "inspect":
+                reply = inspect(msg)
             elif study is None:
                 raise ValueError("the study is not open")
             elif op == "ask":

@@ -21,10 +21,33 @@ import type { Terminal } from '../terminal.js';
 import { executorNamed } from '../executors.js';
 import { positiveInt } from './run.js';
 import { pushAfterRun, useRemote } from '../remote-setup.js';
-import { openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
+import { inspectStudy, openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
+import { optunaDryRunLines } from '../../sweep/optuna/dry-run.js';
+import { relative } from 'node:path';
 import { maskPassword, StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
 import type { Experiment } from '../../sweep/experiment.js';
 import { objectivesOf } from '../../sweep/objective.js';
+
+/** A study failure at the `sweep.optuna` field at fault (the block itself when that field is not written). */
+function studyDiagnostic(exp: Experiment, field: 'storage' | 'sampler', message: string): DiagnosticsError {
+  const optuna = exp.spec.sweep!.optuna!;
+  const written = optuna[field] !== undefined;
+  // The line shown under the error is the file's, with a password in a storage URL masked.
+  const text = optuna.storage ? exp.text.replace(optuna.storage, maskPassword(optuna.storage)) : exp.text;
+  const at = YamlSource.parse(exp.file, text).source.locate(['sweep', 'optuna', ...(written ? [field] : [])], { key: !written });
+  return new DiagnosticsError([diag('experiment', message, at)]);
+}
+
+/** --dry-run of an Optuna sweep: the study as it stands, read without asking or changing anything. */
+async function optunaDryRun(root: string, exp: Experiment): Promise<string[]> {
+  const python = optunaPython(root);
+  if (!python.ok) throw new UsageError(python.error);
+  const optuna = exp.spec.sweep!.optuna!;
+  const where = studyOpen(root, exp, optuna);
+  const state = await inspectStudy(python.value, where, root);
+  if (!state.ok) throw state.error.field ? studyDiagnostic(exp, state.error.field, state.error.message) : new UsageError(`cannot read the Optuna study: ${state.error.message}`);
+  return optunaDryRunLines(exp, optuna, maskPassword(optuna.storage ?? relative(root, where.storage.replace(/^sqlite:\/\/\//, ''))), state.value);
+}
 
 /**
  * The experiment's Optuna study, opened or resumed; what stops it is a usage error (exit 2),
@@ -37,13 +60,7 @@ async function openSweepStudy(root: string, exp: Experiment) {
   const opened = await openStudy(python.value, studyOpen(root, exp, optuna), root);
   if (opened.ok) return opened.value;
   const { field, message } = opened.error;
-  if (!field) throw new UsageError(`cannot open the Optuna study: ${message}`);
-  // The default storage is written nowhere: the error then points at the `optuna` block itself.
-  const written = optuna[field] !== undefined;
-  // The line shown under the error is the file's, with a password in a storage URL masked.
-  const text = optuna.storage ? exp.text.replace(optuna.storage, maskPassword(optuna.storage)) : exp.text;
-  const at = YamlSource.parse(exp.file, text).source.locate(['sweep', 'optuna', ...(written ? [field] : [])], { key: !written });
-  throw new DiagnosticsError([diag('experiment', message, at)]);
+  throw field ? studyDiagnostic(exp, field, message) : new UsageError(`cannot open the Optuna study: ${message}`);
 }
 
 export interface SweepCommandOptions extends CommonOptions {
@@ -77,7 +94,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   await preflightSweepParams(layout.root, plan, opts.param ?? []);
   const optuna = exp.spec.sweep?.optuna;
   if (opts.dryRun) {
-    term.out.write(optuna ? `${exp.file}: an optuna sweep asks its ${optuna.trials} trials while it runs; none is known ahead\n` : dryRunLines(plan).join('\n') + '\n');
+    term.out.write((optuna ? await optunaDryRun(layout.root, exp) : dryRunLines(plan)).join('\n') + '\n');
     return EXIT.ok;
   }
   // The study is opened (or resumed) before anything runs: a missing Optuna or a bad storage stops here.

@@ -122,19 +122,54 @@ class StudyChild implements Study {
   }
 }
 
-/** Starts the study process and opens (or resumes) the study; a failure is the child's own message. */
-export async function openStudy(python: string, spec: StudyOpen, cwd: string): Promise<Result<Study, OpenFailure>> {
-  const child = spawn(python, ['-m', 'massflow.optuna_study'], {
+function startChild(python: string, cwd: string): StudyChild {
+  return new StudyChild(spawn(python, ['-m', 'massflow.optuna_study'], {
     cwd, stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONPATH: [PYTHON_HELPER_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':'), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
-  });
-  const study = new StudyChild(child);
+  }));
+}
+
+const openFailure = (e: unknown): OpenFailure => ({ message: (e as Error).message, field: e instanceof ReplyError ? e.field : undefined });
+
+/** Starts the study process and opens (or resumes) the study; a failure is the child's own message. */
+export async function openStudy(python: string, spec: StudyOpen, cwd: string): Promise<Result<Study, OpenFailure>> {
+  const study = startChild(python, cwd);
   try {
     const r = await study.request({ op: 'open', ...spec });
     study.requeued = r['requeued'] as number[];
     return ok(study);
   } catch (e) {
     await study.close();
-    return err({ message: (e as Error).message, field: e instanceof ReplyError ? e.field : undefined });
+    return err(openFailure(e));
+  }
+}
+
+/** A trial as the study's storage holds it (Optuna's state names). */
+export interface StoredTrial {
+  number: number;
+  state: 'COMPLETE' | 'PRUNED' | 'FAIL' | 'RUNNING' | 'WAITING';
+  params: Record<string, unknown>;
+  values: number[] | null;
+  /** The last step an intermediate value was reported at (a pruned trial's). */
+  last_step: number | null;
+  /** Failed because the sweep running it died; asked again under a new number, not counted. */
+  interrupted: boolean;
+  /** Asked past the budget by a race between processes; not counted. */
+  surplus: boolean;
+  /** For a RUNNING trial: whether the sweep that asked it lives (false: the next sweep asks it again). */
+  owner_alive: boolean | null;
+}
+
+export interface StudyState { exists: boolean; trials: StoredTrial[] }
+
+/** The study as it stands, read without creating, recovering or asking anything. */
+export async function inspectStudy(python: string, where: Pick<StudyOpen, 'storage' | 'study'>, cwd: string): Promise<Result<StudyState, OpenFailure>> {
+  const child = startChild(python, cwd);
+  try {
+    return ok(await child.request({ op: 'inspect', ...where }) as unknown as StudyState);
+  } catch (e) {
+    return err(openFailure(e));
+  } finally {
+    await child.close();
   }
 }
