@@ -9,6 +9,7 @@
 // stages (sky, cutouts, network 1, features, pretext) run once and are shared by every trial.
 // Usage:
 //   nice -n 10 node --import tsx bench/sweep/network2.ts [--jobs 2] [--tpe-trials 12] [--epochs 20] [--keep] [--warmups 10,...]
+//     [--seeds 2,3] [--pruners successive-halving,hyperband] [--pruning-only]
 // --keep reuses the project of an earlier run (its upstream stages and trials come from the cache,
 // with the epochs they took). Needs `npm run build` and .venv-optuna (scripts/optuna-venv.sh). The
 // scale is small enough for a loaded 2-core machine (see SCALE): it compares the methods, not the
@@ -31,6 +32,11 @@ const TPE_TRIALS = arg('--tpe-trials', 12);
 const WARMUPS = args.includes('--warmups') ? args[args.indexOf('--warmups') + 1]!.split(',').map(Number) : [];
 const EPOCHS = arg('--epochs', 20);
 const KEEP = args.includes('--keep');
+// More TPE + median pruning seeds beside 1 (the goal is then judged on the median across seeds),
+// and the other pruners (seed 1), each another row.
+const SEEDS = args.includes('--seeds') ? args[args.indexOf('--seeds') + 1]!.split(',').map(Number) : [];
+const PRUNERS = args.includes('--pruners') ? args[args.indexOf('--pruners') + 1]!.split(',') as ('successive-halving' | 'hyperband')[] : [];
+const ONLY_PRUNING = args.includes('--pruning-only');
 
 // The `seconds` profile's small sky and networks, with more labelled clusters (so the params
 // matter) and network 2 trained longer; only the paper variant of network 2 (mae_mean's).
@@ -57,7 +63,9 @@ sweep:
 ${SCALE}`;
 // Each method its own seed: TPE's first trials are random draws, which random search with the same
 // seed would ask again (and find in the cache).
-const optuna = (sampler: string, seed: number, trials: number, warmup: number | undefined) => `pipeline: pipelines/paper.yaml
+// The pruner: the median pruner with warm-up `warmup` (a number), Optuna's successive halving or
+// hyperband at their defaults, or none (undefined).
+const optuna = (sampler: string, seed: number, trials: number, warmup: number | 'successive-halving' | 'hyperband' | undefined) => `pipeline: pipelines/paper.yaml
 sweep:
   optuna:
     sampler: ${sampler}
@@ -67,7 +75,7 @@ ${sampler === 'tpe' ? '    sampler_options: { n_startup_trials: 4 }    # TPE\'s 
       fit.lr: { log-uniform: [${SPACE.lr[0]}, ${SPACE.lr.at(-1)}] }
       fit.batch: { choice: [${SPACE.batch.join(', ')}] }
       fit.hidden: { choice: [${SPACE.hidden.join(', ')}] }
-${warmup === undefined ? '' : `    prune: { pruner: median, metric: fit-mass/val_mae, warmup_steps: ${warmup}, startup_trials: 4 }\n`}${SCALE}`;
+${warmup === undefined ? '' : typeof warmup === 'string' ? `    prune: { pruner: ${warmup}, metric: fit-mass/val_mae }\n` : `    prune: { pruner: median, metric: fit-mass/val_mae, warmup_steps: ${warmup}, startup_trials: 4 }\n`}${SCALE}`;
 
 /** A project that reads the repository's pipelines, stages and sources, with its own state. */
 function project(): string {
@@ -152,19 +160,32 @@ results.push(g);
 console.log(`grid done in ${g.wallS.toFixed(0)} s (includes the shared upstream stages)`);
 const tpe = sweep(dir, 'tpe-prune', optuna('tpe', 1, TPE_TRIALS, 4));
 results.push(tpe);
+const seeded = [tpe];
+for (const seed of SEEDS) {
+  const r = sweep(dir, `tpe-prune-s${seed}`, optuna('tpe', seed, TPE_TRIALS, 4));
+  seeded.push(r);
+  results.push(r);
+}
+for (const p of PRUNERS) results.push(sweep(dir, `tpe-prune-${p === 'hyperband' ? 'hb' : 'sh'}`, optuna('tpe', 1, TPE_TRIALS, p)));
 for (const w of WARMUPS) results.push(sweep(dir, `tpe-prune-w${w}`, optuna('tpe', 1, TPE_TRIALS, w)));
-results.push(sweep(dir, 'tpe', optuna('tpe', 1, TPE_TRIALS, undefined)));
-// Random search gets the epochs TPE + pruning spent: as many trials as the grid's mean epochs per trial fit in.
-const perTrial = g.epochs / Math.max(1, g.complete + g.pruned + g.failed);
-const randomTrials = Math.max(1, Math.round(tpe.epochs / perTrial));
-results.push(sweep(dir, 'random', optuna('random', 2, randomTrials, undefined)));
+if (!ONLY_PRUNING) {
+  results.push(sweep(dir, 'tpe', optuna('tpe', 1, TPE_TRIALS, undefined)));
+  // Random search gets the epochs TPE + pruning spent: as many trials as the grid's mean epochs per trial fit in.
+  const perTrial = g.epochs / Math.max(1, g.complete + g.pruned + g.failed);
+  const randomTrials = Math.max(1, Math.round(tpe.epochs / perTrial));
+  results.push(sweep(dir, 'random', optuna('random', 2, randomTrials, undefined)));
+}
 
 const fmt = (v: number | null) => (v === null ? '-' : v.toFixed(4));
 console.log('\nmethod         trials (complete/pruned/failed)  best mae_mean  epochs  epochs vs grid  wall');
 for (const r of results) {
   console.log(`${r.name.padEnd(14)} ${`${r.complete + r.pruned + r.failed} (${r.complete}/${r.pruned}/${r.failed})`.padEnd(32)} ${fmt(r.best).padEnd(14)} ${String(r.epochs).padEnd(7)} ${`${((100 * r.epochs) / g.epochs).toFixed(0)}%`.padEnd(15)} ${r.wallS.toFixed(0)} s`);
 }
-const met = tpe.best !== null && g.best !== null && tpe.best <= g.best && tpe.epochs <= 0.4 * g.epochs;
-console.log(`\ngoal (TPE + pruning at least as good as the grid with <= 40% of its epochs): ${met ? 'met' : 'NOT met'}` +
-  ` (best ${fmt(tpe.best)} vs ${fmt(g.best)}, ${((100 * tpe.epochs) / g.epochs).toFixed(0)}% of the grid's epochs)`);
+// With several seeds, the goal is judged on the median best and the median epochs across them.
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const bests = seeded.map((r) => r.best ?? Infinity);
+const judged = { best: seeded.length > 1 ? median(bests) : tpe.best, epochs: seeded.length > 1 ? median(seeded.map((r) => r.epochs)) : tpe.epochs };
+const met = judged.best !== null && g.best !== null && judged.best <= g.best && judged.epochs <= 0.4 * g.epochs;
+console.log(`\ngoal (TPE + pruning at least as good as the grid with <= 40% of its epochs${seeded.length > 1 ? `; median over ${seeded.length} seeds` : ''}): ${met ? 'met' : 'NOT met'}` +
+  ` (best ${fmt(judged.best)} vs ${fmt(g.best)}, ${((100 * judged.epochs) / g.epochs).toFixed(0)}% of the grid's epochs${seeded.length > 1 ? `; seeds' bests ${bests.map(fmt).join(', ')}` : ''})`);
 console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
