@@ -9,7 +9,7 @@
 // stages (sky, cutouts, network 1, features, pretext) run once and are shared by every trial.
 // Usage:
 //   nice -n 10 node --import tsx bench/sweep/network2.ts [--jobs 2] [--tpe-trials 12] [--epochs 20] [--keep] [--warmups 10,...]
-//     [--seeds 2,3] [--pruners successive-halving,hyperband] [--pruning-only]
+//     [--seeds 2,3] [--pruners successive-halving,hyperband] [--pruner-seeds 5,7] [--pruning-only]
 // --keep reuses the project of an earlier run (its upstream stages and trials come from the cache,
 // with the epochs they took). Needs `npm run build` and .venv-optuna (scripts/optuna-venv.sh). The
 // scale is small enough for a loaded 2-core machine (see SCALE): it compares the methods, not the
@@ -33,9 +33,10 @@ const WARMUPS = args.includes('--warmups') ? args[args.indexOf('--warmups') + 1]
 const EPOCHS = arg('--epochs', 20);
 const KEEP = args.includes('--keep');
 // More TPE + median pruning seeds beside 1 (the goal is then judged on the median across seeds),
-// and the other pruners (seed 1), each another row.
+// and the other pruners (seeds 5, 6, ...), each another row.
 const SEEDS = args.includes('--seeds') ? args[args.indexOf('--seeds') + 1]!.split(',').map(Number) : [];
 const PRUNERS = args.includes('--pruners') ? args[args.indexOf('--pruners') + 1]!.split(',') as ('successive-halving' | 'hyperband')[] : [];
+const PRUNER_SEEDS = args.includes('--pruner-seeds') ? args[args.indexOf('--pruner-seeds') + 1]!.split(',').map(Number) : [];
 const ONLY_PRUNING = args.includes('--pruning-only');
 
 // The `seconds` profile's small sky and networks, with more labelled clusters (so the params
@@ -166,7 +167,12 @@ for (const seed of SEEDS) {
   seeded.push(r);
   results.push(r);
 }
-for (const p of PRUNERS) results.push(sweep(dir, `tpe-prune-${p === 'hyperband' ? 'hb' : 'sh'}`, optuna('tpe', 1, TPE_TRIALS, p)));
+// Each pruner on a seed no other row uses: with seed 1 TPE would ask what the unpruned TPE row
+// asked, find every trial in the cache, and a cached stage streams no curve for a pruner to judge.
+PRUNERS.forEach((p, i) => {
+  const seed = PRUNER_SEEDS[i] ?? 5 + i;
+  results.push(sweep(dir, `tpe-prune-${p === 'hyperband' ? 'hb' : 'sh'}-s${seed}`, optuna('tpe', seed, TPE_TRIALS, p)));
+});
 for (const w of WARMUPS) results.push(sweep(dir, `tpe-prune-w${w}`, optuna('tpe', 1, TPE_TRIALS, w)));
 if (!ONLY_PRUNING) {
   results.push(sweep(dir, 'tpe', optuna('tpe', 1, TPE_TRIALS, undefined)));
