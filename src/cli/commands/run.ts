@@ -100,7 +100,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
-  const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
+  const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline, { overrides, profiles });
   const analysis = await planFromDisk(project, pipeline, selected, Boolean(opts.force));
   if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);
