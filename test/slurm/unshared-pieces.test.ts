@@ -57,6 +57,11 @@ describe('slurm.shared_fs: false settings', () => {
     ]);
     expect(ds[0]!.message).toContain('works with `massflow run` only');
     expect(ds[1]!.message).toContain('needs a remote cache');
+    const uncached = compilePipeline({ file: 'p.yaml', text: 'slurm: { shared_fs: false }\nstages:\n  a: { cmd: [echo], outs: [a.txt], cache: false }\n' }).pipeline!;
+    const u = unsharedSetup(uncached, REMOTE, 'run', git());
+    expect(u.ok ? [] : u.diagnostics.map((d) => [where(d), d.message, d.related.map((r) => where({ location: r.location } as Diagnostic))])).toEqual([
+      ['p.yaml:3:43', "stage 'a' has cache: false, so its job's result could not come back through the remote (slurm.shared_fs: false)", ['p.yaml:1:21']],
+    ]);
     const noOrigin = unsharedSetup(pipeline('{ shared_fs: false, checkout: { commit: abcdef0 } }'), REMOTE, 'run', git({ originUrl: () => undefined }));
     expect(noOrigin.ok ? [] : noOrigin.diagnostics.map((d) => [where(d), d.message])).toEqual([
       ['pipelines/p.yaml:1:38', "the project's repository has no `origin` remote for jobs to clone: set slurm.checkout.git to a URL the compute nodes can reach"],

@@ -59,6 +59,13 @@ export function unsharedSetup(pipeline: Pipeline, remote: RemoteConfig | undefin
   if (!remote) {
     diagnostics.push(diag('slurm', 'slurm.shared_fs: false needs a remote cache, which carries inputs to the jobs and their results back: add `remote:` (docs/remote.md), or pass --remote s3://BUCKET/PREFIX', at('shared_fs')));
   }
+  // Only a cached result reaches the remote, and the remote is the only way back from the node.
+  const reported = new Set<string>();
+  for (const s of pipeline.stages) {
+    if (s.cache || reported.has(s.name)) continue;
+    reported.add(s.name);
+    diagnostics.push(diag('slurm', `stage '${s.name}' has cache: false, so its job's result could not come back through the remote (slurm.shared_fs: false)`, pipeline.source.locate([...s.yamlPath, 'cache']), [{ message: 'shared_fs is set here', location: at('shared_fs') }]));
+  }
   const prefix = git.toplevelPrefix();
   let checkout: string | undefined;
   if (typeof o.checkout === 'string') checkout = o.checkout;
