@@ -65,7 +65,8 @@ function filesIn(dir: string, skip = ['.git', 'node_modules', '.massflow']): str
 /** The jobs of stages sow, grow and reap of one test (by its tag), oldest first. */
 const jobsOf = (tag: string) => jobsIn('/tmp').filter((j) => ['sow', 'grow', 'reap'].some((s) => j.name === `massflow:${s}${tag}${RUN}`));
 
-describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '' : ` - skipped: ${MOTO_MISSING}`}`, () => {
+// Concurrent: most of each test is waiting on Slurm's scheduler and the poll interval, which overlap.
+describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '' : ` - skipped: ${MOTO_MISSING}`}`, { concurrent: true }, () => {
   let moto: Moto;
   const cleanups: (() => void)[] = [];
   beforeAll(async () => {
@@ -140,6 +141,15 @@ describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '
     expect(rig.read(`runs/${runId}/logs/sowb${RUN}.log`)).toContain('the soil is dry\n');
     expect(rig.exists('out/seed.txt')).toBe(false);
   }, 180_000);
+
+  it('cancels and reports a job pending past the bound, and what is queued behind it', async () => {
+    const { rig, env } = setUp(spec('d', { slurm: '{ shared_fs: false, extraArgs: ["--begin=now+1hour"] }' }));
+    const r = await rig.run(['run', '--executor', 'slurm', '--tracking-uri', 'none'], { ...env, MASSFLOW_SLURM_PENDING_LIMIT_MS: '2000' });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const [sow] = jobsOf('d');
+    expect(jobsOf('d').map((j) => j.state)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
+    expect(normalize(r.stdout)).toMatch(new RegExp(`FAILED +sowd${RUN} +Ns +Slurm job ${sow!.id} stayed pending \\(BeginTime\\) for \\d+ s, past MASSFLOW_SLURM_PENDING_LIMIT_MS; cancelled`));
+  }, 60_000);
 
   it('refuses a configuration it cannot honour, located, before submitting anything', async () => {
     const { rig, env } = setUp(spec('c', { remote: false, slurm: '{ shared_fs: false, checkout: { commit: nothex } }' }));
