@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalize, Rig } from '../e2e/rig.js';
 import { Moto, MOTO_MISSING, requireMoto, SECRET } from '../remote/moto.js';
@@ -114,6 +115,9 @@ describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '
     for (const f of filesIn(rig.dir)) expect(readFileSync(rig.path(f), 'utf8'), f).not.toContain(SECRET);
     expect(rig.read(`runs/${runId}/slurm/growa${RUN}.sh`)).not.toContain('AWS_');
     expect(await moto.keys('lab', `a/logs/${runId}/`)).toEqual([`a/logs/${runId}/growa${RUN}.log`, `a/logs/${runId}/reapa${RUN}.log`, `a/logs/${runId}/sowa${RUN}.log`]);
+    const sent = await (await moto.client.send(new GetObjectCommand({ Bucket: 'lab', Key: `a/logs/${runId}/sowa${RUN}.log` }))).Body!.transformToString();
+    expect(sent).toContain('key=***\n');
+    expect(sent).not.toContain(SECRET);
     const record = JSON.parse(rig.read(`runs/${runId}/run.json`));
     expect(Object.values(record.stages).map((s) => (s as { outcome: string }).outcome)).toEqual(['ran', 'ran', 'ran']);
 
