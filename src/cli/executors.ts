@@ -8,11 +8,12 @@ import type { SlurmTiming } from '../exec/slurm/executor.js';
 import type { Project } from '../project/open.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { RunArgs } from '../exec/slurm/unshared-script.js';
+import type { Diagnostic } from '../pipeline/diagnostics.js';
 import { DiagnosticsError } from './common.js';
 import { UsageError } from './exit-codes.js';
 
-/** `run`: the params `massflow run` was given; other commands (sweep, rerun) pass none. */
-export type MakeExecutor = (project: Project, pipeline: Pipeline, run?: RunArgs) => Promise<Executor>;
+/** `run`: the params `massflow run` was given, and where its warnings go; other commands (sweep, rerun) pass none. */
+export type MakeExecutor = (project: Project, pipeline: Pipeline, run?: RunArgs & { warn(warnings: Diagnostic[]): void }) => Promise<Executor>;
 
 const EXECUTORS: Record<string, MakeExecutor> = {
   local: async () => new LocalExecutor(),
@@ -30,6 +31,7 @@ const EXECUTORS: Record<string, MakeExecutor> = {
     const [{ unsharedSetup, gitProbe }, { UnsharedSlurmExecutor }] = await Promise.all([import('../exec/slurm/unshared-config.js'), import('../exec/slurm/unshared-executor.js')]);
     const choice = unsharedSetup(pipeline, project.remote?.config, run ? 'run' : 'other', gitProbe(project.layout.root));
     if (!choice.ok) throw new DiagnosticsError(choice.diagnostics);
+    if (choice.warnings.length) run?.warn(choice.warnings);
     return new UnsharedSlurmExecutor(project, pipeline.slurm, choice.setup, run ?? { overrides: [], profiles: [] }, {
       queuePollMs: timing.queuePollMs, lostGraceMs: timing.markerGraceMs, pendingLimitMs: ms('MASSFLOW_SLURM_PENDING_LIMIT_MS', DEFAULT_PENDING_LIMIT_MS),
     });

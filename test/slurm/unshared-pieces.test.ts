@@ -27,16 +27,25 @@ function pipeline(slurm: string) {
   return r.pipeline!;
 }
 
-const git = (over: Partial<GitProbe> = {}): GitProbe => ({ toplevelPrefix: () => 'sub/dir', originUrl: () => 'https://git.lab/p.git', head: () => 'abc1234', ...over });
+const git = (over: Partial<GitProbe> = {}): GitProbe => ({ toplevelPrefix: () => 'sub/dir', originUrl: () => 'https://git.lab/p.git', head: () => 'abc1234', modified: () => [], ...over });
 const where = (d: Diagnostic) => `${d.location?.file}:${d.location?.range.start.line}:${d.location?.range.start.col}`;
 
 describe('slurm.shared_fs: false settings', () => {
   it('clones origin at HEAD by default and finds the project inside the repository', () => {
     const r = unsharedSetup(pipeline('{ shared_fs: false }'), REMOTE, 'run', git());
-    expect(r).toEqual({ ok: true, setup: expect.objectContaining({
+    expect(r).toEqual({ ok: true, warnings: [], setup: expect.objectContaining({
       checkout: "git clone --quiet 'https://git.lab/p.git' . && git -c advice.detachedHead=false checkout --quiet 'abc1234'",
       projectPath: 'sub/dir', spec: 'pipelines/p.yaml', remote: { url: 's3://lab/cache', endpoint: 'http://127.0.0.1:9000', region: undefined },
     }) });
+  });
+
+  it('warns of uncommitted changes the jobs would not see, unless a commit or snippet is given', () => {
+    const dirty = git({ modified: () => ['stages/a.py', 'b', 'c', 'd'] });
+    const r = unsharedSetup(pipeline('{ shared_fs: false }'), REMOTE, 'run', dirty);
+    expect(r.ok && r.warnings.map((w) => [w.severity, where(w), w.message])).toEqual([['warning', 'pipelines/p.yaml:1:21',
+      'uncommitted changes to stages/a.py, b, c and 1 more: the jobs check out the last commit, so a stage whose fingerprint covers them computes another one in its job, and fails here with no result; commit them first']]);
+    const pinned = unsharedSetup(pipeline('{ shared_fs: false, checkout: { commit: abcdef0 } }'), REMOTE, 'run', dirty);
+    expect(pinned.ok && pinned.warnings).toEqual([]);
   });
 
   it('takes a snippet, a URL, a commit and a massflow command as given', () => {

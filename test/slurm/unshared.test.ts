@@ -129,8 +129,11 @@ describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '
 
   it('a failing stage fails the run with its job and log tail, and the jobs queued behind it are cancelled', async () => {
     const { rig, env } = setUp(spec('b', { failing: true }));
+    // An uncommitted change the jobs will not see is worth a warning, not a refusal.
+    rig.write('.gitignore', `${rig.read('.gitignore')}# local\n`);
     const r = await rig.run(['run', '--executor', 'slurm', '--tracking-uri', 'none'], env);
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/massflow\.yaml:4:21 warning: uncommitted changes to \.gitignore: the jobs check out the last commit/);
     const [sow, grow, reap] = jobsOf('b');
     expect([sow?.state, grow?.state, reap?.state]).toEqual(['FAILED', 'CANCELLED', 'CANCELLED']);
     const out = normalize(r.stdout);

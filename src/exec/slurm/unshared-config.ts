@@ -27,23 +27,29 @@ export interface GitProbe {
   toplevelPrefix(): string | undefined;
   originUrl(): string | undefined;
   head(): string | undefined;
+  /** Tracked files with uncommitted changes, relative to the repository. */
+  modified(): string[];
 }
 
 export function gitProbe(root: string): GitProbe {
-  const git = (...args: string[]) => {
-    try { return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }).trim(); } catch { return undefined; }
+  const raw = (...args: string[]) => {
+    try { return execFileSync('git', args, { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' }); } catch { return undefined; }
   };
+  const git = (...args: string[]) => raw(...args)?.trim();
   return {
     toplevelPrefix: () => git('rev-parse', '--show-prefix')?.replace(/\/$/, ''),
     originUrl: () => git('remote', 'get-url', 'origin') || undefined,
     head: () => git('rev-parse', '--verify', 'HEAD^{commit}') || undefined,
+    // `XY path` lines, whose leading blank (X) belongs to the status: not trimmed.
+    modified: () => (raw('status', '--porcelain', '--untracked-files=no') ?? '').split('\n').filter(Boolean).map((l) => l.slice(3)),
   };
 }
 
 /** This installation's massflow, run by this node binary: right where the nodes have it at the same paths (an image, a module). */
 export const thisMassflow = () => [process.execPath, fileURLToPath(new URL('../../../bin/massflow.js', import.meta.url))].map(shq).join(' ');
 
-export type UnsharedChoice = { ok: true; setup: UnsharedSetup } | { ok: false; diagnostics: Diagnostic[] };
+/** `warnings`: what is allowed but likely to go wrong (uncommitted changes the jobs will not see). */
+export type UnsharedChoice = { ok: true; setup: UnsharedSetup; warnings: Diagnostic[] } | { ok: false; diagnostics: Diagnostic[] };
 
 /**
  * `purpose`: `massflow run` is the one command whose stages a job can name on its own command line;
@@ -86,8 +92,15 @@ export function unsharedSetup(pipeline: Pipeline, remote: RemoteConfig | undefin
     }
   }
   if (diagnostics.length || !checkout || !remote) return { ok: false, diagnostics };
+  const warnings: Diagnostic[] = [];
+  const modified = typeof o.checkout === 'string' || o.checkout?.commit ? [] : git.modified();
+  if (modified.length) {
+    const named = modified.length > 3 ? `${modified.slice(0, 3).join(', ')} and ${modified.length - 3} more` : modified.join(', ');
+    warnings.push(diag('slurm', `uncommitted changes to ${named}: the jobs check out the last commit, so a stage whose fingerprint covers them computes another one in its job, and fails here with no result; commit them first`, o.checkout ? at('checkout') : at('shared_fs'), [], 'warning'));
+  }
   return {
     ok: true,
+    warnings,
     setup: {
       checkout,
       projectPath: prefix ?? '',
