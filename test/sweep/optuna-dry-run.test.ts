@@ -1,8 +1,9 @@
 // `massflow sweep --dry-run` on an Optuna experiment, through the real CLI and a real study: before
 // any sweep, and on a study that Optuna itself filled with a complete, a pruned, a failed trial, one
 // left running by a dead sweep and one running on another host. Exact output; the dry run neither
-// creates the study's file nor changes a trial (the dead sweep's trial stays RUNNING).
+// creates the study's file (nor its folder) nor changes a trial (the dead sweep's trial stays RUNNING).
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Rig } from '../e2e/rig.js';
 import { optunaCli, studyTrials } from './optuna-env.js';
@@ -51,8 +52,9 @@ prune: { pruner: median, metric: fit/loss, warmup_steps: 1, startup_trials: 2 }`
     expect(before.stderr).toBe('');
     expect(before.stdout).toBe(`${HEAD}study      'd' in .massflow/optuna/d.db: none yet (the first sweep creates it); 6 trials to ask\n`);
     expect(before.code).toBe(0);
-    expect(rig.exists('.massflow/optuna/d.db')).toBe(false);
+    expect(rig.exists('.massflow/optuna')).toBe(false);
 
+    mkdirSync(rig.path('.massflow/optuna'), { recursive: true });
     const storage = `sqlite:///${rig.path('.massflow/optuna/d.db')}`;
     const fill = spawnSync(python, ['-c', FILL, storage], { encoding: 'utf8' });
     expect(fill.status, fill.stderr).toBe(0);

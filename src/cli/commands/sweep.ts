@@ -24,7 +24,7 @@ import { pushAfterRun, useRemote } from '../remote-setup.js';
 import { inspectStudy, openStudy, optunaPython } from '../../sweep/optuna/study-child.js';
 import { optunaDryRunLines } from '../../sweep/optuna/dry-run.js';
 import { relative } from 'node:path';
-import { maskPassword, StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
+import { maskPassword, storageUrl, StudySource, studyOpen } from '../../sweep/optuna/run-study.js';
 import type { Experiment } from '../../sweep/experiment.js';
 import { objectivesOf } from '../../sweep/objective.js';
 
@@ -43,10 +43,12 @@ async function optunaDryRun(root: string, exp: Experiment): Promise<string[]> {
   const python = optunaPython(root);
   if (!python.ok) throw new UsageError(python.error);
   const optuna = exp.spec.sweep!.optuna!;
-  const where = studyOpen(root, exp, optuna);
-  const state = await inspectStudy(python.value, where, root);
+  const study = optuna.study ?? exp.name;
+  // Read only: not even the default storage's folder is made.
+  const storage = storageUrl(root, optuna, study, false);
+  const state = await inspectStudy(python.value, { storage, study }, root);
   if (!state.ok) throw state.error.field ? studyDiagnostic(exp, state.error.field, state.error.message) : new UsageError(`cannot read the Optuna study: ${state.error.message}`);
-  return optunaDryRunLines(exp, optuna, maskPassword(optuna.storage ?? relative(root, where.storage.replace(/^sqlite:\/\/\//, ''))), state.value);
+  return optunaDryRunLines(exp, optuna, maskPassword(optuna.storage ?? relative(root, storage.replace(/^sqlite:\/\/\//, ''))), state.value);
 }
 
 /**

@@ -16,12 +16,12 @@ import type { PruneSpec, OptunaSweep } from './schema.js';
 import type { Study, StudyOpen } from './study-child.js';
 
 /** Where the study lives, as the study process opens it: an SQLite or database URL, or `journal:FILE`. */
-export function storageUrl(projectDir: string, o: OptunaSweep, study: string): string {
+export function storageUrl(projectDir: string, o: OptunaSweep, study: string, makeFolder = true): string {
   const s = o.storage ?? join('.massflow', 'optuna', `${study}.db`);
   if (s.includes('://')) return s;
   const file = resolve(projectDir, s);
   // A folder that cannot be made is left to the study process, whose open reports it at `storage`.
-  try { mkdirSync(dirname(file), { recursive: true }); } catch { /* reported when the study opens */ }
+  if (makeFolder) try { mkdirSync(dirname(file), { recursive: true }); } catch { /* reported when the study opens */ }
   return /\.(journal|log)$/.test(s) ? `journal:${file}` : `sqlite:///${file}`;
 }
 
