@@ -43,7 +43,9 @@ export type DiagnosticCode =
   | 'too-large'
   | 'summary'
   /** Something in a dvc.yaml that massflow cannot honour, or a DVC field it ignores. */
-  | 'dvc';
+  | 'dvc'
+  /** A `slurm:` setting the cluster or the project cannot honour (e.g. shared_fs: false without a remote). */
+  | 'slurm';
 
 export function diag(
   code: DiagnosticCode,

@@ -2,7 +2,7 @@
 import type { Digest, StageId } from '../core/brand.js';
 import type { Location } from './diagnostics.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
-import type { SlurmOptions } from './schema.js';
+import type { SlurmOptions, SlurmPipelineOptions } from './schema.js';
 import type { RemoteSpec } from './remote-schema.js';
 
 export type StageImpl =
@@ -87,7 +87,7 @@ export interface Pipeline {
   executor: 'local' | 'slurm';
   /** The shared cache named by the spec (`--remote` and MASSFLOW_REMOTE take precedence). */
   remote?: RemoteSpec | undefined;
-  slurm: SlurmOptions;
+  slurm: SlurmPipelineOptions;
   /**
    * Files the stages read that a run writes first and puts back after: a DVC project's params.yaml
    * with `-p` overrides applied (its commands read the file themselves).

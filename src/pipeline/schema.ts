@@ -38,6 +38,32 @@ export const SlurmOptionsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * How a job gets the project's code on a node that does not share the project directory
+ * (`slurm.shared_fs: false`): a git repository at a commit, or a shell snippet of the user's own.
+ */
+export const SlurmCheckoutSchema = Type.Union([
+  Type.String({ minLength: 1, description: 'A bash snippet run in an empty node-local directory; it must leave the repository holding the project there (e.g. a shallow clone, then npm ci).' }),
+  Type.Object({
+    git: Type.Optional(Type.String({ minLength: 1, description: "Repository URL or path the job clones (default: the URL of the project repository's `origin`)." })),
+    commit: Type.Optional(Type.String({ pattern: '^[0-9a-fA-F]{7,64}$', description: 'Commit the job checks out (default: the commit checked out where `massflow run` runs).' })),
+  }, { additionalProperties: false }),
+], {
+  description: "How a job makes its working copy of the project's code (slurm.shared_fs: false).",
+  errorMessage: 'expected a bash snippet, or { git: URL, commit: HEX } (a commit is 7 to 64 hex digits)',
+});
+
+/** The pipeline's `slurm:` block: the per-stage options, and how jobs reach the project's files. */
+export const SlurmPipelineOptionsSchema = Type.Object(
+  {
+    ...SlurmOptionsSchema.properties,
+    shared_fs: Type.Optional(Type.Boolean({ description: 'false: compute nodes do not see the project directory; each job runs massflow in a working copy of its own and exchanges results through the remote cache (default true).' })),
+    checkout: Type.Optional(SlurmCheckoutSchema),
+    massflow: Type.Optional(Type.String({ minLength: 1, description: "The command that runs massflow on a node, with shared_fs: false (default: this installation's node and massflow, at the same paths)." })),
+  },
+  { additionalProperties: false },
+);
+
 /** A program and its arguments (numbers and booleans are passed as written), or one shell command string. */
 export const CmdSchema = Type.Union([
   Type.String({ minLength: 1, description: 'A shell command, run by /bin/sh -c; every ${...} value is quoted as one word.' }),
@@ -102,7 +128,7 @@ export const PipelineSchema = Type.Object(
     tracking: Type.Optional(TrackingSpecSchema),
     executor: Type.Optional(ExecutorSchema),
     remote: Type.Optional(RemoteSpecSchema),
-    slurm: Type.Optional(SlurmOptionsSchema),
+    slurm: Type.Optional(SlurmPipelineOptionsSchema),
   },
   { additionalProperties: false, $id: 'https://massflow.dev/schema/pipeline.schema.json', title: 'massflow pipeline' },
 );
@@ -111,6 +137,7 @@ export type PipelineSpec = Static<typeof PipelineSchema>;
 export type StageSpec = Static<typeof StageSchema>;
 export type ResourcesSpec = Static<typeof ResourcesSchema>;
 export type SlurmOptions = Static<typeof SlurmOptionsSchema>;
+export type SlurmPipelineOptions = Static<typeof SlurmPipelineOptionsSchema>;
 
 export const STAGE_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 

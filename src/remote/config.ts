@@ -3,9 +3,9 @@
 // and parallelism apply whichever source named the URL. No credential is ever part of it.
 import { URL_PATTERN, type RemoteSpec } from '../pipeline/remote-schema.js';
 
-import { REMOTE_ENV } from './env.js';
+import { REMOTE_ENV, REMOTE_PUSH_ENV } from './env.js';
 
-export { REMOTE_ENV };
+export { REMOTE_ENV, REMOTE_PUSH_ENV };
 
 export interface RemoteConfig {
   url: string;
@@ -39,9 +39,12 @@ export function chooseRemote(spec: RemoteSpec | undefined, env: NodeJS.ProcessEn
   if (!url) return { ok: true, config: undefined };
   const parsed = parseRemoteUrl(url);
   if (!parsed) return { ok: false, message: `--remote / ${REMOTE_ENV}: '${url}' is not s3://BUCKET/PREFIX` };
+  const pushEnv = env[REMOTE_PUSH_ENV];
+  if (pushEnv && pushEnv !== 'auto' && pushEnv !== 'manual') return { ok: false, message: `${REMOTE_PUSH_ENV}: '${pushEnv}' is neither auto nor manual` };
+  const push = pushEnv === 'auto' || pushEnv === 'manual' ? pushEnv : block?.push ?? 'manual';
   const normalised = `s3://${parsed.bucket}${parsed.prefix ? `/${parsed.prefix}` : ''}`;
   return {
     ok: true,
-    config: { url: normalised, ...parsed, endpoint: block?.endpoint, region: block?.region, push: block?.push ?? 'manual', jobs: block?.jobs ?? DEFAULT_JOBS },
+    config: { url: normalised, ...parsed, endpoint: block?.endpoint, region: block?.region, push, jobs: block?.jobs ?? DEFAULT_JOBS },
   };
 }

@@ -12,7 +12,7 @@ import { succeeded, type StageOutcome } from '../../core/run-events.js';
 import type { DiskPlan } from '../../project/plan-from-disk.js';
 import type { RunRecord } from '../../record/run-record.js';
 import type { TrackerSummary } from '../../track/index.js';
-import { loadForCommand, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
+import { DiagnosticsError, loadForCommand, printDiagnostics, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
 import { executorNamed } from '../executors.js';
@@ -100,7 +100,7 @@ export async function runCommand(args: string[], opts: RunCommandOptions, term: 
   const selected = select(pipeline, stages);
   const jobs = positiveInt(opts.jobs, '--jobs');
   if (jobs === 0) throw new UsageError('--jobs must be at least 1');
-  const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline);
+  const executor = await executorNamed(opts.executor ?? pipeline.executor)(project, pipeline, { overrides, profiles, warn: (ws) => printDiagnostics(term, new DiagnosticsError(ws)) });
   const analysis = await planFromDisk(project, pipeline, selected, Boolean(opts.force));
   if (project.remote?.problem) term.err.write(`remote ${project.remote.url} not consulted: ${project.remote.problem}\n`);
   await preflightParams(project.layout.root, pipeline, analysis, overrides, profiles);

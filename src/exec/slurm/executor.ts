@@ -259,7 +259,8 @@ async function openLog(path: string): Promise<WriteStream> {
   return createWriteStream(path, { flags: 'a' });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves after `ms`, or at once when the signal aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
