@@ -5,7 +5,7 @@
 // dist/ is packed as `npm test` built it (`npm pack` builds it itself through prepack; the test
 // skips that second two-minute build with --ignore-scripts).
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,21 @@ function schemaOf(file: string): string {
   return resolve(dirname(file), m[1]!);
 }
 
+/**
+ * npx installs `--package <tarball>` into npm's cache (<cache>/_npx/<hash>/, ~400 MB) and keeps it;
+ * this run's tarball path never comes back, so the install is removed with it.
+ */
+async function removeNpxInstall(): Promise<void> {
+  if (!tarball) return;
+  const npxDir = join((await sh('npm', ['config', 'get', 'cache'], REPO)).out.trim(), '_npx');
+  for (const entry of existsSync(npxDir) ? readdirSync(npxDir) : []) {
+    const manifest = join(npxDir, entry, 'package.json');
+    if (!existsSync(manifest)) continue;
+    const spec = (JSON.parse(readFileSync(manifest, 'utf8')) as { dependencies?: Record<string, string> }).dependencies?.['massflow'];
+    if (spec?.startsWith('file:') && resolve(npxDir, entry, spec.slice('file:'.length)) === tarball) rmSync(join(npxDir, entry), { recursive: true, force: true });
+  }
+}
+
 function project(name: string): string {
   const dir = join(work, 'projects', name);
   mkdirSync(dir, { recursive: true });
@@ -70,7 +85,10 @@ describe('massflow installed from its tarball', () => {
     mkdirSync(cache, { recursive: true });
     symlinkSync(TEST_VENV, join(cache, `mlflow-${MLFLOW_VERSION}`));
   }, 300_000);
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(work, { recursive: true, force: true });
+    await removeNpxInstall();
+  });
 
   it('packs what runs, not tests or benchmarks, and declares no install-time script', async () => {
     const r = await execa('tar', ['tzf', tarball]);

@@ -2,14 +2,14 @@
 // runner logs; offline runs delivered later by `massflow sync`, exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startTestServer, type TestServer } from '../track/helpers/server.js';
+import { sharedTestServer, type TestServer } from '../track/helpers/server.js';
 import { inputsOf, runsOf, stepsOf } from '../track/helpers/inspect.js';
 import { createHash } from 'node:crypto';
 import { DEFINE_URL, normalize, Rig } from './rig.js';
 
 let server: TestServer;
 let rig: Rig;
-beforeAll(async () => { server = await startTestServer(); }, 180_000);
+beforeAll(async () => { server = await sharedTestServer(); }, 180_000);
 afterAll(async () => { await server?.stop(); rig?.cleanup(); });
 
 const PIPE = `

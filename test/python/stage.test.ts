@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../track/helpers/server.js';
+import { sharedTestServer, type TestServer } from '../track/helpers/server.js';
 import { runsOf, waitFor } from '../track/helpers/inspect.js';
 import { normalize, REPO, Rig } from '../e2e/rig.js';
 import { until } from '../slurm/cluster.js';
@@ -30,7 +30,7 @@ afterAll(() => rig?.cleanup());
 
 describe('a Python stage with the helper', () => {
   let server: TestServer;
-  beforeAll(async () => { server = await startTestServer(); }, 180_000);
+  beforeAll(async () => { server = await sharedTestServer(); }, 180_000);
   afterAll(async () => { await server?.stop(); });
 
   it('streams 200 points and its progress: MLflow and the run record hold them before the stage ends, exactly once', async () => {

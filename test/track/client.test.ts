@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MlflowError, chunkBatch, keyProblem, type WireMetric } from '../../src/track/mlflow/index.js';
 import { createClient } from '../../src/track/client-factory.js';
 import { MLFLOW_VERSION } from '../../src/track/server/venv.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { sharedTestServer, type TestServer } from './helpers/server.js';
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startTestServer();
+  srv = await sharedTestServer();
 });
 afterAll(async () => {
   await srv?.stop();

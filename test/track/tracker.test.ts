@@ -9,13 +9,13 @@ import { experimentUrl, openTracker, resolveTrackingConfig, syncAll, syncRun, ty
 import { FAST_RETRY_ENV, freePort } from './helpers/server.js';
 import { loadState, saveState } from '../../src/track/state.js';
 import { findChromium, renderedDom } from './helpers/chromium.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { sharedTestServer, type TestServer } from './helpers/server.js';
 import { inputsOf, range, runsOf, stepsOf } from './helpers/inspect.js';
 import { DEFINE_URL, Rig } from '../e2e/rig.js';
 
 let srv: TestServer;
 beforeAll(async () => {
-  srv = await startTestServer();
+  srv = await sharedTestServer();
 });
 afterAll(async () => {
   await srv?.stop();
@@ -265,7 +265,7 @@ describe('secrets', () => {
       const cfg = resolveTrackingConfig({ env, flags: { uri: uri.replace('http://', `http://bob:${URI_PASSWORD}@`) } });
       if (!cfg.ok) throw new Error(JSON.stringify(cfg.error));
       const runDir = join(projectDir, 'runs', runId);
-      const opened = await openTracker({ projectDir, runId, runDir, config: cfg.value, experimentName: 'secrets', env, onWarning: (w) => warnings.push(w) });
+      const opened = await openTracker({ projectDir, runId, runDir, config: cfg.value, experimentName: 'tracker-secrets', env, onWarning: (w) => warnings.push(w) });
       if (!opened.ok) throw new Error(opened.error.message);
       const t = opened.value;
       t.startRun('root', { name: `run with ${PASSWORD}` });
@@ -279,7 +279,7 @@ describe('secrets', () => {
     // Delivered to the real server.
     const good = await logRun('run-secret', srv.url);
     expect(good.summary.pending).toBe(0);
-    const runs = await runsOf(srv.client, 'secrets', 'run-secret');
+    const runs = await runsOf(srv.client, 'tracker-secrets', 'run-secret');
     const root = runs.get('root')!;
     expect(root.params).toEqual({ 'db.password': '***', 'db.user': 'ann', token: '***', note: 'token is ***' });
     const onServer = JSON.stringify(root.run);

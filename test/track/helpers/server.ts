@@ -1,6 +1,6 @@
 // Starts a real MLflow server for one test file: a temp project, a free port, sqlite and artifacts
 // under the temp dir, through the same mlflowUp the CLI uses. Fails loudly when the venv is missing.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,8 +54,44 @@ export async function freePort(): Promise<number> {
  * key, timestamp, step and value), which would hide a duplicate; the file store keeps every point.
  */
 export async function startTestServer(opts: { store?: 'sqlite' | 'file' } = {}): Promise<TestServer> {
-  const projectDir = mkdtempSync(join(tmpdir(), 'massflow-mlflow-'));
-  const port = await freePort();
+  return serverIn(mkdtempSync(join(tmpdir(), 'massflow-mlflow-')), await freePort(), opts);
+}
+
+/**
+ * The test run's one sqlite server (test/track/helpers/shared-server.global.ts stops it), for files
+ * that only log and read back experiments of their own names: each file's experiment names differ
+ * from every other's, and a file looks its runs up by massflow run id, so files never see each
+ * other's runs. The first caller starts it; the others, in other workers, wait for its URL. Its
+ * stop() closes this file's client only; kill() and restart() would break the other files.
+ */
+export async function sharedTestServer(): Promise<TestServer> {
+  // Imported here, not on top: scripts/mlflow-screenshots.ts uses this file outside vitest.
+  const dir = (await import('vitest')).inject('mlflowSharedDir');
+  const [urlFile, errorFile] = [join(dir, 'url'), join(dir, 'error')];
+  let mine = false;
+  try {
+    closeSync(openSync(join(dir, 'starting'), 'wx'));
+    mine = true;
+  } catch { /* another file is starting it */ }
+  if (mine) {
+    const port = await freePort();
+    try {
+      const srv = await serverIn(dir, port, {}, { keep: true });
+      writeFileSync(urlFile, srv.url);
+      return srv;
+    } catch (e) {
+      writeFileSync(errorFile, String((e as Error).message));
+      throw e;
+    }
+  }
+  for (const deadline = Date.now() + 180_000; !existsSync(urlFile); await new Promise((r) => setTimeout(r, 200))) {
+    if (existsSync(errorFile)) throw new Error(readFileSync(errorFile, 'utf8'));
+    if (Date.now() > deadline) throw new Error(`the shared MLflow test server in ${dir} did not start within 180 s`);
+  }
+  return serverIn(dir, Number(new URL(readFileSync(urlFile, 'utf8')).port), {}, { keep: true });
+}
+
+async function serverIn(projectDir: string, port: number, opts: { store?: 'sqlite' | 'file' }, shared: { keep?: boolean } = {}): Promise<TestServer> {
   const store = opts.store === 'file'
     ? { backendStoreUri: `file://${join(projectDir, 'mlruns')}`, env: { MLFLOW_ALLOW_FILE_STORE: 'true' } }
     : {};
@@ -80,14 +116,17 @@ export async function startTestServer(opts: { store?: 'sqlite' | 'file' } = {}):
   return {
     url, port, projectDir, client, config,
     kill(): void {
+      if (shared.keep) throw new Error('the shared MLflow test server cannot be killed by one file: use startTestServer()');
       const rec = mlflowServerRecord(projectDir);
       if (rec) process.kill(-rec.pid, 'SIGKILL');
     },
     async restart(): Promise<void> {
+      if (shared.keep) throw new Error('the shared MLflow test server cannot be restarted by one file: use startTestServer()');
       await up();
     },
     async stop(): Promise<void> {
       await client.close();
+      if (shared.keep) return;
       await mlflowDown(projectDir);
       rmSync(projectDir, { recursive: true, force: true });
     },
