@@ -23,7 +23,9 @@ if ! command -v "$PY" >/dev/null 2>&1; then
   echo "error: $PY not found; install Python >= 3.9 or set PYTHON=/path/to/python3" >&2
   exit 2
 fi
-"$PY" -m venv "$VENV"
+# An existing venv (possibly reached through a symlink, which `python -m venv` refuses) gets the
+# package added; only a missing one is created.
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$SPEC"
 echo "$DIST $VERSION installed in $VENV"
