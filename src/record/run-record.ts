@@ -76,6 +76,27 @@ export async function readRunRecord(runsDir: string, id: string): Promise<RunRec
   try { return JSON.parse(await readFile(join(runDir(runsDir, id), 'run.json'), 'utf8')) as RunRecord; } catch { return undefined; }
 }
 
+/** One metric point as `metrics.jsonl` holds it. */
+export interface RecordedPoint { stage: string; key: string; value: number; step: number | undefined; timestamp: number }
+
+/**
+ * Every metric point a run recorded (`runs/<id>/metrics.jsonl`), in the order they arrived; none
+ * when the file is gone. A line that does not parse (the torn last line of a killed run) is skipped.
+ */
+export async function readRunPoints(runsDir: string, id: string): Promise<RecordedPoint[]> {
+  let text: string;
+  try { text = await readFile(join(runDir(runsDir, id), 'metrics.jsonl'), 'utf8'); } catch { return []; }
+  const out: RecordedPoint[] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const p = JSON.parse(line) as { stage: string; key: string; value: number; step: number | null; timestamp: number };
+      if (typeof p.stage === 'string' && typeof p.key === 'string' && typeof p.value === 'number') out.push({ stage: p.stage, key: p.key, value: p.value, step: p.step ?? undefined, timestamp: p.timestamp });
+    } catch { /* torn line */ }
+  }
+  return out;
+}
+
 /** Keeps the record current from run events; writes are serialised and coalesced. */
 export class RunRecorder {
   private writing: Promise<void> = Promise.resolve();

@@ -1,8 +1,9 @@
 // The metric points of a sweep unit found in the cache, so the trials that use it record the same
-// metrics as if it had run in them: from the run that produced the entry, else from its metrics files.
+// metrics as if it had run in them: the points the producing run streamed (with their steps), else
+// the final values its record kept, else its metrics files.
 import { readMetricsFile } from '../exec/metrics-file.js';
 import type { Project } from '../project/open.js';
-import { readRunRecord } from '../record/run-record.js';
+import { readRunPoints, readRunRecord } from '../record/run-record.js';
 import type { Unit } from './plan.js';
 
 export interface TimedPoint { key: string; value: number; step: number | undefined; timestamp: number }
@@ -11,6 +12,10 @@ export interface TimedPoint { key: string; value: number; step: number | undefin
 export async function cachedPoints(project: Project, u: Unit): Promise<TimedPoint[]> {
   if (u.decision.kind !== 'cached') return [];
   const { entry } = u.decision;
+  // Every point with its step, as the stage streamed them: a trial that takes the unit from the
+  // cache then records (and reports to a pruner) the same curve as one that ran it.
+  const streamed = (await readRunPoints(project.layout.runsDir, entry.runId)).filter((p) => p.stage === entry.stage);
+  if (streamed.length) return streamed.map(({ key, value, step, timestamp }) => ({ key, value, step, timestamp }));
   const rec = await readRunRecord(project.layout.runsDir, entry.runId);
   const at = Date.parse(entry.createdAt) || Date.now();
   const recorded = rec?.stages[entry.stage]?.metrics;

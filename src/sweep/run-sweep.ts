@@ -271,7 +271,12 @@ export async function runSweep(
     deliver(s, () => {
       const st = s.recorder!.record.stages[m.id];
       if (st && role.kind !== 'run') st.reason = describeStageReason(role.kind === 'share' ? { kind: 'shared', trial: role.owner } : { kind: 'cached-elsewhere', runId: role.runId });
-      if (!own) for (const p of unitPoints) s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
+      for (const p of own ? [] : unitPoints) {
+        s.emit({ type: 'stage-metric', id: m.id, key: p.key, value: p.value, step: p.step, timestamp: p.timestamp });
+        // The study learns this trial's curve too, so later pruning decisions weigh it. The unit is
+        // done, so there is nothing to stop whatever the pruner says at these steps.
+        source?.metric(s.plan, m.id, p.key, p.value, p.step, () => {});
+      }
       s.emit({ type: 'stage-end', id: m.id, outcome: mine, at: Date.now() });
       if (role.kind === 'share' && succeeded(outcome)) tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'shared', 'massflow.ran_in_trial': role.owner });
       if (role.kind === 'cached') tracking?.tagStage(s.name, m.id, { 'massflow.cache': 'cached', 'massflow.ran_in_run': role.runId });

@@ -32,6 +32,11 @@ export function studyTrials(python: string, storage: string, study: string): { n
   return optunaJson(python, storage, study, '[{"number": t.number, "state": t.state.name, "params": t.params, "value": t.value if len(s.directions) == 1 else None, "attrs": t.user_attrs} for t in s.trials]');
 }
 
+/** Each trial's state and the intermediate values reported for it (step -> value), as Optuna stores them. */
+export function studyCurves(python: string, storage: string, study: string): { state: string; intermediate: Record<string, number> }[] {
+  return optunaJson(python, storage, study, '[{"state": t.state.name, "intermediate": t.intermediate_values} for t in s.trials]');
+}
+
 /** A multi-objective study's trials with their values, and the numbers of its best trials (its Pareto front), as Optuna finds them. */
 export function studyFront(python: string, storage: string, study: string): { trials: { number: number; state: string; params: Record<string, number>; values: number[] | null }[]; best: number[] } {
   return optunaJson(python, storage, study, '{"trials": [{"number": t.number, "state": t.state.name, "params": t.params, "values": t.values} for t in s.trials], "best": sorted(t.number for t in s.best_trials)}');

@@ -10,7 +10,7 @@ import type { RunRecord } from '../../src/record/run-record.js';
 import type { SweepRecord } from '../../src/sweep/record.js';
 import type { Rig } from '../e2e/rig.js';
 import { sweepIds } from './fixture.js';
-import { optunaCli, studyTrials } from './optuna-env.js';
+import { optunaCli, studyCurves, studyTrials } from './optuna-env.js';
 import { cached, experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
 
 const { ok, python, env } = optunaCli();
@@ -80,6 +80,32 @@ params:
     expect(cached(rig, pruned.stages['fit']!.fingerprint)).toBe(false);
     const stored = studyTrials(python, `sqlite:///${rig.path('.massflow/optuna/prune.db')}`, 'prune');
     expect(stored.map((t) => t.state)).toEqual(['COMPLETE', 'PRUNED']);
+  }, 90_000);
+
+  it('a trial whose stage comes from the cache reports the curve its run recorded, so the pruner weighs it', async () => {
+    rig = optunaRig({ 'prune.yaml': pruneExperiment(20, 150) });
+    // The first trial's stages (x = 0.7) computed beforehand by a plain run with the same params.
+    const pre = await rig.run(['run', 'pipelines/quad.yaml', '-p', 'fit.x=0.7', '-p', 'fit.epochs=20', '-p', 'fit.sleep=150', '--tracking-uri', 'none'], env(rig));
+    expect(pre.code, pre.stdout + pre.stderr).toBe(0);
+    const r = await rig.run(['sweep', 'experiments/prune.yaml', '-j', '1', '--tracking-uri', 'none'], env(rig));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const [id] = sweepIds(rig).filter((d) => rig.exists(`runs/${d}/sweep.json`));
+    const sweep = sweepOf(rig, id!);
+    expect(sweep.trials.map((t) => [t.name, t.point, t.status, t.stages])).toEqual([
+      ['t000', { 'fit.x': 0.7 }, 'succeeded', { ran: 0, shared: 0, cached: 2 }],
+      ['t001', { 'fit.x': 3.0 }, 'pruned', { ran: 0, shared: 0, cached: 1 }],
+    ]);
+    // Without the cached trial's curve the median pruner has nothing to compare with and lets the
+    // second trial run all 20 epochs; with it, the second stops after its warm-up step.
+    expect(count(rig, 'fit')).toBe(2);
+    expect(count(rig, 'epochs') - 20).toBeLessThan(10);
+    const FINAL = (x: number) => (x - 0.7) ** 2 + (0.5 - 0.2) ** 2;
+    const curves = studyCurves(python, `sqlite:///${rig.path('.massflow/optuna/prune.db')}`, 'prune');
+    expect(curves[0]).toEqual({ state: 'COMPLETE', intermediate: Object.fromEntries(Array.from({ length: 20 }, (_, e) => [String(e), FINAL(0.7) + 1 / (e + 1)])) });
+    expect(curves[1]!.state).toBe('PRUNED');
+    // The trial's own record holds the same curve, with its steps, as if the stage had run in it.
+    const points = rig.read(`runs/${id}.t000/metrics.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as { stage: string; key: string; step: number });
+    expect(points.filter((p) => p.stage === 'fit' && p.key === 'loss').map((p) => p.step)).toEqual(Array.from({ length: 20 }, (_, e) => e));
   }, 90_000);
 
   it('resumes after SIGKILL: the trial running at death is failed and asked again, none is lost or counted twice', async () => {
