@@ -9,7 +9,7 @@
 // stages (sky, cutouts, network 1, features, pretext) run once and are shared by every trial.
 // Usage:
 //   nice -n 10 node --import tsx bench/sweep/network2.ts [--jobs 2] [--tpe-trials 12] [--epochs 20] [--keep] [--warmups 10,...]
-//     [--seeds 2,3] [--pruners successive-halving,hyperband] [--pruner-seeds 5,7] [--pruning-only]
+//     [--seeds 2,3] [--pruners successive-halving,hyperband] [--pruner-seeds 5,7] [--pruning-only] [--rerun NAME,...]
 // --keep reuses the project of an earlier run (its upstream stages and trials come from the cache,
 // with the epochs they took). Needs `npm run build` and .venv-optuna (scripts/optuna-venv.sh). The
 // scale is small enough for a loaded 2-core machine (see SCALE): it compares the methods, not the
@@ -38,6 +38,9 @@ const SEEDS = args.includes('--seeds') ? args[args.indexOf('--seeds') + 1]!.spli
 const PRUNERS = args.includes('--pruners') ? args[args.indexOf('--pruners') + 1]!.split(',') as ('successive-halving' | 'hyperband')[] : [];
 const PRUNER_SEEDS = args.includes('--pruner-seeds') ? args[args.indexOf('--pruner-seeds') + 1]!.split(',').map(Number) : [];
 const ONLY_PRUNING = args.includes('--pruning-only');
+// Methods (by experiment name, e.g. tpe-prune-s2) run again with --keep although a record of them
+// exists: their study starts afresh; their stages still come from the cache where it has them.
+const RERUN = args.includes('--rerun') ? args[args.indexOf('--rerun') + 1]!.split(',') : [];
 
 // The `seconds` profile's small sky and networks, with more labelled clusters (so the params
 // matter) and network 2 trained longer; only the paper variant of network 2 (mae_mean's). The
@@ -101,7 +104,7 @@ function sweep(dir: string, name: string, text: string): Result {
   // --keep: a method that already ran with the same file is read back, not run again; one whose
   // file changed starts a new study (the old one belongs to the old file).
   const kept = KEEP && existsSync(runs) ? latest() : undefined;
-  if (kept && kept.spec === text && kept.status === 'succeeded') return result(dir, name, kept, (kept.durationMs ?? 0) / 1000);
+  if (kept && kept.spec === text && kept.status === 'succeeded' && !RERUN.includes(name)) return result(dir, name, kept, (kept.durationMs ?? 0) / 1000);
   for (const ext of ['db', 'db-wal', 'db-shm']) rmSync(join(dir, `.massflow/optuna/${name}.${ext}`), { force: true });
   writeFileSync(join(dir, file), text);
   const t = performance.now();

@@ -193,7 +193,9 @@ export async function runSweep(
     const counts = emptyCounts();
     const rec = s.recorder!.record;
     for (const st of Object.values(rec.stages)) if (st.outcome in counts) counts[st.outcome as OutcomeKind]++;
-    s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : counts.failed === 0 && counts.pruned > 0 ? 'pruned' : 'failed';
+    // Pruned also when the decision came while the judged stage was committing what it had
+    // finished: nothing was left to stop, but the stages after it were not started.
+    s.status = abort.signal.aborted && counts.cancelled > 0 ? 'cancelled' : s.brokenAt === undefined ? 'succeeded' : counts.failed === 0 && (counts.pruned > 0 || s.prunedAt !== undefined) ? 'pruned' : 'failed';
     s.emit({ type: 'run-end', status: s.status, durationMs: Date.now() - s.startedAt, counts, at: Date.now() });
     s.values = s.status === 'succeeded' ? objectives.map((o) => objectiveValue(rec, o.metric)) : objectives.map(() => null);
     const flushed = s.recorder!.flush();
@@ -350,6 +352,13 @@ export async function runSweep(
 
   const prune = (s: TrialState, id: StageId, step: number) => {
     if (s.done || s.prunedAt) return;
+    // The study answers each report asynchronously: a decision can arrive after every instance of
+    // the judged stage has finished (its last epochs ran faster than the reply, or cached instances
+    // completed the curve). It would stop nothing, only skip the cheap rest of a trial whose training
+    // is done and leave it neither complete nor pruned, so it is not taken.
+    const name = s.plan.pipeline.stages.find((st) => st.id === id)?.name;
+    const judged = s.plan.pipeline.stages.filter((st) => st.name === name).map((st) => outcomes.get(s.plan.unitOf.get(st.id)!));
+    if (judged.every((o) => o !== undefined && succeeded(o))) return;
     s.prunedAt = { id, step };
     s.stop.abort();
   };

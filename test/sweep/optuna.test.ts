@@ -11,7 +11,7 @@ import type { SweepRecord } from '../../src/sweep/record.js';
 import type { Rig } from '../e2e/rig.js';
 import { sweepIds } from './fixture.js';
 import { optunaCli, studyCurves, studyTrials } from './optuna-env.js';
-import { cached, experiment, optunaRig, pruneExperiment } from './optuna-fixture.js';
+import { cached, experiment, optunaRig, pruneExperiment, QUAD } from './optuna-fixture.js';
 
 const { ok, python, env } = optunaCli();
 
@@ -106,6 +106,25 @@ params:
     // The trial's own record holds the same curve, with its steps, as if the stage had run in it.
     const points = rig.read(`runs/${id}.t000/metrics.jsonl`).trim().split('\n').map((l) => JSON.parse(l) as { stage: string; key: string; step: number });
     expect(points.filter((p) => p.stage === 'fit' && p.key === 'loss').map((p) => p.step)).toEqual(Array.from({ length: 20 }, (_, e) => e));
+  }, 90_000);
+
+  it('a prune decision that arrives after the judged stage finished takes nothing from the trial', async () => {
+    // Six epochs with no sleep end before the study answers their reports; a stage after `fit`
+    // is what a late decision used to skip, leaving the trial recorded failed.
+    rig = optunaRig({ 'late.yaml': pruneExperiment(6, 0) });
+    rig.write('pipelines/quad.yaml', `${QUAD}  report:\n    cmd: [node, -e, "require('fs').writeFileSync('report.txt', 'ok')"]\n    deps: [metrics/fit.json]\n    outs: [report.txt]\n`);
+    const r = await rig.run(['sweep', 'experiments/late.yaml', '-j', '1', '--tracking-uri', 'none'], env(rig));
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const [id] = sweepIds(rig);
+    const sweep = sweepOf(rig, id!);
+    expect(sweep.trials.map((t) => t.status)).not.toContain('failed');
+    for (const t of sweep.trials) {
+      const stages = json<RunRecord>(rig, `runs/${t.runId}/run.json`).stages;
+      // The decision came while `fit` ran (stopped) or was committing (nothing left to stop): the
+      // trial is pruned and `report` not run. Or it came after `fit` ended: the trial completes.
+      if (t.status === 'pruned') expect([['pruned', 'skipped'], ['ran', 'skipped']]).toContainEqual([stages['fit']!.outcome, stages['report']!.outcome]);
+      else expect([t.status, stages['fit']!.outcome, stages['report']!.outcome]).toEqual(['succeeded', 'ran', 'ran']);
+    }
   }, 90_000);
 
   it('resumes after SIGKILL: the trial running at death is failed and asked again, none is lost or counted twice', async () => {
