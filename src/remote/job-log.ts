@@ -2,6 +2,7 @@
 // (`logs/<run>/<stage>.log`) and the runner on the login node reads it back. The job's AWS secrets
 // are masked before the log leaves the node: a stage that prints its environment must not put
 // them on the remote, in the run's log or on the screen.
+import { Redactor } from '../track/secret.js';
 import type { RemoteStore } from './store.js';
 import { readAll } from './pool.js';
 
@@ -12,12 +13,7 @@ const SECRET_VARS = ['AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
 
 /** The text with the values of the AWS secret variables in `env` replaced by `***`. */
 export function maskAwsSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
-  let out = text;
-  for (const name of SECRET_VARS) {
-    const v = env[name];
-    if (v && v.length >= 4) out = out.split(v).join('***');
-  }
-  return out;
+  return new Redactor(SECRET_VARS.map((name) => env[name])).redact(text);
 }
 
 export async function putJobLog(store: RemoteStore, key: string, log: Buffer, env: NodeJS.ProcessEnv = process.env): Promise<void> {

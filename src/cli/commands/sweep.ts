@@ -38,6 +38,10 @@ function studyDiagnostic(exp: Experiment, field: 'storage' | 'sampler', message:
   return new DiagnosticsError([diag('experiment', message, at)]);
 }
 
+/** What stops the study process from opening or reading the study: located when a field is at fault. */
+const studyFailure = (exp: Experiment, e: { field?: 'storage' | 'sampler' | undefined; message: string }, doing: 'open' | 'read') =>
+  e.field ? studyDiagnostic(exp, e.field, e.message) : new UsageError(`cannot ${doing} the Optuna study: ${e.message}`);
+
 /** --dry-run of an Optuna sweep: the study as it stands, read without asking or changing anything. */
 async function optunaDryRun(root: string, exp: Experiment): Promise<string[]> {
   const python = optunaPython(root);
@@ -47,7 +51,7 @@ async function optunaDryRun(root: string, exp: Experiment): Promise<string[]> {
   // Read only: not even the default storage's folder is made.
   const storage = storageUrl(root, optuna, study, false);
   const state = await inspectStudy(python.value, { storage, study }, root);
-  if (!state.ok) throw state.error.field ? studyDiagnostic(exp, state.error.field, state.error.message) : new UsageError(`cannot read the Optuna study: ${state.error.message}`);
+  if (!state.ok) throw studyFailure(exp, state.error, 'read');
   return optunaDryRunLines(exp, optuna, maskPassword(optuna.storage ?? relative(root, storage.replace(/^sqlite:\/\/\//, ''))), state.value);
 }
 
@@ -61,8 +65,7 @@ async function openSweepStudy(root: string, exp: Experiment) {
   const optuna = exp.spec.sweep!.optuna!;
   const opened = await openStudy(python.value, studyOpen(root, exp, optuna), root);
   if (opened.ok) return opened.value;
-  const { field, message } = opened.error;
-  throw field ? studyDiagnostic(exp, field, message) : new UsageError(`cannot open the Optuna study: ${message}`);
+  throw studyFailure(exp, opened.error, 'open');
 }
 
 export interface SweepCommandOptions extends CommonOptions {
