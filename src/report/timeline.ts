@@ -1,6 +1,8 @@
 // A run's timeline as a picture: a row per executor slot, a bar per stage from its start to its
 // end, coloured by outcome; a cached stage (fresh or restored) is drawn hatched, or as a diamond
-// where it took no time. The top-level MLflow run carries it as timeline.png.
+// where it took no time. The top-level MLflow run carries it as timeline.svg: vector text costs
+// nothing to write, where rasterising it (WebAssembly resvg, fonts) cost about a second of CPU at
+// the end of every run; `massflow trace --png` still rasterises on request.
 import type { OutcomeKind } from '../core/run-events.js';
 import { FONT_FAMILY, svgToPng } from '../ml/svg-png.js';
 import { fmtBytes, fmtDuration, table } from './format.js';
@@ -58,7 +60,7 @@ export function timelineSvg(t: RunTrace): string {
   const span = Math.max(t.durationMs, 1);
   const x = (ms: number) => LEFT + (ms / span) * (WIDTH - LEFT - RIGHT);
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="${FONT_FAMILY}" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="${FONT_FAMILY}, Verdana, sans-serif" font-size="11">`,
     '<defs><pattern id="cached" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/><rect width="3" height="6" fill="#9e9e9e"/></pattern></defs>',
     `<text x="${LEFT}" y="20" font-size="14" font-weight="bold">${esc(`${t.pipeline} ${t.runId}`)}</text>`,
     `<text x="${LEFT}" y="36" fill="#555">${esc(`${fmtDuration(t.durationMs)}, ${placement(t)}; hatched or diamond: from the cache`)}</text>`,

@@ -151,7 +151,7 @@ export async function runPipeline(
   await removeLeftoversBeside(project.layout.root, pipeline.stages.flatMap((s) => [...s.outs, ...s.metrics]));
   // Only a stage that executes prints text to mask, so a run that executes nothing (the no-op run
   // a sweep pays per trial) does not load the tracking modules for the default masker.
-  const redact = opts.redact ?? (analysis.plan.every((p) => p.decision.kind === 'fresh') ? undefined : (await import('../track/client-factory.js')).secretMasker(undefined));
+  const redact = opts.redact ?? (analysis.plan.every((p) => p.decision.kind === 'fresh') ? undefined : (await import('../track/redactors.js')).secretMasker(undefined));
   const replan = async (stage: Pipeline['stages'][number]) => (await planFromDisk(project, { ...pipeline, stages: [stage] }, new Set([stage.id]), opts.force)).plan[0]!;
   const outcomes = await withRunFiles(project.layout.root, pipeline.runFiles, () => schedule({
     project,

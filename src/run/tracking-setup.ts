@@ -1,14 +1,17 @@
 // Chooses where a run is tracked (flag > MLFLOW_TRACKING_URI > spec > the project's embedded server
 // started by `massflow mlflow up` > offline) and opens the tracker for it.
 import { gitInfo } from '../record/git-info.js';
-import { mlflowServerRecord, openTracker, resolveTrackingConfig, type TrackingConfig, type TrackingFlags, type Tracker } from '../track/index.js';
+// Not the track/ index: it would load the server's start-up code and the HTTP stack into every run.
+import { resolveTrackingConfig, type TrackingConfig, type TrackingFlags, type TrackingSpec } from '../track/config.js';
+import { mlflowServerRecord } from '../track/server/record.js';
+import { openTracker, type Tracker } from '../track/tracker.js';
 
 export type TrackingChoice = { ok: true; config: TrackingConfig } | { ok: false; messages: string[] };
 
-export function chooseTracking(projectDir: string, flags: TrackingFlags, spec: unknown, env: NodeJS.ProcessEnv = process.env): TrackingChoice {
+export function chooseTracking(projectDir: string, flags: TrackingFlags, spec: TrackingSpec | undefined, env: NodeJS.ProcessEnv = process.env): TrackingChoice {
   const r = resolveTrackingConfig({ flags, spec, env });
   if (!r.ok) return { ok: false, messages: r.error.map((i) => `${i.field} (${i.source}): ${i.message}`) };
-  const explicit = flags.uri !== undefined || env['MLFLOW_TRACKING_URI'] !== undefined || (spec as { uri?: string } | undefined)?.uri !== undefined;
+  const explicit = flags.uri !== undefined || env['MLFLOW_TRACKING_URI'] !== undefined || spec?.uri !== undefined;
   if (r.value.mode === 'offline' && !explicit) {
     const embedded = mlflowServerRecord(projectDir);
     if (embedded) {

@@ -15,7 +15,7 @@ import { runNoteMarkdown, type RunNote } from './run-label.js';
 import { sourceDatasets, stageDatasets } from './dataset-inputs.js';
 import type { RunRecord } from '../record/run-record.js';
 import { traceOf } from '../record/trace.js';
-import { timelinePng } from '../report/timeline.js';
+import { timelineSvg } from '../report/timeline.js';
 
 /** The MLflow status a pipeline run, a trial or a sweep ends with. */
 export function runEndStatus(s: RunStatus): EndStatus {
@@ -204,18 +204,18 @@ export class TrackingSink {
     }
   };
 
-  /** runs/<id>/timeline.png from the final record, as the root run's artifact; a drawing failure only warns. */
+  /** runs/<id>/timeline.svg from the final record, as the root run's artifact; a drawing failure only warns. */
   private async logTimeline(): Promise<void> {
     const record = await readFile(join(this.o.runDir, 'run.json'), 'utf8').then((t) => JSON.parse(t) as RunRecord, () => undefined);
     if (!record) return;
-    const png = join(this.o.runDir, 'timeline.png');
+    const svg = join(this.o.runDir, 'timeline.svg');
     try {
-      await writeFile(png, await timelinePng(traceOf(record)));
+      await writeFile(svg, timelineSvg(traceOf(record)));
     } catch (e) {
       this.o.onRejected({ kind: 'missing-file', message: `the run's timeline could not be drawn: ${(e as Error).message}` });
       return;
     }
-    this.t.logArtifact(this.root, png, 'timeline.png');
+    this.t.logArtifact(this.root, svg, 'timeline.svg');
   }
 
   /** After the run record is final: attach it and end the root run (the tracker stays open). */

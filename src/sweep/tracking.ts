@@ -12,7 +12,7 @@ import type { EventSink, RunStatus } from '../core/run-events.js';
 import { chooseTracking, openRunTracker } from '../run/tracking-setup.js';
 import { checkedTracker, TrackingSink, runEndStatus, type CheckedTracker } from '../run/tracking-sink.js';
 import type { Pipeline } from '../pipeline/model.js';
-import { describeTrackingConfig, secretMasker, type Tracker, type TrackError } from '../track/index.js';
+import { describeTrackingConfig, secretMasker, type Tracker, type TrackError, type TrackingSpec } from '../track/index.js';
 import type { Objective } from './schema.js';
 import type { SweepRecord } from './record.js';
 
@@ -105,7 +105,8 @@ export interface OpenSweepTracking {
   projectDir: string;
   sweepId: string;
   runsDir: string;
-  spec: unknown;
+  /** The experiment file's `tracking:` block, checked with the file. */
+  spec: TrackingSpec | undefined;
   uri: string | undefined;
   experimentName: string;
   sourceName: string;

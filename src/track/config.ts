@@ -2,16 +2,17 @@
 // and the spec's `tracking:` block, in that order of precedence. Credentials come from the
 // environment (or the URI's userinfo outside the spec) and stay inside Secret wrappers.
 import { existsSync } from 'node:fs';
-import { Value } from '@sinclair/typebox/value';
 import { DEFAULT_RETRY_POLICY, retryPolicyFromEnv, type RetryPolicy } from './mlflow/retry.js';
 import type { Auth, TlsSettings } from './mlflow/transport.js';
 import { LIMITS } from './mlflow/limits.js';
 import { Secret } from './secret.js';
-import { TrackingSpecSchema, type TrackingSpec } from './tracking-schema.js';
+import type { TrackingSpec } from './tracking-schema.js';
 import { err, ok, type Result } from '../core/result.js';
 
-// The `tracking:` block's schema lives with the spec that holds it; re-exported for this layer's users.
-export { TrackingSpecSchema, type TrackingSpec };
+// The `tracking:` block's schema lives with the spec that holds it, whose compiler checks the block
+// (with the rest of the file, located); nothing here loads the schema validator, which would cost
+// every run that tracks about as much CPU as the rest of its start.
+export type { TrackingSpec };
 
 export interface TrackingFlags {
   /** `--tracking-uri`; `none` forces offline. */
@@ -47,8 +48,8 @@ export interface ResolveTrackingInput {
   readonly flags?: TrackingFlags;
   /** Defaults to process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** The spec's `tracking:` value as loaded (validated here against TrackingSpecSchema). */
-  readonly spec?: unknown;
+  /** The spec's `tracking:` block, as its file's schema checked it (pipeline or experiment file). */
+  readonly spec?: TrackingSpec | undefined;
 }
 
 const OFFLINE_WORDS = new Set(['none', 'off', 'offline', 'false']);
@@ -62,16 +63,7 @@ export function resolveTrackingConfig(input: ResolveTrackingInput = {}): Result<
   const flags = input.flags ?? {};
   const issues: ConfigIssue[] = [];
 
-  let spec: TrackingSpec = {};
-  if (input.spec !== undefined && input.spec !== null) {
-    if (!Value.Check(TrackingSpecSchema, input.spec)) {
-      for (const e of Value.Errors(TrackingSpecSchema, input.spec)) {
-        issues.push({ source: 'spec', field: `tracking${e.path.replace(/\//g, '.')}`, message: e.message });
-      }
-    } else {
-      spec = input.spec;
-    }
-  }
+  const spec: TrackingSpec = input.spec ?? {};
 
   const envUri = nonEmpty(env.MLFLOW_TRACKING_URI);
   const pick: { value: string; source: ConfigSource; field: string } | undefined =

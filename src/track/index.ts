@@ -21,9 +21,10 @@ export {
 } from './tracker.js';
 export { syncRun, syncAll, type SyncOptions, type SyncRunResult, type SyncAllResult, type SyncStatus } from './sync.js';
 export {
-  resolveTrackingConfig, describeTrackingConfig, stripUserinfo, TrackingSpecSchema,
+  resolveTrackingConfig, describeTrackingConfig, stripUserinfo,
   type TrackingConfig, type TrackingSpec, type TrackingFlags, type TrackingServer, type ConfigIssue, type ConfigSource, type ResolveTrackingInput,
 } from './config.js';
+export { TrackingSpecSchema } from './tracking-schema.js';
 export { mlflowUp, mlflowDown, mlflowServerRecord, MLFLOW_DATA_DIR, type MlflowUpOptions, type MlflowServerInfo, type LifecycleError, type LifecycleErrorKind } from './server/lifecycle.js';
 export { MLFLOW_VERSION, VENV_DIR, ensureVenv } from './server/venv.js';
 export { flattenParams, paramValue } from './params.js';
@@ -32,4 +33,4 @@ export type { TrackingOp, RunKey, EndStatus, DatasetInput } from './ops.js';
 export type { Rejection } from './state.js';
 export type { Result } from '../core/result.js';
 export { FakeTracker } from './fake.js';
-export { secretMasker } from './client-factory.js';
+export { secretMasker } from './redactors.js';

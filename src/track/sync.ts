@@ -3,7 +3,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { TrackingConfig } from './config.js';
-import { createClient, redactorFor } from './client-factory.js';
+import { createClient } from './client-factory.js';
+import { redactorFor } from './redactors.js';
 import { Deliverer } from './deliver.js';
 import { driveDelivery } from './driver.js';
 import { OPS_FILE, readOutbox, readPending } from './outbox.js';

@@ -5,8 +5,8 @@
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { TrackingConfig } from './config.js';
-import { redactorFor } from './client-factory.js';
-import { startLiveDelivery, type LiveDelivery } from './live-delivery.js';
+import { redactorFor } from './redactors.js';
+import type { LiveDelivery } from './live-delivery.js';
 import type { DatasetInput, EndStatus, RunKey } from './ops.js';
 import { OutboxWriter } from './outbox.js';
 import { Recorder, type TrackError, type TrackResult } from './recorder.js';
@@ -117,6 +117,8 @@ export async function openTracker(opts: OpenTrackerOptions): Promise<Result<Trac
   let lastError: string | undefined;
   if (server) {
     const tuning = opts.tuning ?? {};
+    // The HTTP stack loads only for a run that has a server to deliver to.
+    const { startLiveDelivery } = await import('./live-delivery.js');
     const started = startLiveDelivery({
       outboxDir, server, redactor, writer, existing, warn,
       runId: opts.runId,

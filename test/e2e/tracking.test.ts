@@ -265,11 +265,13 @@ export default defineStage({ async run(ctx) { writeFileSync(ctx.outDir, 'l'); } 
       expect(m['system/cpu_utilization_percentage']).toBe(Math.round((burn.usage.cpuMs / burn.durationMs) * 1000) / 10);
       expect(metrics('stage:light')['system/cpu_time_seconds']).toBe(light.usage.cpuMs / 1000);
 
-      // The top-level run carries the stages' timeline as a PNG, the one in runs/<id>/.
+      // The top-level run carries the stages' timeline as an SVG, the one in runs/<id>/: a bar per
+      // stage that ran, titled with its outcome.
       const root = runs.get('root')!.run.info;
-      const png = await server.client.downloadArtifact(root.artifact_uri!, 'timeline.png');
-      expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-      expect(png).toEqual(readFileSync(sys.path(`runs/${id}/timeline.png`)));
+      const svg = await server.client.downloadArtifact(root.artifact_uri!, 'timeline.svg');
+      expect(svg).toEqual(readFileSync(sys.path(`runs/${id}/timeline.svg`)));
+      expect(svg.toString()).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="960" /);
+      expect(svg.toString().match(/<title>[^<]*<\/title>/g)?.map((t) => t.replace(/, [^,]*<\/title>$/, ''))).toEqual(['<title>burn: ran', '<title>light: ran']);
 
       // A partial rerun: burn comes from the cache. `massflow trace` prints the timeline and writes
       // the Chrome trace: light ran after burn on slot 1, burn is marked as cached.

@@ -99,7 +99,7 @@ describe.skipIf(!haveMoto)(`Slurm jobs without a shared filesystem${haveMoto ? '
     expect(filesIn(rig.dir)).toEqual([
       '.gitignore', 'massflow.yaml', 'out/crop.txt', 'out/plant.txt', 'out/seed.txt',
       ...perStage('events', 'jsonl'), ...perStage('logs', 'log'), `runs/${runId}/run.json`, ...perStage('slurm', 'sh'),
-      `runs/${runId}/timeline.png`, `runs/${runId}/tracking/ops.jsonl`,
+      `runs/${runId}/timeline.svg`, `runs/${runId}/tracking/ops.jsonl`,
     ]);
     // The runner opens each cmd stage's events file; a job, which cannot see it, leaves it empty.
     for (const f of perStage('events', 'jsonl')) expect(rig.read(f)).toBe('');

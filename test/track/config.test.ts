@@ -84,10 +84,11 @@ describe('resolveTrackingConfig', () => {
   });
 
   it('reports every problem at once, with where it came from', () => {
-    const r = resolveTrackingConfig({ env: {}, spec: { uri: 'http://me:pw-in-spec@h:1', colour: 'red' } });
+    // An unknown key in the block is the spec compiler's finding (test/corpus/pipelines/tracking-unknown-key).
+    const r = resolveTrackingConfig({ env: { MLFLOW_HTTP_REQUEST_MAX_RETRIES: '11' }, spec: { uri: 'http://me:pw-in-spec@h:1' } });
     expect(r.ok).toBe(false);
     const issues = !r.ok ? r.error : [];
-    expect(issues.map((i) => [i.source, i.field])).toEqual([['spec', 'tracking.colour'], ['spec', 'tracking.uri']]);
+    expect(issues.map((i) => [i.source, i.field])).toEqual([['spec', 'tracking.uri'], ['env', 'MLFLOW_HTTP_REQUEST_MAX_RETRIES']]);
     expect(JSON.stringify(issues)).not.toContain('pw-in-spec');
     for (const [uri, pattern] of [['file:///tmp/mlruns', /mlflow up/], ['databricks', /not supported|not a URL/], ['ftp://h', /unsupported scheme/], ['http://h?x=1', /query/], ['::nope', /not a URL/]] as const) {
       const e = resolveTrackingConfig({ env: {}, flags: { uri } });

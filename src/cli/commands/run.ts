@@ -11,7 +11,7 @@ import type { StageId } from '../../core/brand.js';
 import { succeeded, type StageOutcome } from '../../core/run-events.js';
 import type { DiskPlan } from '../../project/plan-from-disk.js';
 import type { RunRecord } from '../../record/run-record.js';
-import type { TrackerSummary } from '../../track/index.js';
+import type { TrackerSummary } from '../../track/tracker.js';
 import { DiagnosticsError, loadForCommand, printDiagnostics, printWarnings, select, splitArgs, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightParams } from '../param-preflight.js';
@@ -55,8 +55,9 @@ interface TrackingRequest { runId: string; argv: string[]; profiles: string[]; o
 
 /** The tracking modules (the MLflow client, the config schema) load here, so a run that logs nothing does not pay for them. */
 async function openTracking(root: string, pipeline: Pipeline, analysis: DiskPlan, req: TrackingRequest, opts: RunCommandOptions, term: Terminal) {
-  const [{ chooseTracking, openRunTracker }, { TrackingSink }, { pipelineRunName }, { describeTrackingConfig, experimentUrl, secretMasker, stripUserinfo }] = await Promise.all([
-    import('../../run/tracking-setup.js'), import('../../run/tracking-sink.js'), import('../../run/run-label.js'), import('../../track/index.js'),
+  const [{ chooseTracking, openRunTracker }, { TrackingSink }, { pipelineRunName }, { describeTrackingConfig, stripUserinfo }, { experimentUrl }, { secretMasker }] = await Promise.all([
+    import('../../run/tracking-setup.js'), import('../../run/tracking-sink.js'), import('../../run/run-label.js'),
+    import('../../track/config.js'), import('../../track/tracker.js'), import('../../track/redactors.js'),
   ]);
   const { runId } = req;
   const choice = chooseTracking(root, { ...(opts.trackingUri ? { uri: opts.trackingUri } : {}), ...(opts.experiment ? { experiment: opts.experiment } : {}) }, pipeline.tracking);

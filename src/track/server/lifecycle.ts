@@ -2,15 +2,14 @@
 // artifacts folder under <project>/.mlflow, started detached in its own process group, remembered
 // by a pid file, stopped by that pid.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import { err, ok, type Result } from '../../core/result.js';
+import { isAlive, MLFLOW_DATA_DIR, PID_FILE, readPid, type PidRecord } from './record.js';
 import { MLFLOW_VERSION, ensureVenv, findVenv, installedMlflowVersion, venvBin } from './venv.js';
 
-export const MLFLOW_DATA_DIR = '.mlflow';
-const PID_FILE = 'server.json';
 const LOG_FILE = 'server.log';
 
 export interface MlflowUpOptions {
@@ -63,14 +62,8 @@ export interface LifecycleError {
   readonly logTail?: string;
 }
 
-interface PidRecord {
-  readonly pid: number;
-  readonly host: string;
-  readonly port: number;
-  readonly url: string;
-  readonly version: string;
-  readonly startedAt: string;
-}
+
+export { MLFLOW_DATA_DIR, mlflowServerRecord } from './record.js';
 
 export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): Promise<Result<MlflowServerInfo, LifecycleError>> {
   const project = resolve(projectDir);
@@ -182,22 +175,6 @@ export async function mlflowDown(projectDir: string, opts: { timeoutMs?: number 
 }
 
 /** The recorded server of a project, if its process is alive. */
-export function mlflowServerRecord(projectDir: string): { pid: number; url: string; port: number } | undefined {
-  const rec = readPid(join(resolve(projectDir), MLFLOW_DATA_DIR));
-  return rec && isAlive(rec.pid) ? { pid: rec.pid, url: rec.url, port: rec.port } : undefined;
-}
-
-function readPid(dataDir: string): PidRecord | undefined {
-  const file = join(dataDir, PID_FILE);
-  if (!existsSync(file)) return undefined;
-  try {
-    const rec = JSON.parse(readFileSync(file, 'utf8')) as PidRecord;
-    return typeof rec.pid === 'number' && rec.pid > 0 ? rec : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function healthy(url: string, timeoutMs: number): Promise<boolean> {
   try {
     const res = await request(`${url}/health`, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
@@ -214,15 +191,6 @@ function portFree(host: string, port: number): Promise<boolean> {
     srv.once('error', () => resolveFree(false));
     srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolveFree(true)));
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function groupAlive(pgid: number): boolean {
