@@ -2,7 +2,8 @@
 // validator, whose modules cost more to load than a warm `status` spends on everything else; a
 // spec whose text, arguments and compiler are unchanged compiles to the same pipeline, so the
 // result is kept under a key of all three. The files the compiler checked for existence are
-// recorded with the answers it got, and checked again before a kept result is used. `gc` removes
+// recorded with the answers it got, and the files it read (a dvc.yaml's params files) with the
+// digest of what it read; both are checked again before a kept result is used. `gc` removes
 // the kept results that no later command can use (./compiled-spec.ts prune).
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,11 +12,14 @@ import type { Pipeline } from '../pipeline/model.js';
 import { writeJsonAtomic } from '../cache/atomic.js';
 import { sha256 } from '../cache/canonical.js';
 
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** The answers the compiler got: is this a file, does this path exist (project-relative). */
 export interface Probes<T> { file: T; path: T }
-type Answers = Probes<[path: string, exists: boolean][]>;
+type Answers = Probes<[path: string, exists: boolean][]> & { read: [path: string, digest: string | null][] };
+
+/** What a file holds now, as a kept pipeline recorded it: the digest of its text, null when it cannot be read. */
+export const readDigest = (text: string | undefined): string | null => (text === undefined ? null : sha256(text));
 
 /** What a kept pipeline was compiled from: the spec file (absolute), the digest of its text, the compiler build. */
 export interface KeptFrom { spec: string; text: string; stamp: string }
@@ -42,18 +46,19 @@ export class CompiledSpecs {
   private fileFor(key: string) { return join(this.dir, `${key.slice(0, 32)}.json`); }
 
   /** The pipeline kept under `key` (without its parsed source), when every check it depended on still answers the same. */
-  get(key: string, probes: Probes<(path: string) => boolean>): Omit<Pipeline, 'source'> | undefined {
+  get(key: string, probes: Probes<(path: string) => boolean>, read: (path: string) => string | undefined): Omit<Pipeline, 'source'> | undefined {
     let kept: Kept;
     try { kept = JSON.parse(readFileSync(this.fileFor(key), 'utf8')) as Kept; } catch { return undefined; }
     if (kept.v !== FORMAT || kept.key !== key) return undefined;
     if (!kept.answers.file.every(([p, e]) => probes.file(p) === e) || !kept.answers.path.every(([p, e]) => probes.path(p) === e)) return undefined;
+    if (!kept.answers.read.every(([p, d]) => readDigest(read(p)) === d)) return undefined;
     return { ...kept.pipeline, upstream: new Map(kept.pipeline.upstream) };
   }
 
   /** Keeps a pipeline that compiled without any diagnostic; a project that cannot be written is only slower. */
-  async put(key: string, from: KeptFrom, pipeline: Pipeline, answers: Probes<ReadonlyMap<string, boolean>>): Promise<void> {
+  async put(key: string, from: KeptFrom, pipeline: Pipeline, answers: Probes<ReadonlyMap<string, boolean>> & { read: ReadonlyMap<string, string | null> }): Promise<void> {
     const { source: _parsed, ...plain } = pipeline;
-    const kept: Kept = { v: FORMAT, key, ...from, answers: { file: [...answers.file], path: [...answers.path] }, pipeline: { ...plain, upstream: [...pipeline.upstream] } };
+    const kept: Kept = { v: FORMAT, key, ...from, answers: { file: [...answers.file], path: [...answers.path], read: [...answers.read] }, pipeline: { ...plain, upstream: [...pipeline.upstream] } };
     await writeJsonAtomic(this.fileFor(key), kept).catch(() => undefined);
   }
 

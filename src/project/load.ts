@@ -10,8 +10,7 @@ import { diag, type Diagnostic } from '../pipeline/diagnostics.js';
 import type { Pipeline } from '../pipeline/model.js';
 import type { Override } from '../pipeline/params.js';
 import { sha256 } from '../cache/canonical.js';
-import { codeStamp, CompiledSpecs } from './compiled-spec.js';
-import { isDvcFile } from '../dvc/file.js';
+import { codeStamp, CompiledSpecs, readDigest } from './compiled-spec.js';
 
 export type LoadResult =
   | { ok: true; pipeline: Pipeline; warnings: Diagnostic[] }
@@ -59,11 +58,11 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     return { ok: false, diagnostics: [diag('file', `cannot read pipeline file '${shown}'`, undefined)], skipped: [] };
   }
   const probes = { file: fileExistsIn(root), path: pathExistsIn(root) };
-  // A dvc.yaml reads params files the key below does not cover: it is compiled every time.
-  const compiled = compiledDir === undefined || isDvcFile(shown) ? undefined : new CompiledSpecs(compiledDir);
+  const read = (p: string): string | undefined => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } };
+  const compiled = compiledDir === undefined ? undefined : new CompiledSpecs(compiledDir);
   const from = compiled && { spec: abs, text: sha256(text), stamp: compilerStamp() };
   const key = from && sha256(JSON.stringify([from.stamp, root, shown, text, overrides, profiles]));
-  const kept = key && compiled?.get(key, probes);
+  const kept = key && compiled?.get(key, probes, read);
   if (kept) {
     // The parsed file is only read to locate a later finding; parsing it waits for that.
     const { YamlSource } = await import('../pipeline/yaml-source.js');
@@ -71,7 +70,7 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     return { ok: true, pipeline: Object.defineProperty(kept, 'source', { get: () => (source ??= YamlSource.parse(shown, text).source), enumerable: true }) as Pipeline, warnings: [] };
   }
 
-  const answers = { file: new Map<string, boolean>(), path: new Map<string, boolean>() };
+  const answers = { file: new Map<string, boolean>(), path: new Map<string, boolean>(), read: new Map<string, string | null>() };
   const recorded = (kind: 'file' | 'path') => (p: string) => { const e = probes[kind](p); answers[kind].set(p, e); return e; };
   const { compileSpec } = await import('./compile-spec.js');
   const result = compileSpec({
@@ -82,7 +81,8 @@ export async function loadPipeline(root: string, specPath: string, overrides: re
     projectName: basename(root),
     fileExists: recorded('file'),
     pathExists: recorded('path'),
-    readFile: (p) => { try { return readFileSync(join(root, p), 'utf8'); } catch { return undefined; } },
+    // A dvc.yaml's params files: what was read is checked again before a kept result is used.
+    readFile: (p) => { const text = read(p); answers.read.set(p, readDigest(text)); return text; },
   });
   if (!result.pipeline) return { ok: false, diagnostics: result.diagnostics, skipped: result.skipped, result };
   if (key && from && result.diagnostics.length === 0) await compiled?.put(key, from, result.pipeline, answers);

@@ -52,6 +52,28 @@ describe('compiled spec cache', () => {
     expect(pipelineOf(await loadPipeline(dir, 'p.yaml', [], [], kept())).name).toBe('k2');
     expect(existsSync(kept())).toBe(true);
   });
+  it('keeps a dvc.yaml too, and compiles it again when a params file it read changed, appeared or went', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mf-compiled-'));
+    writeFileSync(join(dir, 'dvc.yaml'), 'stages:\n  fit:\n    cmd: python fit.py --lr ${lr}\n    params: [lr]\n    outs: [model.txt]\n');
+    writeFileSync(join(dir, 'params.yaml'), 'lr: 0.1\n');
+    const cmd = async () => pipelineOf(await loadPipeline(dir, 'dvc.yaml', [], [], kept())).stages[0]!.impl;
+    expect(JSON.stringify(await cmd())).toContain('--lr 0.1');
+    expect(readdirSync(kept())).toHaveLength(1);
+    const file = join(kept(), readdirSync(kept())[0]!);
+    expect(JSON.parse(readFileSync(file, 'utf8')).answers.read).toContainEqual(['params.yaml', expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    // Served from the kept file while params.yaml is unchanged: a marker put into it comes back.
+    const marked = JSON.parse(readFileSync(file, 'utf8'));
+    marked.pipeline.description = 'served from the kept file';
+    writeFileSync(file, JSON.stringify(marked));
+    expect(pipelineOf(await loadPipeline(dir, 'dvc.yaml', [], [], kept())).description).toBe('served from the kept file');
+    writeFileSync(join(dir, 'params.yaml'), 'lr: 0.2\n');
+    expect(JSON.stringify(await cmd())).toContain('--lr 0.2');
+    rmSync(join(dir, 'params.yaml'));
+    const gone = await loadPipeline(dir, 'dvc.yaml', [], [], kept());
+    expect(gone.ok ? 'compiled' : gone.diagnostics.map((d) => d.message).join('\n')).toMatch(/lr/);
+    writeFileSync(join(dir, 'params.yaml'), 'lr: 0.3\n');
+    expect(JSON.stringify(await cmd())).toContain('--lr 0.3');
+  });
 });
 
 describe('pruning kept compiled pipelines (gc)', () => {
