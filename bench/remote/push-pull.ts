@@ -1,16 +1,18 @@
 // Remote cache push and pull against DVC's (`dvc push`/`dvc pull`, DVC with its S3 extra) to the
-// same S3-compatible server (moto on 127.0.0.1) in the same run: many small objects (default 10k
+// same S3-compatible server (moto, or with --server minio a MinIO built by scripts/minio-bench.sh,
+// on 127.0.0.1) in the same run: many small objects (default 10k
 // files of ~100 bytes, which massflow sends in bundle parts and DVC one object each) and, with
 // --big-mb, 16 MB files (single objects for both). Figures, not pass/fail: wall time, and on Linux
 // the CPU time of each command and of the server during it (on a shared machine the CPU time is the
 // steadier figure).
-// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc]
+// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc] [--server moto|minio]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Moto } from '../../test/remote/moto.js';
+import { Minio } from './minio.js';
 import { REPO } from '../../test/e2e/rig.js';
 
 const DVC_VERSION = '3.66.1';
@@ -19,6 +21,8 @@ const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.ind
 const files = Number(arg('--files', '10000'));
 const bigMb = Number(arg('--big-mb', '0'));
 const withDvc = !args.includes('--no-dvc');
+const serverKind = arg('--server', 'moto');
+if (serverKind !== 'moto' && serverKind !== 'minio') throw new Error(`--server: moto or minio, not '${serverKind}'`);
 const BIN = join(REPO, 'bin/massflow.js');
 
 function dvcBin(): string | undefined {
@@ -83,7 +87,9 @@ function project(name: string): string {
 
 const ratio = (dvc: Timing | undefined, mf: Timing) => (dvc === undefined ? '' : `  (DVC/massflow ${(dvc.wall / mf.wall).toFixed(2)}x)`);
 
-async function measure(label: string, n: number, mb: number, moto: Moto, dvc: string | undefined) {
+type Server = Pick<Moto, 'endpoint' | 'env' | 'bucket'>;
+
+async function measure(label: string, n: number, mb: number, moto: Server, dvc: string | undefined) {
   const env = moto.env();
   const bucket = `bench-${label}`;
   await moto.bucket(bucket);
@@ -139,10 +145,10 @@ async function measure(label: string, n: number, mb: number, moto: Moto, dvc: st
   for (const p of [a, b, c, src]) rmSync(p, { recursive: true, force: true });
 }
 
-console.log(`remote cache push/pull (node ${process.version}), server: moto on 127.0.0.1; massflow 32 transfers at once, DVC its default; load average ${load()}`);
+console.log(`remote cache push/pull (node ${process.version}), server: ${serverKind} on 127.0.0.1; massflow 32 transfers at once, DVC its default; load average ${load()}`);
 const dvc = withDvc ? dvcBin() : undefined;
 if (withDvc && !dvc) console.log(`DVC ${DVC_VERSION} with its S3 extra could not be installed; DVC columns skipped`);
-const moto = await Moto.start();
+const moto = serverKind === 'minio' ? await Minio.start() : await Moto.start();
 serverPid = moto.pid;
 try {
   if (files) await measure('small', files, 0, moto, dvc);
