@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-export const tempName = (dir: string, base: string) => join(dir, `.${base}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+// One random start per process, then a counter: unique within the process (the pid makes it unique
+// across live ones) without drawing random bytes for each of thousands of small objects.
+let tempCounter = randomBytes(4).readUInt32BE(0);
+export const tempName = (dir: string, base: string) => {
+  tempCounter = (tempCounter + 1) >>> 0;
+  return join(dir, `.${base}.tmp-${process.pid}-${tempCounter.toString(16).padStart(8, '0')}`);
+};
 
 /** What `tempName` makes; the pid in it names the process writing it. */
 const TEMP_NAME = /^\.[a-z]+\.tmp-(\d+)-[0-9a-f]{8}$/;

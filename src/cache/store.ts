@@ -2,8 +2,8 @@
 // An object is written to a temp file while it is hashed, fsynced, then renamed to its name, so a
 // killed writer can leave temp files (collected by gc) but never a wrong or partial object.
 import { createHash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, constants, createReadStream, fchmodSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
 import { tempName, writeFileAtomic } from './atomic.js';
@@ -18,6 +18,12 @@ export type { StoredOutput };
 /** Small files copied out of the store at once when restoring a directory. */
 const COPIES_AT_ONCE = 8;
 const COPY_SMALL_MAX = 1 << 20;
+/**
+ * Files up to this size are restored by a read and a write on the main thread: for a tree of
+ * thousands of small files, each asynchronous copy-and-chmod (two trips through the I/O thread
+ * pool) cost several times the copy itself.
+ */
+const COPY_INLINE_MAX = 64 << 10;
 
 /**
  * Runs `fn` over each list with its own bound, all lists at once. The first failure stops every
@@ -42,6 +48,8 @@ async function eachLimit<T>(lists: [items: readonly T[], limit: number][], fn: (
 export class ObjectStore {
   readonly objectsDir: string;
   readonly tmpDir: string;
+  /** Shard directories this process made or found (objects are never removed from under a writer but by gc). */
+  private readonly shards = new Set<string>();
 
   constructor(readonly root: string) {
     this.objectsDir = join(root, 'objects');
@@ -53,7 +61,9 @@ export class ObjectStore {
   }
 
   async has(d: Digest): Promise<boolean> {
-    try { await stat(this.objectPath(d)); return true; } catch { return false; }
+    // A local stat answers in microseconds; an asynchronous one that fails (the usual answer when
+    // pulling) cost a thread-pool trip and an exception per object.
+    return statSync(this.objectPath(d), { throwIfNoEntry: false }) !== undefined;
   }
 
   /** Copies a file into the store, hashing the exact bytes stored. */
@@ -93,10 +103,18 @@ export class ObjectStore {
   async adopt(tmp: string, digest: Digest): Promise<void> {
     const dest = this.objectPath(digest);
     if (await this.has(digest)) { await rm(tmp, { force: true }); return; }
-    await mkdir(dirname(dest), { recursive: true });
+    const shard = dirname(dest);
+    if (!this.shards.has(shard)) { await mkdir(shard, { recursive: true }); this.shards.add(shard); }
     // Objects are immutable; read-only guards against an edit through a hardlinked copy.
     await chmod(tmp, 0o444);
-    await rename(tmp, dest);
+    try {
+      await rename(tmp, dest);
+    } catch (e) {
+      // A gc in another process may have removed the shard this process made earlier.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      await mkdir(shard, { recursive: true });
+      await rename(tmp, dest);
+    }
   }
 
   /** Commits a workspace output (file or directory tree); returns what the cache entry records. */
@@ -142,7 +160,7 @@ export class ObjectStore {
     try {
       let wrote: PathDigest;
       if (o.kind === 'file') {
-        await this.copyOut(o.digest, staging, o.exec);
+        await this.copyOut(o.digest, staging, o.exec, o.size);
         wrote = { kind: 'file', digest: o.digest, size: o.size, exec: o.exec };
       } else {
         await mkdir(staging);
@@ -154,7 +172,7 @@ export class ObjectStore {
         for (const d of dirs) if (d !== staging) await mkdir(d, { recursive: true });
         const small = files.filter((f) => f.size <= COPY_SMALL_MAX);
         const large = files.filter((f) => f.size > COPY_SMALL_MAX);
-        const copy = (f: FileEntry) => this.copyOut(f.digest, join(staging, f.rel), f.exec);
+        const copy = (f: FileEntry) => this.copyOut(f.digest, join(staging, f.rel), f.exec, f.size);
         await eachLimit([[large, 1], [small, COPIES_AT_ONCE]], copy);
         wrote = { kind: 'dir', digest: o.digest, files };
       }
@@ -167,10 +185,20 @@ export class ObjectStore {
     }
   }
 
-  private async copyOut(d: Digest, target: string, exec: boolean): Promise<void> {
+  private async copyOut(d: Digest, target: string, exec: boolean, size = Infinity): Promise<void> {
+    const mode = exec ? 0o755 : 0o644;
+    if (size <= COPY_INLINE_MAX) {
+      const data = readFileSync(this.objectPath(d));
+      const fd = openSync(target, 'w');
+      try {
+        for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
+        fchmodSync(fd, mode);
+      } finally { closeSync(fd); }
+      return;
+    }
     // Reflink where the filesystem can (instant, no shared mutation), else a plain copy.
     await copyFile(this.objectPath(d), target, constants.COPYFILE_FICLONE);
-    await chmod(target, exec ? 0o755 : 0o644);
+    await chmod(target, mode);
   }
 
   /** Every object name in the store (for gc and verification). */
