@@ -3,9 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
+import { FONT_FAMILY } from './font.js';
 
+export { FONT_FAMILY };
 const require = createRequire(import.meta.url);
-export const FONT_FAMILY = 'DejaVu Sans';
 
 let ready: Promise<Uint8Array[]> | undefined;
 

@@ -4,7 +4,7 @@
 // nothing to write, where rasterising it (WebAssembly resvg, fonts) cost about a second of CPU at
 // the end of every run; `massflow trace --png` still rasterises on request.
 import type { OutcomeKind } from '../core/run-events.js';
-import { FONT_FAMILY, svgToPng } from '../ml/svg-png.js';
+import { FONT_FAMILY } from '../ml/font.js';
 import { fmtBytes, fmtDuration, table } from './format.js';
 
 /** A run's stages placed in time (built from the run record by record/trace.ts). */
@@ -90,7 +90,8 @@ export function timelineSvg(t: RunTrace): string {
   return out.join('\n');
 }
 
-export function timelinePng(t: RunTrace): Promise<Uint8Array> {
+export async function timelinePng(t: RunTrace): Promise<Uint8Array> {
+  const { svgToPng } = await import('../ml/svg-png.js');
   return svgToPng(timelineSvg(t), 1.5);
 }
 
