@@ -5,7 +5,9 @@
 // --big-mb, 16 MB files (single objects for both). Figures, not pass/fail: wall time, and on Linux
 // the CPU time of each command and of the server during it (on a shared machine the CPU time is the
 // steadier figure).
-// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--no-dvc] [--server moto|minio]
+// With --paper, also the paper pipeline's own cache (pipelines/paper.yaml run on its defaults:
+// many objects of every size), DVC given the same outputs (`dvc add data models reports`).
+// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--paper [--paper-reuse]] [--no-dvc] [--server moto|minio]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +23,7 @@ const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.ind
 const files = Number(arg('--files', '10000'));
 const bigMb = Number(arg('--big-mb', '0'));
 const withDvc = !args.includes('--no-dvc');
+const paper = args.includes('--paper');
 const serverKind = arg('--server', 'moto');
 if (serverKind !== 'moto' && serverKind !== 'minio') throw new Error(`--server: moto or minio, not '${serverKind}'`);
 const BIN = join(REPO, 'bin/massflow.js');
@@ -88,6 +91,18 @@ function project(name: string): string {
 const ratio = (dvc: Timing | undefined, mf: Timing) => (dvc === undefined ? '' : `  (DVC/massflow ${(dvc.wall / mf.wall).toFixed(2)}x)`);
 
 type Server = Pick<Moto, 'endpoint' | 'env' | 'bucket'>;
+type Measured = { push: Timing; noop: Timing; pull: Timing; restore: Timing; run: Timing };
+
+/** One comparison's rows: massflow's commands against DVC's where DVC ran. */
+function printTable(mf: Measured, d: { push: Timing; noop: Timing; pull: Timing } | undefined) {
+  const both = sum(mf.pull, mf.restore);
+  console.log(`  push, empty remote     massflow ${fmt(mf.push)}${d ? `   dvc ${fmt(d.push)}` : ''}${ratio(d?.push, mf.push)}`);
+  console.log(`  push, all there        massflow ${fmt(mf.noop)}${d ? `   dvc ${fmt(d.noop)}` : ''}${ratio(d?.noop, mf.noop)}`);
+  console.log(`  pull into a new clone  massflow pull + run ${fmt(mf.pull)} + ${fmt(mf.restore)} = ${fmt(both)}` +
+    `${d ? `   dvc pull ${fmt(d.pull)} (cache and workspace)` : ''}${ratio(d?.pull, both)}`);
+  console.log(`                         massflow run alone (fetch and restore) ${fmt(mf.run)}${ratio(d?.pull, mf.run)}`);
+  console.log(`  load average now: ${load()}`);
+}
 
 async function measure(label: string, n: number, mb: number, moto: Server, dvc: string | undefined) {
   const env = moto.env();
@@ -135,14 +150,63 @@ async function measure(label: string, n: number, mb: number, moto: Server, dvc: 
   }
   const what = mb ? `${Math.max(1, Math.round(mb / 16))} x 16 MB` : `${n} small files`;
   console.log(`\n${what} (one directory output):`);
-  const mfBoth = sum(mfPull, mfRestore);
-  console.log(`  push, empty remote     massflow ${fmt(mfPush)}${d ? `   dvc ${fmt(d.push)}` : ''}${ratio(d?.push, mfPush)}`);
-  console.log(`  push, all there        massflow ${fmt(mfNoop)}${d ? `   dvc ${fmt(d.noop)}` : ''}${ratio(d?.noop, mfNoop)}`);
-  console.log(`  pull into a new clone  massflow pull + run ${fmt(mfPull)} + ${fmt(mfRestore)} = ${fmt(mfBoth)}` +
-    `${d ? `   dvc pull ${fmt(d.pull)} (cache and workspace)` : ''}${ratio(d?.pull, mfBoth)}`);
-  console.log(`                         massflow run alone (fetch and restore) ${fmt(mfRun)}${ratio(d?.pull, mfRun)}`);
-  console.log(`  load average now: ${load()}`);
+  printTable({ push: mfPush, noop: mfNoop, pull: mfPull, restore: mfRestore, run: mfRun }, d);
   for (const p of [a, b, c, src]) rmSync(p, { recursive: true, force: true });
+}
+
+/** A copy of the checkout's paper pipeline (pipelines/, stages/), whose stage modules import the checkout's src/ and node_modules. */
+function paperProject(name: string): string {
+  const dir = project(name);
+  for (const d of ['pipelines', 'stages']) cpSync(join(REPO, d), join(dir, d), { recursive: true });
+  symlinkSync(join(REPO, 'src'), join(dir, 'src'));
+  return dir;
+}
+
+function du(dir: string): string {
+  return execFileSync('du', ['-sh', '--apparent-size', dir], { encoding: 'utf8' }).split('\t')[0]!;
+}
+
+async function measurePaper(server: Server, dvc: string | undefined) {
+  const env = { ...server.env(), MASSFLOW_REMOTE: 's3://bench-paper/massflow' };
+  await server.bucket('bench-paper');
+  const spec = 'pipelines/paper.yaml';
+  const run = ['run', spec, '--tracking-uri', 'none'];
+  // The pipeline takes about 20 minutes on 2 cores: --paper-reuse keeps the project it computed.
+  const kept = join(tmpdir(), 'massflow-bench-remote-paper-a');
+  const reuse = args.includes('--paper-reuse') && existsSync(join(kept, '.massflow/cache'));
+  const a = reuse ? kept : paperProject('paper-a');
+  console.log(`paper pipeline cache: ${reuse ? `reusing ${a}` : 'running the pipeline (defaults) once'}`);
+  timed(process.execPath, [BIN, ...run], a, env, reuse ? 'massflow run (all fresh)' : 'massflow run (computes everything)');
+  const files = execFileSync('sh', ['-c', 'find .massflow/cache -type f | wc -l'], { cwd: a, encoding: 'utf8' }).trim();
+  const mfPush = timed(process.execPath, [BIN, 'push', spec], a, env, 'massflow push');
+  const mfNoop = timed(process.execPath, [BIN, 'push', spec], a, env, 'massflow push again');
+  const b = paperProject('paper-b');
+  const mfPull = timed(process.execPath, [BIN, 'pull', spec], b, env, 'massflow pull');
+  const mfRestore = timed(process.execPath, [BIN, ...run], b, env, 'massflow run (restore)');
+  const c = paperProject('paper-c');
+  const mfRun = timed(process.execPath, [BIN, ...run], c, env, 'massflow run (fetch and restore)');
+  let d: { push: Timing; noop: Timing; pull: Timing } | undefined;
+  const outs = ['data', 'models', 'reports'];
+  if (dvc) {
+    const da = project('paper-dvc-a');
+    for (const o of outs) cpSync(join(a, o), join(da, o), { recursive: true });
+    timed(dvc, ['init', '-q', '--no-scm'], da, env);
+    timed(dvc, ['remote', 'add', '-d', 's3', 's3://bench-paper/dvc'], da, env);
+    timed(dvc, ['remote', 'modify', 's3', 'endpointurl', server.endpoint], da, env);
+    timed(dvc, ['add', '-q', ...outs], da, env);
+    const push = timed(dvc, ['push', '-q'], da, env, 'dvc push');
+    const noop = timed(dvc, ['push', '-q'], da, env, 'dvc push again');
+    const db = project('paper-dvc-b');
+    timed(dvc, ['init', '-q', '--no-scm'], db, env);
+    cpSync(join(da, '.dvc/config'), join(db, '.dvc/config'));
+    for (const o of outs) cpSync(join(da, `${o}.dvc`), join(db, `${o}.dvc`));
+    const pull = timed(dvc, ['pull', '-q'], db, env, 'dvc pull');
+    d = { push, noop, pull };
+    for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
+  }
+  console.log(`\npaper pipeline cache (${files} files, ${du(join(a, '.massflow/cache'))} in massflow's cache; ${outs.map((o) => `${o}/ ${du(join(a, o))}`).join(', ')} in the workspace):`);
+  printTable({ push: mfPush, noop: mfNoop, pull: mfPull, restore: mfRestore, run: mfRun }, d);
+  for (const p of [b, c, ...(args.includes('--paper-reuse') ? [] : [a])]) rmSync(p, { recursive: true, force: true });
 }
 
 console.log(`remote cache push/pull (node ${process.version}), server: ${serverKind} on 127.0.0.1; massflow 32 transfers at once, DVC its default; load average ${load()}`);
@@ -153,6 +217,7 @@ serverPid = moto.pid;
 try {
   if (files) await measure('small', files, 0, moto, dvc);
   if (bigMb) await measure('big', 0, bigMb, moto, dvc);
+  if (paper) await measurePaper(moto, dvc);
 } finally {
   await moto.stop();
 }
