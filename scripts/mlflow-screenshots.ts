@@ -2,7 +2,7 @@
 // a throwaway project runs a small ablation (two learning rates, two folds, per-epoch metrics, a
 // source catalogue) against a project-local MLflow server started with `massflow mlflow up`, then
 // headless Chromium (MASSFLOW_CHROMIUM, else chromium on PATH) photographs the runs table, the
-// top-level run's page, a stage's page (its system/ metrics) and the compare view.
+// top-level run's page, a stage's page (its system/ metrics), the run's timeline and the compare view.
 //
 //   npm run build && npx tsx scripts/mlflow-screenshots.ts [OUT_DIR]    (default docs/images)
 import { execFileSync } from 'node:child_process';
@@ -97,6 +97,8 @@ try {
     // A stage's own page: its metrics, the system/ ones included, and the data it read. (Its System
     // metrics tab draws charts that do not finish under headless Chromium's virtual time.)
     ['mlflow-stage-run.png', `${url}/#/experiments/${exp}/runs/${fold}?${ML}`],
+    // The top-level run's timeline.svg, previewed in its Artifacts tab.
+    ['mlflow-timeline.png', `${url}/#/experiments/${exp}/runs/${roots[0]}/artifacts/timeline.svg?${ML}`],
     ['mlflow-compare.png', `${url}/#/compare-runs?runs=${encodeURIComponent(JSON.stringify(roots))}&experiments=${encodeURIComponent(JSON.stringify([exp]))}&${ML}`],
   ];
   mkdirSync(out, { recursive: true });
