@@ -104,6 +104,28 @@ function printTable(mf: Measured, d: { push: Timing; noop: Timing; pull: Timing 
   console.log(`  load average now: ${load()}`);
 }
 
+/**
+ * DVC's side of a comparison: `outs` (workspace path -> where its content is) added in one project
+ * and pushed to `url`, pushed again, then pulled into a second project that has only the .dvc files.
+ */
+function dvcRoundTrip(dvc: string, label: string, url: string, endpoint: string, env: Record<string, string>, outs: Record<string, string>) {
+  const da = project(`${label}-dvc-a`);
+  for (const [rel, from] of Object.entries(outs)) cpSync(from, join(da, rel), { recursive: true });
+  timed(dvc, ['init', '-q', '--no-scm'], da, env);
+  timed(dvc, ['remote', 'add', '-d', 's3', url], da, env);
+  timed(dvc, ['remote', 'modify', 's3', 'endpointurl', endpoint], da, env);
+  timed(dvc, ['add', '-q', ...Object.keys(outs)], da, env);
+  const push = timed(dvc, ['push', '-q'], da, env, 'dvc push');
+  const noop = timed(dvc, ['push', '-q'], da, env, 'dvc push again');
+  const db = project(`${label}-dvc-b`);
+  timed(dvc, ['init', '-q', '--no-scm'], db, env);
+  cpSync(join(da, '.dvc/config'), join(db, '.dvc/config'));
+  for (const rel of Object.keys(outs)) cpSync(join(da, `${rel}.dvc`), join(db, `${rel}.dvc`));
+  const pull = timed(dvc, ['pull', '-q'], db, env, 'dvc pull');
+  for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
+  return { push, noop, pull };
+}
+
 async function measure(label: string, n: number, mb: number, moto: Server, dvc: string | undefined) {
   const env = moto.env();
   const bucket = `bench-${label}`;
@@ -128,26 +150,7 @@ async function measure(label: string, n: number, mb: number, moto: Server, dvc: 
   writeFileSync(join(c, 'massflow.yaml'), spec);
   const mfRun = timed(process.execPath, [BIN, 'run', '--tracking-uri', 'none'], c, env, 'massflow run (fetch and restore)');
 
-  let d: { push: Timing; noop: Timing; pull: Timing } | undefined;
-  if (dvc) {
-    const da = project(`${label}-dvc-a`);
-    cpSync(src, join(da, 'data/out'), { recursive: true });
-    timed(dvc, ['init', '-q', '--no-scm'], da, env);
-    timed(dvc, ['remote', 'add', '-d', 's3', `s3://${bucket}/dvc`], da, env);
-    timed(dvc, ['remote', 'modify', 's3', 'endpointurl', moto.endpoint], da, env);
-    timed(dvc, ['add', '-q', 'data/out'], da, env);
-    const push = timed(dvc, ['push', '-q'], da, env, 'dvc push');
-    const noop = timed(dvc, ['push', '-q'], da, env, 'dvc push again');
-    const db = project(`${label}-dvc-b`);
-    mkdirSync(join(db, 'data'));
-    cpSync(join(da, '.dvc/config'), join(db, 'config.keep'));
-    timed(dvc, ['init', '-q', '--no-scm'], db, env);
-    cpSync(join(db, 'config.keep'), join(db, '.dvc/config'));
-    cpSync(join(da, 'data/out.dvc'), join(db, 'data/out.dvc'));
-    const pull = timed(dvc, ['pull', '-q'], db, env, 'dvc pull');
-    d = { push, noop, pull };
-    for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
-  }
+  const d = dvc ? dvcRoundTrip(dvc, label, `s3://${bucket}/dvc`, moto.endpoint, env, { 'data/out': src }) : undefined;
   const what = mb ? `${Math.max(1, Math.round(mb / 16))} x 16 MB` : `${n} small files`;
   console.log(`\n${what} (one directory output):`);
   printTable({ push: mfPush, noop: mfNoop, pull: mfPull, restore: mfRestore, run: mfRun }, d);
@@ -185,25 +188,8 @@ async function measurePaper(server: Server, dvc: string | undefined) {
   const mfRestore = timed(process.execPath, [BIN, ...run], b, env, 'massflow run (restore)');
   const c = paperProject('paper-c');
   const mfRun = timed(process.execPath, [BIN, ...run], c, env, 'massflow run (fetch and restore)');
-  let d: { push: Timing; noop: Timing; pull: Timing } | undefined;
   const outs = ['data', 'models', 'reports'];
-  if (dvc) {
-    const da = project('paper-dvc-a');
-    for (const o of outs) cpSync(join(a, o), join(da, o), { recursive: true });
-    timed(dvc, ['init', '-q', '--no-scm'], da, env);
-    timed(dvc, ['remote', 'add', '-d', 's3', 's3://bench-paper/dvc'], da, env);
-    timed(dvc, ['remote', 'modify', 's3', 'endpointurl', server.endpoint], da, env);
-    timed(dvc, ['add', '-q', ...outs], da, env);
-    const push = timed(dvc, ['push', '-q'], da, env, 'dvc push');
-    const noop = timed(dvc, ['push', '-q'], da, env, 'dvc push again');
-    const db = project('paper-dvc-b');
-    timed(dvc, ['init', '-q', '--no-scm'], db, env);
-    cpSync(join(da, '.dvc/config'), join(db, '.dvc/config'));
-    for (const o of outs) cpSync(join(da, `${o}.dvc`), join(db, `${o}.dvc`));
-    const pull = timed(dvc, ['pull', '-q'], db, env, 'dvc pull');
-    d = { push, noop, pull };
-    for (const p of [da, db]) rmSync(p, { recursive: true, force: true });
-  }
+  const d = dvc ? dvcRoundTrip(dvc, 'paper', 's3://bench-paper/dvc', server.endpoint, env, Object.fromEntries(outs.map((o) => [o, join(a, o)]))) : undefined;
   console.log(`\npaper pipeline cache (${files} files, ${du(join(a, '.massflow/cache'))} in massflow's cache; ${outs.map((o) => `${o}/ ${du(join(a, o))}`).join(', ')} in the workspace):`);
   printTable({ push: mfPush, noop: mfNoop, pull: mfPull, restore: mfRestore, run: mfRun }, d);
   for (const p of [b, c, ...(args.includes('--paper-reuse') ? [] : [a])]) rmSync(p, { recursive: true, force: true });

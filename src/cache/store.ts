@@ -2,7 +2,7 @@
 // An object is written to a temp file while it is hashed, fsynced, then renamed to its name, so a
 // killed writer can leave temp files (collected by gc) but never a wrong or partial object.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, createReadStream, fchmodSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fchmodSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
@@ -185,13 +185,13 @@ export class ObjectStore {
     }
   }
 
-  private async copyOut(d: Digest, target: string, exec: boolean, size = Infinity): Promise<void> {
+  private async copyOut(d: Digest, target: string, exec: boolean, size: number): Promise<void> {
     const mode = exec ? 0o755 : 0o644;
     if (size <= COPY_INLINE_MAX) {
       const data = readFileSync(this.objectPath(d));
       const fd = openSync(target, 'w');
       try {
-        for (let at = 0; at < data.length;) at += writeSync(fd, data, at);
+        writeFileSync(fd, data);
         fchmodSync(fd, mode);
       } finally { closeSync(fd); }
       return;

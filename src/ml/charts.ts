@@ -2,7 +2,8 @@
 // ./svg-png.ts): band-classifier confusion matrix, predicted vs true mass, per-fold MAE.
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { FONT_FAMILY, svgToPng } from './svg-png.js';
+import { FONT_FAMILY } from './font.js';
+import { svgToPng } from './svg-png.js';
 
 async function render(spec: TopLevelSpec): Promise<Uint8Array> {
   const full = { ...spec, config: { font: FONT_FAMILY, ...(spec as { config?: object }).config } } as TopLevelSpec;

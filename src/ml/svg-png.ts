@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { initWasm, Resvg } from '@resvg/resvg-wasm';
 import { FONT_FAMILY } from './font.js';
 
-export { FONT_FAMILY };
 const require = createRequire(import.meta.url);
 
 let ready: Promise<Uint8Array[]> | undefined;

@@ -2,7 +2,8 @@
 // rendered headless, then rasterised by the charts' SVG-to-PNG helper (no browser, same fonts).
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { FONT_FAMILY, svgToPng } from '../ml/svg-png.js';
+import { FONT_FAMILY } from '../ml/font.js';
+import { svgToPng } from '../ml/svg-png.js';
 import type { Comparison } from './compare.js';
 
 /** Params worth a panel: those that differ, and the variant when ablations are compared. */

@@ -25,7 +25,8 @@ export {
   type TrackingConfig, type TrackingSpec, type TrackingFlags, type TrackingServer, type ConfigIssue, type ConfigSource, type ResolveTrackingInput,
 } from './config.js';
 export { TrackingSpecSchema } from './tracking-schema.js';
-export { mlflowUp, mlflowDown, mlflowServerRecord, MLFLOW_DATA_DIR, type MlflowUpOptions, type MlflowServerInfo, type LifecycleError, type LifecycleErrorKind } from './server/lifecycle.js';
+export { mlflowServerRecord, MLFLOW_DATA_DIR } from './server/record.js';
+export { mlflowUp, mlflowDown, type MlflowUpOptions, type MlflowServerInfo, type LifecycleError, type LifecycleErrorKind } from './server/lifecycle.js';
 export { MLFLOW_VERSION, VENV_DIR, ensureVenv } from './server/venv.js';
 export { flattenParams, paramValue } from './params.js';
 export { normalizeArtifactPath } from './paths.js';

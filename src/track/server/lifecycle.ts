@@ -62,9 +62,6 @@ export interface LifecycleError {
   readonly logTail?: string;
 }
 
-
-export { MLFLOW_DATA_DIR, mlflowServerRecord } from './record.js';
-
 export async function mlflowUp(projectDir: string, opts: MlflowUpOptions = {}): Promise<Result<MlflowServerInfo, LifecycleError>> {
   const project = resolve(projectDir);
   const dataDir = join(project, MLFLOW_DATA_DIR);
