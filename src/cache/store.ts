@@ -1,15 +1,18 @@
 // The content-addressed object store: `objects/ab/cdef...` named by the SHA-256 of their bytes.
-// An object is written to a temp file while it is hashed, fsynced, then renamed to its name, so a
-// killed writer can leave temp files (collected by gc) but never a wrong or partial object.
+// An object is written to a temp file while it is hashed, then renamed to its name, so a killed
+// writer can leave temp files (collected by gc) but never a wrong or partial object. Before the
+// rename the bytes are fsynced, or covered by this boot's write-back marker (write-back.ts), which
+// lets a store opened after a crash find and remove what the crash tore.
 import { createHash } from 'node:crypto';
 import { closeSync, constants, createReadStream, fchmodSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
 import { tempName, writeFileAtomic } from './atomic.js';
 import { manifestText, parseManifest, type FileEntry, type PathDigest } from './digest-path.js';
 import { sha256 } from './canonical.js';
 import { removeLeftovers } from './leftovers.js';
+import { WriteBack, type CrashCheck } from './write-back.js';
 
 import type { StoredOutput } from '../core/run-events.js';
 
@@ -50,10 +53,24 @@ export class ObjectStore {
   readonly tmpDir: string;
   /** Shard directories this process made or found (objects are never removed from under a writer but by gc). */
   private readonly shards = new Set<string>();
+  private readonly writeBack: WriteBack;
+  /** What opening this store checked after an unclean shutdown; undefined when there was none. */
+  readonly crashCheck: CrashCheck | undefined;
 
-  constructor(readonly root: string) {
+  constructor(readonly root: string, writeBack?: WriteBack) {
     this.objectsDir = join(root, 'objects');
     this.tmpDir = join(root, 'tmp');
+    this.writeBack = writeBack ?? new WriteBack(root, this.objectsDir);
+    // Before anything reads an object: what a crash may have torn is never served.
+    this.crashCheck = this.writeBack.recover();
+  }
+
+  /** True when each object is fsynced before it gets its name (else write-back.ts's marker covers it). */
+  get durable(): boolean { return this.writeBack.durable; }
+
+  /** Called with an object's temp file written, before its rename: an fsync, or this boot's marker. */
+  async makeSafe(fh: FileHandle): Promise<void> {
+    if (this.writeBack.durable) await fh.sync(); else await this.writeBack.beforeUnsynced();
   }
 
   objectPath(d: Digest): string {
@@ -80,7 +97,7 @@ export class ObjectStore {
         size += b.length;
         await out.write(b);
       }
-      await out.sync();
+      await this.makeSafe(out);
     } finally {
       await out.close();
     }
@@ -94,7 +111,8 @@ export class ObjectStore {
     if (await this.has(digest)) return digest;
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = tempName(this.tmpDir, 'obj');
-    await writeFileAtomic(tmp, data);
+    await writeFileAtomic(tmp, data, { durable: this.writeBack.durable });
+    if (!this.writeBack.durable) await this.writeBack.beforeUnsynced();
     await this.adopt(tmp, digest);
     return digest;
   }

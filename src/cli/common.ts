@@ -56,8 +56,13 @@ export interface Loaded {
   warnings: DiagnosticsError | undefined;
 }
 
-export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings'>) {
+export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings' | 'project'>) {
   if (loaded.warnings) printDiagnostics(term, loaded.warnings);
+  const check = loaded.project.objects.crashCheck;
+  if (check) {
+    const torn = check.removed.length ? `; removed ${check.removed.length} torn (${check.removed.slice(0, 3).map((d) => d.slice(0, 12)).join(', ')}${check.removed.length > 3 ? ', ...' : ''}): what needs them runs or pulls again` : '; none was torn';
+    term.err.write(`cache: the machine went down since objects were last written; checked the ${check.checked} written since ${new Date(check.since).toISOString()}${torn}\n`);
+  }
 }
 
 /**

@@ -15,6 +15,7 @@ const FLUSH_EVERY = 8 << 20;
  * so far is handed to the disk in the background (fdatasync), so the disk writes while the network
  * delivers the rest, and the fsync that makes the whole file durable before it gets its name has
  * little left to wait for (instead of every object's data going to disk at the end, at once).
+ * A store that names objects without an fsync (cache/write-back.ts) passes `flush: false`.
  */
 export class HashingFileSink extends Writable {
   private readonly hash = createHash('sha256');
@@ -23,7 +24,7 @@ export class HashingFileSink extends Writable {
   private flushing: Promise<void> | undefined;
   private flushError: Error | undefined;
 
-  constructor(private readonly fh: FileHandle) { super({ highWaterMark: 1 << 20 }); }
+  constructor(private readonly fh: FileHandle, private readonly flush = true) { super({ highWaterMark: 1 << 20 }); }
 
   /** The hex SHA-256 of everything written; call once, after the stream finished. */
   digest(): string { return this.hash.digest('hex'); }
@@ -32,7 +33,7 @@ export class HashingFileSink extends Writable {
     const bufs = chunks.map((c) => c.chunk);
     for (const b of bufs) { this.hash.update(b); this.size += b.length; this.unflushed += b.length; }
     this.fh.writev(bufs).then(() => {
-      if (this.unflushed >= FLUSH_EVERY && !this.flushing) {
+      if (this.flush && this.unflushed >= FLUSH_EVERY && !this.flushing) {
         this.unflushed = 0;
         this.flushing = this.fh.datasync().catch((e: Error) => { this.flushError = e; }).finally(() => { this.flushing = undefined; });
       }

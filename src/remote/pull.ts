@@ -55,14 +55,14 @@ export async function fetchEntry(remote: RemoteStore, t: PullTarget): Promise<Ca
 
 type Fetched = { ok: true; size: number } | { ok: false; corrupt: boolean; message: string };
 
-/** A temp file in the cache's tmp dir filled by `fill` and fsynced; removed again when anything fails. */
+/** A temp file in the cache's tmp dir filled by `fill` and made safe to name; removed again when anything fails. */
 async function writeTemp<T>(objects: ObjectStore, fill: (fh: FileHandle) => Promise<T>): Promise<{ tmp: string; filled: T }> {
   const tmp = tempName(objects.tmpDir, 'pull');
   const fh = await open(tmp, 'w');
   let filled: T;
   try {
     filled = await fill(fh);
-    await fh.sync();
+    await objects.makeSafe(fh);
   } catch (e) {
     await fh.close();
     await rm(tmp, { force: true });
@@ -84,7 +84,7 @@ async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): P
   if (!body) return { ok: false, corrupt: false, message: `object ${d} is missing on ${remote.url}` };
   // Hashed as it is written, so it is never read again; it gets its name only when that is its hash.
   const { tmp, filled: sink } = await writeTemp(objects, async (fh) => {
-    const s = new HashingFileSink(fh);
+    const s = new HashingFileSink(fh, objects.durable);
     await pipeline(body, s);
     return s;
   });
@@ -97,7 +97,7 @@ async function download(objects: ObjectStore, remote: RemoteStore, d: Digest): P
   return { ok: true, size: sink.size };
 }
 
-/** Stores at most this many members of a bundle part at once (their fsyncs overlap). */
+/** Stores at most this many members of a bundle part at once (their writes, and any fsyncs, overlap). */
 const STORE_AHEAD = 16;
 
 /**
