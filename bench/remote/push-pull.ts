@@ -7,7 +7,9 @@
 // steadier figure).
 // With --paper, also the paper pipeline's own cache (pipelines/paper.yaml run on its defaults:
 // many objects of every size), DVC given the same outputs (`dvc add data models reports`).
-// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--paper [--paper-reuse]] [--no-dvc] [--server moto|minio]
+// --paper-src DIR: the src/ the paper projects' stage modules import (default the checkout's); with
+// --paper-reuse, the src/ the kept project was computed with, so that it and the new clones agree.
+// Usage: node --import tsx bench/remote/push-pull.ts [--files 10000] [--big-mb 0] [--paper [--paper-reuse] [--paper-src DIR]] [--no-dvc] [--server moto|minio]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +55,9 @@ interface Timing { wall: number; cpu: number | undefined; server: number | undef
 let serverPid: number | undefined;
 
 function timed(cmd: string, argv: string[], cwd: string, env: Record<string, string>, label?: string): Timing {
+  // Each command starts with nothing of the previous one's left for the disk to write back: a tool
+  // that leaves its writes in the page cache would otherwise hand that cost to whatever runs next.
+  spawnSync('sync');
   const [c0, m0] = [cpuSeconds('self', true), serverPid && cpuSeconds(serverPid, false)];
   const t = performance.now();
   const r = spawnSync(cmd, argv, { cwd, env: { ...process.env, CI: '1', NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 64 << 20 });
@@ -161,7 +166,7 @@ async function measure(label: string, n: number, mb: number, moto: Server, dvc: 
 function paperProject(name: string): string {
   const dir = project(name);
   for (const d of ['pipelines', 'stages']) cpSync(join(REPO, d), join(dir, d), { recursive: true });
-  symlinkSync(join(REPO, 'src'), join(dir, 'src'));
+  symlinkSync(arg('--paper-src', join(REPO, 'src')), join(dir, 'src'));
   return dir;
 }
 
