@@ -60,7 +60,7 @@ export class WriteBack {
   private readonly dir: string;
   /** This boot's id; undefined where none can be read. */
   readonly boot: string | undefined;
-  private marked: Promise<void> | undefined;
+  private marked = false;
 
   /** `opts` are for tests: another boot id (undefined: none) and environment than this process's. */
   constructor(root: string, private readonly objectsDir: string, opts: { boot?: string | undefined; env?: NodeJS.ProcessEnv } = {}) {
@@ -115,10 +115,14 @@ export class WriteBack {
     return check;
   }
 
-  /** Makes sure this boot's marker is on disk before the caller writes an object without fsync. */
-  beforeUnsynced(): Promise<void> {
-    this.marked ??= Promise.resolve().then(() => this.mark());
-    return this.marked;
+  /**
+   * Makes sure this boot's marker is on disk before the caller names an object it did not fsync.
+   * Synchronous (a few small file operations, once per process), so no caller can slip between.
+   */
+  beforeUnsynced(): void {
+    if (this.marked) return;
+    this.mark();
+    this.marked = true;
   }
 
   private mark(): void {

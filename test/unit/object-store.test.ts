@@ -62,6 +62,32 @@ describe('object store', () => {
     expect(readdirSync(store.tmpDir)).toEqual([]);
   });
 
+  it('commits small files synchronously: read-only, deduplicated, and after gc removed their shard and the temp folder', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mf-store-'));
+    const src = join(dir, 'out');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a'), 'same bytes\n');
+    writeFileSync(join(src, 'b'), 'same bytes\n');
+    writeFileSync(join(src, 'c'), randomBytes(1000));
+    const store = new ObjectStore(join(dir, 'cache'));
+    const first = await store.putOutput(src, await digestPath(src));
+    expect(first?.kind).toBe('dir');
+    const objects = () => readdirSync(store.objectsDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    // a and b share one object; c has its own; the manifest is the third.
+    expect(objects()).toHaveLength(3);
+    for (const o of objects()) expect(statSync(o).mode & 0o777, o).toBe(0o444);
+    for (const rel of ['a', 'c']) expect(readFileSync(store.objectPath(asDigest(sha(readFileSync(join(src, rel))))))).toEqual(readFileSync(join(src, rel)));
+    // gc in another process removes every object, its shards and the temp folder.
+    rmSync(store.objectsDir, { recursive: true, force: true });
+    rmSync(store.tmpDir, { recursive: true, force: true });
+    writeFileSync(join(src, 'c'), 'changed\n');
+    const again = await store.putOutput(src, await digestPath(src));
+    expect(objects()).toHaveLength(3);
+    await store.materialize(again!, join(dir, 'back'));
+    for (const rel of ['a', 'b', 'c']) expect(readFileSync(join(dir, 'back', rel), 'utf8')).toBe(readFileSync(join(src, rel), 'utf8'));
+    expect(readdirSync(store.tmpDir)).toEqual([]);
+  });
+
   it('gives distinct temp names that still name their writer', () => {
     const names = new Set(Array.from({ length: 10_000 }, () => tempName('/x', 'obj')));
     expect(names.size).toBe(10_000);
