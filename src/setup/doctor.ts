@@ -8,6 +8,7 @@ import { MASSFLOW_VERSION, PACKAGE_ROOT } from '../core/package.js';
 import { userCacheDir } from '../core/user-cache.js';
 import { describeBackend, probe, type BackendInfo, type BackendResult } from '../ml/backend-describe.js';
 import { MLFLOW_VERSION, findVenv, type FoundVenv } from '../track/server/venv.js';
+import { readBootId } from '../cache/write-back.js';
 
 export interface Facts {
   readonly massflow: { version: string; root: string; node: string; cache: string };
@@ -21,6 +22,8 @@ export interface Facts {
   /** Where S3 credentials come from, never their values. */
   readonly s3: string | undefined;
   readonly gpus: string[];
+  /** How cache objects reach the disk (cache/write-back.ts). */
+  readonly cacheWrites: 'boot-marker' | 'fsync-asked' | 'fsync-no-boot-id';
 }
 
 export type CheckStatus = 'ok' | 'missing' | 'info';
@@ -66,6 +69,7 @@ export async function gatherFacts(projectDir: string, env: NodeJS.ProcessEnv = p
     slurm: sinfo.ok ? (sinfo.out ? { ok: true, summary: sinfo.out.split('\n').join('; ') } : { ok: false, why: 'sinfo lists no partition' }) : { ok: false, why: sinfo.why },
     s3: s3Source(env),
     gpus: smi.ok ? smi.out.split('\n').filter((l) => l.startsWith('GPU ')) : [],
+    cacheWrites: readBootId() === undefined ? 'fsync-no-boot-id' : env['MASSFLOW_CACHE_FSYNC'] === '1' ? 'fsync-asked' : 'boot-marker',
   };
 }
 
@@ -118,6 +122,13 @@ export function assess(f: Facts): Check[] {
       cost: "the lab's remote cache (`remote: s3://...`, massflow push/pull; docs/remote.md) is out of reach; results are computed and cached on this machine only",
       fix: 'export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... (and AWS_ENDPOINT_URL for MinIO or Ceph)',
     });
+  checks.push({
+    name: 'cache writes',
+    status: 'info',
+    detail: f.cacheWrites === 'boot-marker'
+      ? 'objects are not fsynced one by one; after a crash of the machine the first command checks what was written since (MASSFLOW_CACHE_FSYNC=1 fsyncs each)'
+      : f.cacheWrites === 'fsync-asked' ? 'each object is fsynced before it gets its name (MASSFLOW_CACHE_FSYNC=1)' : 'each object is fsynced before it gets its name (no boot id to read on this system)',
+  });
   checks.push(f.gpus.length
     ? { name: 'GPUs', status: 'ok', detail: `${f.gpus.length}: ${f.gpus.map((g) => g.replace(/ \(UUID:.*\)$/, '')).join('; ')}; give stages slots with --gpus ${f.gpus.length}` }
     : { name: 'GPUs', status: 'missing', detail: 'nvidia-smi lists none', cost: 'stages with resources.gpu > 0 cannot run here; training uses the CPU', fix: 'run on a GPU node (e.g. --executor slurm with a GPU partition)' });

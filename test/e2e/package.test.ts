@@ -189,6 +189,7 @@ export default defineStage({
     expect(lines.slice(native + 1, native + 3).map((l) => l.trim())).toEqual(['without it: training runs on wasm, ~3.5x slower', 'add it: massflow setup --native']);
     expect(lines).toContain(`ok      MLflow          mlflow ${MLFLOW_VERSION} in ${join(cache, `mlflow-${MLFLOW_VERSION}`)} (per-user, shared by projects); start it with \`massflow mlflow up\``);
     for (const name of ['Slurm', 'S3 credentials', 'GPUs']) expect(lines.some((l) => new RegExp(`^(ok|missing) +${name} `).test(l)), name).toBe(true);
+    expect(lines).toContain('        cache writes    objects are not fsynced one by one; after a crash of the machine the first command checks what was written since (MASSFLOW_CACHE_FSYNC=1 fsyncs each)');
   }, 60_000);
 
   it('mlflow up starts the server from the per-user virtualenv, and a run tracks there', async () => {
