@@ -63,7 +63,11 @@ export class ObjectStore {
     this.writeBack = writeBack ?? new WriteBack(root, this.objectsDir);
     // Before anything reads an object: what a crash may have torn is never served.
     this.crashCheck = this.writeBack.recover();
+    if (this.crashCheck?.unremovable.length) this.distrusted = new Set(this.crashCheck.unremovable.map((u) => u.digest));
   }
+
+  /** Objects a crash check found torn or unreadable but could not remove: never served. */
+  private readonly distrusted: ReadonlySet<string> | undefined;
 
   /** True when each object is fsynced before it gets its name (else write-back.ts's marker covers it). */
   get durable(): boolean { return this.writeBack.durable; }
@@ -80,6 +84,7 @@ export class ObjectStore {
   async has(d: Digest): Promise<boolean> {
     // A local stat answers in microseconds; an asynchronous one that fails (the usual answer when
     // pulling) cost a thread-pool trip and an exception per object.
+    if (this.distrusted?.has(d)) return false;
     return statSync(this.objectPath(d), { throwIfNoEntry: false }) !== undefined;
   }
 

@@ -31,8 +31,12 @@ export function readBootId(file = BOOT_ID_FILE): string | undefined {
 
 interface Marker { boot: string; since: number }
 
-/** What a store opened after an unclean shutdown checked, and the torn objects it removed. */
-export interface CrashCheck { since: number; checked: number; removed: string[] }
+/**
+ * What a store opened after an unclean shutdown checked, the torn objects it removed, and those it
+ * found torn (or could not read) but could not remove: the store serves none of those, and the
+ * marker stays so that the next command with the rights to do so finishes the job.
+ */
+export interface CrashCheck { since: number; checked: number; removed: string[]; unremovable: { digest: string; why: string }[] }
 
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
@@ -93,25 +97,35 @@ export class WriteBack {
     const stray = this.readMarkers().filter((m) => m.boot !== this.boot);
     if (stray.length === 0) return undefined;
     const since = Math.min(...stray.map((m) => m.since));
-    const check: CrashCheck = { since, checked: 0, removed: [] };
-    let shards: string[] = [];
-    try { shards = readdirSync(this.objectsDir); } catch { /* no objects yet */ }
-    for (const shard of shards) {
+    const check: CrashCheck = { since, checked: 0, removed: [], unremovable: [] };
+    const list = (dir: string): string[] => { try { return readdirSync(dir); } catch { return []; } }; // none yet, or gc removed it
+    for (const shard of list(this.objectsDir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       const shardDir = join(this.objectsDir, shard);
-      for (const rest of readdirSync(shardDir)) {
+      for (const rest of list(shardDir)) {
         if (!HEX62.test(rest)) continue;
         const path = join(shardDir, rest);
         const st = statSync(path, { throwIfNoEntry: false });
         if (!st || Math.max(st.mtimeMs, st.ctimeMs) < since - CLOCK_SLACK_MS) continue;
         check.checked++;
-        if (hashFile(path) !== shard + rest) {
+        let intact: boolean;
+        try { intact = hashFile(path) === shard + rest; } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // a gc removed it meanwhile
+          check.unremovable.push({ digest: shard + rest, why: `unreadable: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
+          continue;
+        }
+        if (intact) continue;
+        try {
           unlinkSync(path);
           check.removed.push(shard + rest);
+        } catch (e) {
+          check.unremovable.push({ digest: shard + rest, why: `torn, and removing it failed: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
         }
       }
     }
-    for (const m of stray) { try { unlinkSync(this.markerPath(m.boot)); } catch { /* another process removed it */ } }
+    if (check.unremovable.length === 0) {
+      for (const m of stray) { try { unlinkSync(this.markerPath(m.boot)); } catch { /* another process removed it */ } }
+    }
     return check;
   }
 

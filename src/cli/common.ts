@@ -61,7 +61,10 @@ export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings' | 
   const check = loaded.project.objects.crashCheck;
   if (check) {
     const torn = check.removed.length ? `; removed ${check.removed.length} torn (${check.removed.slice(0, 3).map((d) => d.slice(0, 12)).join(', ')}${check.removed.length > 3 ? ', ...' : ''}): what needs them runs or pulls again` : '; none was torn';
-    term.err.write(`cache: the machine went down since objects were last written; checked the ${check.checked} written since ${new Date(check.since).toISOString()}${torn}\n`);
+    const kept = check.unremovable.length
+      ? `; could not remove ${check.unremovable.length} (${check.unremovable.slice(0, 3).map((u) => `${u.digest.slice(0, 12)}: ${u.why}`).join(', ')}${check.unremovable.length > 3 ? ', ...' : ''}): not used, and checked again by the next command`
+      : '';
+    term.err.write(`cache: the machine went down since objects were last written; checked the ${check.checked} written since ${new Date(check.since).toISOString()}${torn}${kept}\n`);
   }
 }
 

@@ -15,7 +15,7 @@ import { pushEntries } from '../../src/remote/push.js';
 import { MemoryRemote } from '../../src/remote/fake.js';
 import { EntryStore, type CacheEntry } from '../../src/cache/entries.js';
 import { sha256 } from '../../src/cache/canonical.js';
-import { asRunId, asStageId } from '../../src/core/brand.js';
+import { asDigest, asRunId, asStageId } from '../../src/core/brand.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,6 +60,25 @@ describe('objects written without an fsync each', () => {
     expect(open('boot-b').crashCheck).toBeUndefined();
   });
 
+  it('never serves what it could not check or remove, and keeps the marker for the next command', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'mf-writeback-'));
+    const a = open('boot-a');
+    const good = await a.putBytes('intact');
+    // Something at an object's name that cannot be read as a file (root can remove anything, so an
+    // unreadable entry is how a test gets one that stays).
+    const odd = asDigest('0'.repeat(64));
+    mkdirSync(a.objectPath(odd), { recursive: true });
+    const b = open('boot-b');
+    expect(b.crashCheck).toMatchObject({ checked: 2, removed: [], unremovable: [{ digest: odd, why: 'unreadable: EISDIR' }] });
+    expect(await b.has(odd)).toBe(false);
+    expect(await b.has(good)).toBe(true);
+    expect(markers()).toEqual(['boot-a']);
+    // Once it is gone, the next command finishes the check and drops the marker.
+    rmSync(a.objectPath(odd), { recursive: true });
+    expect(open('boot-b').crashCheck).toMatchObject({ checked: 1, removed: [], unremovable: [] });
+    expect(markers()).toEqual([]);
+  });
+
   it('checks only objects written since the marker', async () => {
     dir = mkdtempSync(join(tmpdir(), 'mf-writeback-'));
     const a = open('boot-a');
@@ -67,7 +86,7 @@ describe('objects written without an fsync each', () => {
     // The marker moved forward (as a refresh after `sync -f` does): what came before it is on disk.
     const marker = join(dir, 'cache', 'unsynced', 'boot-a');
     writeFileSync(marker, JSON.stringify({ since: Date.now() + 60_000 }));
-    expect(open('boot-b').crashCheck).toEqual({ since: expect.any(Number), checked: 0, removed: [] });
+    expect(open('boot-b').crashCheck).toEqual({ since: expect.any(Number), checked: 0, removed: [], unremovable: [] });
     expect(await open('boot-b').has(old)).toBe(true);
   });
 
