@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The massflow command. The compiled sources live in dist/ (built by `npm ci` through `prepare`).
+// The massflow command. The compiled sources live in dist/ (`npm run build`; `npm pack` builds them
+// through `prepack`, so an installed package has them and runs no install script).
 import { main } from '../dist/cli/main.js';
 
 main(process.argv.slice(2)).then(
