@@ -4,7 +4,7 @@
 // rename the bytes are fsynced, or covered by this boot's write-back marker (write-back.ts), which
 // lets a store opened after a crash find and remove what the crash tore.
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, constants, createReadStream, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
@@ -128,7 +128,7 @@ export class ObjectStore {
     const data = readFileSync(absPath);
     if (data.length > COPY_INLINE_MAX) return undefined;
     const digest = sha256(data);
-    if (statSync(this.objectPath(digest), { throwIfNoEntry: false })) return { digest, size: data.length };
+    if (!this.distrusted?.has(digest) && statSync(this.objectPath(digest), { throwIfNoEntry: false })) return { digest, size: data.length };
     const tmp = tempName(this.tmpDir, 'obj');
     let fd: number;
     try { fd = openSync(tmp, 'w', 0o444); } catch (e) {

@@ -58,14 +58,19 @@ export interface Loaded {
 
 export function printWarnings(term: Terminal, loaded: Pick<Loaded, 'warnings' | 'project'>) {
   if (loaded.warnings) printDiagnostics(term, loaded.warnings);
-  const check = loaded.project.objects.crashCheck;
-  if (check) {
-    const torn = check.removed.length ? `; removed ${check.removed.length} torn (${check.removed.slice(0, 3).map((d) => d.slice(0, 12)).join(', ')}${check.removed.length > 3 ? ', ...' : ''}): what needs them runs or pulls again` : '; none was torn';
-    const kept = check.unremovable.length
-      ? `; could not remove ${check.unremovable.length} (${check.unremovable.slice(0, 3).map((u) => `${u.digest.slice(0, 12)}: ${u.why}`).join(', ')}${check.unremovable.length > 3 ? ', ...' : ''}): not used, and checked again by the next command`
-      : '';
-    term.err.write(`cache: the machine went down since objects were last written; checked the ${check.checked} written since ${new Date(check.since).toISOString()}${torn}${kept}\n`);
-  }
+  printCrashCheck(term, loaded.project);
+}
+
+/** What opening the cache after a crash of the machine checked (cache/write-back.ts); every command that opens a project says it. */
+export function printCrashCheck(term: Terminal, project: Pick<Project, 'objects'>) {
+  const check = project.objects.crashCheck;
+  if (!check) return;
+  const list = <T>(xs: readonly T[], show: (x: T) => string) => `${xs.slice(0, 3).map(show).join(', ')}${xs.length > 3 ? ', ...' : ''}`;
+  const torn = check.removed.length ? `; removed ${check.removed.length} torn (${list(check.removed, (d) => d.slice(0, 12))}): what needs them runs or pulls again` : '; none was torn';
+  const kept = check.unremovable.length
+    ? `; could not remove ${check.unremovable.length} (${list(check.unremovable, (u) => `${u.digest.slice(0, 12)}: ${u.why}`)}): not used, and checked again by the next command`
+    : '';
+  term.err.write(`cache: the machine went down since objects were last written; checked the ${check.checked} written since ${new Date(check.since).toISOString()}${torn}${kept}\n`);
 }
 
 /**

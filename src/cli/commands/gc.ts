@@ -8,7 +8,7 @@ import { digestOf } from '../../cache/canonical.js';
 import { LockManager } from '../../cache/locks.js';
 import { fmtBytes } from '../../report/format.js';
 import { readRunRecord } from '../../record/run-record.js';
-import { layoutFrom, type CommonOptions } from '../common.js';
+import { layoutFrom, printCrashCheck, type CommonOptions } from '../common.js';
 import { openProject } from '../../project/open.js';
 import { pruneCompiledSpecs } from '../../project/load.js';
 import { compiledDir } from '../../project/layout.js';
@@ -22,6 +22,7 @@ const GRACE_S = 3600;
 export async function gcCommand(opts: CommonOptions & { keepRuns?: string; dryRun?: boolean; minAge?: string }, term: Terminal): Promise<ExitCode> {
   const layout = layoutFrom(opts);
   const project = openProject(layout);
+  printCrashCheck(term, project);
   const keepRuns = positiveInt(opts.keepRuns, '--keep-runs') ?? 10;
   if (keepRuns < 1) throw new UsageError('--keep-runs must be at least 1');
   const GRACE_MS = (positiveInt(opts.minAge, '--min-age') ?? GRACE_S) * 1000;

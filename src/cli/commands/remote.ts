@@ -5,7 +5,7 @@ import { fingerprintAll } from '../../project/plan-from-disk.js';
 import { entriesOfRuns } from '../../run/remote-push.js';
 import { targetOf, type RemoteCache } from '../../remote/remote-cache.js';
 import { progressBar, pullLines, pushLines } from '../../report/remote-view.js';
-import { loadForCommand, select, splitArgs, type CommonOptions } from '../common.js';
+import { loadForCommand, printCrashCheck, select, splitArgs, type CommonOptions } from '../common.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
 import type { Pipeline } from '../../pipeline/model.js';
@@ -45,6 +45,7 @@ async function entriesToPush(project: Project, pipeline: Pipeline, runs: string[
 export async function pushCommand(args: string[], opts: RemoteCommandOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args.filter((a) => !RUN_ID.test(a)));
   const { project, pipeline } = await loadForCommand(opts, spec);
+  printCrashCheck(term, project);
   const remote = needRemote(project);
   const entries = await entriesToPush(project, pipeline, args.filter((a) => RUN_ID.test(a)), stages, Boolean(opts.all));
   const bar = progressBar(term.err, term.live);
@@ -57,6 +58,7 @@ export async function pushCommand(args: string[], opts: RemoteCommandOptions, te
 export async function pullCommand(args: string[], opts: RemoteCommandOptions, term: Terminal): Promise<ExitCode> {
   const { spec, stages } = splitArgs(args);
   const { project, pipeline } = await loadForCommand(opts, spec);
+  printCrashCheck(term, project);
   const remote = needRemote(project);
   const selected = select(pipeline, stages);
   const { fingerprints } = await fingerprintAll(project, pipeline);

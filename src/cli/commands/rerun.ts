@@ -22,7 +22,7 @@ import { fileExistsIn } from '../../sweep/load.js';
 import { readSweepRecord } from '../../sweep/record.js';
 import { checkOutputs, findDrift } from '../../sweep/rerun.js';
 import { createWorkspace, rerunsDir, workspaceLayout, workspacePaths } from '../../sweep/workspace.js';
-import { DiagnosticsError, layoutFrom, type CommonOptions } from '../common.js';
+import { DiagnosticsError, layoutFrom, printCrashCheck, type CommonOptions } from '../common.js';
 import { gpuDevices } from '../../exec/gpus.js';
 import { EXIT, UsageError, type ExitCode } from '../exit-codes.js';
 import type { Terminal } from '../terminal.js';
@@ -60,6 +60,7 @@ export async function rerunCommand(id: string, opts: RerunOptions, term: Termina
 
   // Fingerprints at the project's own paths (the stat cache knows them); the mirror has the same content.
   const project = openProject(layout);
+  printCrashCheck(term, project);
   const backend = detectBackend();
   const { fingerprints, lockfile } = await fingerprintAll(project, pipeline, backend);
   const git = gitInfo(layout.root);

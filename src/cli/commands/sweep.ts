@@ -12,7 +12,7 @@ import { fileExistsIn, loadExperiment } from '../../sweep/load.js';
 import { planSweep } from '../../sweep/plan.js';
 import { runSweep } from '../../sweep/run-sweep.js';
 import { SweepView } from '../../sweep/view.js';
-import { DiagnosticsError, layoutFrom, parseOverrides, type CommonOptions } from '../common.js';
+import { DiagnosticsError, layoutFrom, parseOverrides, printCrashCheck, type CommonOptions } from '../common.js';
 import { withInterrupts } from '../interrupts.js';
 import { preflightSweepParams } from '../param-preflight.js';
 import { gpuDevices } from '../../exec/gpus.js';
@@ -91,6 +91,7 @@ export async function sweepCommand(file: string, opts: SweepCommandOptions, term
   if (concurrency === 0) throw new UsageError('--concurrency must be at least 1');
 
   const project = openProject(layout);
+  printCrashCheck(term, project);
   await useRemote(project, exp.base.remote);
   const sweepId = newRunId();
   const planned = await planSweep(project, exp, sweepId, { force: Boolean(opts.force), fileExists: fileExistsIn(layout.root) });
