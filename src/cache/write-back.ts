@@ -144,7 +144,7 @@ export class WriteBack {
     const path = this.markerPath(boot);
     const current = this.readMarkers().find((m) => m.boot === boot);
     if (current && Date.now() - current.since < MARKER_REFRESH_MS) return;
-    let since = Date.now();
+    const since = Date.now();
     if (current) {
       // Everything written before `sync -f` started is on disk once it returns, so the marker can
       // move to that moment. If it cannot run, the old marker stays (a larger check after a crash).
