@@ -1,6 +1,7 @@
 // Atomic file writes: temp file in the same directory, fsync, rename. A process killed at any
 // point leaves either the old file or the new one, never a torn one.
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -46,4 +47,28 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** fsync on a directory, so that a rename or creation in it survives a power cut. */
+export function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch { /* some filesystems refuse fsync on a directory; the rename is still atomic */ } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** `writeFileAtomic` done synchronously and durable to the name: the file and its directory are fsynced. */
+export function writeFileDurableSync(path: string, data: string): void {
+  const dir = dirname(path);
+  const tmp = tempName(dir, 'w');
+  const fd = openSync(tmp, 'w');
+  try {
+    writeFileSync(fd, data);
+    fsyncSync(fd);
+  } finally { closeSync(fd); }
+  renameSync(tmp, path);
+  fsyncDir(dir);
 }

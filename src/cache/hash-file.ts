@@ -62,3 +62,17 @@ export function hashSmallFileSync(path: string, size: number): Digest | undefine
     closeSync(fd);
   }
 }
+
+/** `hashFile` without the thread pool, for a caller that must finish before anything else runs (the crash check). */
+export function hashFileSync(path: string): Digest {
+  const h = createHash('sha256');
+  const buf = pool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, CHUNK, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+    pool.push(buf);
+  }
+  return asDigest(h.digest('hex'));
+}

@@ -8,7 +8,7 @@ import { closeSync, constants, createReadStream, fchmodSync, fsyncSync, mkdirSyn
 import { chmod, copyFile, mkdir, open, readFile, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { asDigest, type Digest } from '../core/brand.js';
-import { tempName, writeFileAtomic } from './atomic.js';
+import { tempName } from './atomic.js';
 import { manifestText, parseManifest, type FileEntry, type PathDigest } from './digest-path.js';
 import { sha256 } from './canonical.js';
 import { removeLeftovers } from './leftovers.js';
@@ -84,6 +84,10 @@ export class ObjectStore {
   async has(d: Digest): Promise<boolean> {
     // A local stat answers in microseconds; an asynchronous one that fails (the usual answer when
     // pulling) cost a thread-pool trip and an exception per object.
+    return this.present(d);
+  }
+
+  private present(d: Digest): boolean {
     if (this.distrusted?.has(d)) return false;
     return statSync(this.objectPath(d), { throwIfNoEntry: false }) !== undefined;
   }
@@ -128,7 +132,12 @@ export class ObjectStore {
     const data = readFileSync(absPath);
     if (data.length > COPY_INLINE_MAX) return undefined;
     const digest = sha256(data);
-    if (!this.distrusted?.has(digest) && statSync(this.objectPath(digest), { throwIfNoEntry: false })) return { digest, size: data.length };
+    if (!this.present(digest)) this.storeSync(data, digest);
+    return { digest, size: data.length };
+  }
+
+  /** Bytes in memory under their digest: a read-only temp file, fsynced or under the marker, then renamed. */
+  private storeSync(data: string | Uint8Array, digest: Digest): void {
     const tmp = tempName(this.tmpDir, 'obj');
     let fd: number;
     try { fd = openSync(tmp, 'w', 0o444); } catch (e) {
@@ -141,12 +150,11 @@ export class ObjectStore {
       if (this.writeBack.durable) fsyncSync(fd);
     } finally { closeSync(fd); }
     if (!this.writeBack.durable) this.writeBack.beforeUnsynced();
-    this.adoptSync(tmp, digest);
-    return { digest, size: data.length };
+    this.rename(tmp, digest);
   }
 
-  /** `adopt` without the thread pool, for the small-file path (the temp file is already read-only). */
-  private adoptSync(tmp: string, digest: Digest): void {
+  /** Renames a read-only temp file to its object's name, making its shard once per process. */
+  private rename(tmp: string, digest: Digest): void {
     const dest = this.objectPath(digest);
     const shard = dirname(dest);
     if (!this.shards.has(shard)) { mkdirSync(shard, { recursive: true }); this.shards.add(shard); }
@@ -162,31 +170,16 @@ export class ObjectStore {
 
   async putBytes(data: string | Uint8Array): Promise<Digest> {
     const digest = sha256(data);
-    if (await this.has(digest)) return digest;
-    await mkdir(this.tmpDir, { recursive: true });
-    const tmp = tempName(this.tmpDir, 'obj');
-    await writeFileAtomic(tmp, data, { durable: this.writeBack.durable });
-    if (!this.writeBack.durable) this.writeBack.beforeUnsynced();
-    await this.adopt(tmp, digest);
+    if (!this.present(digest)) this.storeSync(data, digest);
     return digest;
   }
 
   /** Moves a verified temp file (in tmpDir) into the store under its digest. */
   async adopt(tmp: string, digest: Digest): Promise<void> {
-    const dest = this.objectPath(digest);
-    if (await this.has(digest)) { await rm(tmp, { force: true }); return; }
-    const shard = dirname(dest);
-    if (!this.shards.has(shard)) { await mkdir(shard, { recursive: true }); this.shards.add(shard); }
+    if (this.present(digest)) { await rm(tmp, { force: true }); return; }
     // Objects are immutable; read-only guards against an edit through a hardlinked copy.
     await chmod(tmp, 0o444);
-    try {
-      await rename(tmp, dest);
-    } catch (e) {
-      // A gc in another process may have removed the shard this process made earlier.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      await mkdir(shard, { recursive: true });
-      await rename(tmp, dest);
-    }
+    this.rename(tmp, digest);
   }
 
   /** Commits a workspace output (file or directory tree); returns what the cache entry records. */

@@ -9,10 +9,10 @@
 // runs for months. Where the boot id cannot be read (not Linux), or MASSFLOW_CACHE_FSYNC=1, every
 // object is fsynced as before.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempName } from './atomic.js';
+import { fsyncDir, writeFileDurableSync } from './atomic.js';
+import { hashFileSync } from './hash-file.js';
 
 const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
 /** A marker this old is moved forward (after `sync -f`) by the next writer. */
@@ -37,26 +37,6 @@ interface Marker { boot: string; since: number }
  * marker stays so that the next command with the rights to do so finishes the job.
  */
 export interface CrashCheck { since: number; checked: number; removed: string[]; unremovable: { digest: string; why: string }[] }
-
-function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch { /* some filesystems refuse fsync on a directory; the rename is still atomic */ } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function hashFile(path: string): string {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
-  } finally { closeSync(fd); }
-  return h.digest('hex');
-}
 
 export class WriteBack {
   /** True when every object is fsynced before it gets its name. */
@@ -109,7 +89,7 @@ export class WriteBack {
         if (!st || Math.max(st.mtimeMs, st.ctimeMs) < since - CLOCK_SLACK_MS) continue;
         check.checked++;
         let intact: boolean;
-        try { intact = hashFile(path) === shard + rest; } catch (e) {
+        try { intact = hashFileSync(path) === shard + rest; } catch (e) {
           if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // a gc removed it meanwhile
           check.unremovable.push({ digest: shard + rest, why: `unreadable: ${(e as NodeJS.ErrnoException).code ?? String(e)}` });
           continue;
@@ -153,13 +133,6 @@ export class WriteBack {
       mkdirSync(this.dir, { recursive: true });
       fsyncDir(join(this.dir, '..'));
     }
-    const tmp = tempName(this.dir, 'marker');
-    const fd = openSync(tmp, 'w');
-    try {
-      writeFileSync(fd, JSON.stringify({ since }) + '\n');
-      fsyncSync(fd);
-    } finally { closeSync(fd); }
-    renameSync(tmp, path);
-    fsyncDir(this.dir);
+    writeFileDurableSync(path, JSON.stringify({ since }) + '\n');
   }
 }
